@@ -1,0 +1,33 @@
+# Two entry points: `make demo` (the daemon against a broker and sample images) and
+# `make test` (ruff + the whole suite). Both create and reuse .venv; nothing goes system-wide.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test lint bench clean
+
+$(VENV)/.edge: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[edge]' 'amqtt==0.12.1'
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.edge
+	$(PY) -m pip install --quiet -e '.[train,test]'
+	touch $@
+
+demo: $(VENV)/.edge
+	$(PY) scripts/demo.py
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check edge trainer scripts tests
+
+test: lint
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.test
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

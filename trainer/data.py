@@ -1,0 +1,187 @@
+"""FER2013 loading: the three forms people have it in, one `FerData` out.
+
+Labels are defined here once, in the canonical FER2013 order. Every loader returns
+raw uint8 48x48 faces; scaling lives inside the model, never here.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+LABELS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+SPLITS: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
+FACE_SIZE = 48
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".pgm")
+_PREFIX = re.compile(r"^(Training|PublicTest|PrivateTest)_")
+
+
+class DataError(ValueError):
+    """The dataset is missing, malformed or not FER2013-shaped; the message says where."""
+
+
+@dataclass(frozen=True)
+class Split:
+    images: np.ndarray  # uint8 (n, 48, 48)
+    labels: np.ndarray  # uint8 (n,)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def take(self, mask_or_index: np.ndarray) -> Split:
+        return Split(self.images[mask_or_index], self.labels[mask_or_index])
+
+
+@dataclass(frozen=True)
+class FerData:
+    train: Split
+    public: Split
+    private: Split
+    source: str
+    notes: dict[str, int] = field(default_factory=dict)
+
+    def split(self, name: str) -> Split:
+        return {"Training": self.train, "PublicTest": self.public, "PrivateTest": self.private}[
+            name
+        ]
+
+
+def load_dataset(path: str | Path) -> FerData:
+    """Load FER2013 from an .npz, Kaggle's fer2013.csv or a train/test image-folder tree."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"dataset not found: {path} (pass --data with an .npz, .csv or folder)")
+    if path.is_dir():
+        data = _load_folders(path)
+    elif path.suffix == ".npz":
+        data = _load_npz(path)
+    elif path.suffix == ".csv":
+        data = _load_csv(path)
+    else:
+        raise DataError(f"unknown dataset format: {path} (expected .npz, .csv or a folder)")
+    for name in SPLITS:
+        if len(data.split(name)) == 0:
+            raise DataError(f"{path}: split {name} is empty")
+    return data
+
+
+def _check_images(images: np.ndarray, where: str) -> None:
+    if images.ndim != 3 or images.shape[1:] != (FACE_SIZE, FACE_SIZE):
+        raise DataError(f"{where}: images must be 48x48, got shape {images.shape[1:]}")
+
+
+def _from_arrays(images: np.ndarray, labels: np.ndarray, usage: np.ndarray, src: str) -> FerData:
+    _check_images(images, src)
+    if labels.size and int(labels.max()) >= len(LABELS):
+        raise DataError(f"{src}: label {int(labels.max())} is outside 0..{len(LABELS) - 1}")
+    images, labels = images.astype(np.uint8), labels.astype(np.uint8)
+    parts = [Split(images[usage == i], labels[usage == i]) for i in range(len(SPLITS))]
+    return FerData(*parts, source=src)
+
+
+def _load_npz(path: Path) -> FerData:
+    try:
+        with np.load(path) as npz:
+            arrays = {k: npz[k] for k in ("images", "labels", "usage")}
+    except KeyError as e:
+        raise DataError(f"{path}: missing array {e} (need images, labels, usage)") from e
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path}: not a readable .npz file ({e})") from e
+    return _from_arrays(arrays["images"], arrays["labels"], arrays["usage"], str(path))
+
+
+def _load_csv(path: Path) -> FerData:
+    images, labels, usage = [], [], []
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"emotion", "pixels", "Usage"} - set(reader.fieldnames or ())
+        if missing:
+            raise DataError(f"{path}: missing column(s) {sorted(missing)}")
+        for line, row in enumerate(reader, start=2):
+            pixels = np.array(row["pixels"].split(), dtype=np.int64)
+            if pixels.size != FACE_SIZE * FACE_SIZE:
+                raise DataError(f"{path}:{line}: {pixels.size} pixels, expected 2304 (48x48)")
+            if row["Usage"] not in SPLITS:
+                raise DataError(f"{path}:{line}: unknown Usage {row['Usage']!r}")
+            images.append(pixels.reshape(FACE_SIZE, FACE_SIZE))
+            labels.append(int(row["emotion"]))
+            usage.append(SPLITS.index(row["Usage"]))
+    if not images:
+        raise DataError(f"{path}: no rows")
+    return _from_arrays(np.stack(images), np.array(labels), np.array(usage), str(path))
+
+
+def _load_folders(root: Path) -> FerData:
+    import cv2  # only the folder loader needs OpenCV
+
+    images, labels, usage = [], [], []
+    for top in ("train", "test"):
+        if not (root / top).is_dir():
+            raise DataError(f"{root}: expected sub-folders train/ and test/ ({top}/ missing)")
+        for class_dir in sorted(p for p in (root / top).iterdir() if p.is_dir()):
+            if class_dir.name not in LABELS:
+                raise DataError(f"{class_dir}: unknown class folder (expected one of {LABELS})")
+            for file in sorted(class_dir.iterdir()):
+                if file.suffix.lower() not in IMAGE_SUFFIXES:
+                    continue
+                img = cv2.imread(str(file), cv2.IMREAD_GRAYSCALE)
+                if img is None:
+                    raise DataError(f"{file}: not a readable image")
+                if img.shape != (FACE_SIZE, FACE_SIZE):
+                    raise DataError(f"{file}: image is {img.shape[1]}x{img.shape[0]}, need 48x48")
+                images.append(img)
+                labels.append(LABELS.index(class_dir.name))
+                usage.append(_usage_of(file.name, top))
+    if not images:
+        raise DataError(f"{root}: no images found")
+    return _from_arrays(np.stack(images), np.array(labels), np.array(usage), str(root))
+
+
+def _usage_of(file_name: str, top: str) -> int:
+    match = _PREFIX.match(file_name)
+    if match:
+        return SPLITS.index(match.group(1))
+    return 0 if top == "train" else 2  # no prefix: test/ counts as the reported split
+
+
+def _digest(image: np.ndarray) -> bytes:
+    return hashlib.blake2b(image.tobytes(), digest_size=16).digest()
+
+
+def clean_training(train: Split) -> tuple[Split, dict[str, int]]:
+    """Drop all-black faces, redundant exact copies, and copies whose labels conflict."""
+    groups: dict[bytes, list[int]] = defaultdict(list)
+    for i, img in enumerate(train.images):
+        groups[_digest(img)].append(i)
+    keep, conflicting, redundant = [], 0, 0
+    for members in groups.values():
+        if len({int(train.labels[i]) for i in members}) > 1:
+            conflicting += len(members)
+            continue
+        keep.append(members[0])
+        redundant += len(members) - 1
+    black = {i for i in keep if train.images[i].max() == 0}
+    kept = np.array(sorted(set(keep) - black), dtype=np.int64)
+    notes = {"dropped_duplicates": redundant, "dropped_conflicting": conflicting,
+             "dropped_black": len(black), "kept": len(kept)}
+    return train.take(kept), notes
+
+
+def clean_mask(test: Split, train: Split) -> np.ndarray:
+    """True for test faces with no exact copy in Training (the honest part of a test split)."""
+    seen = {_digest(img) for img in train.images}
+    return np.array([_digest(img) not in seen for img in test.images], dtype=bool)
+
+
+def limit_split(split: Split, limit: int | None, seed: int) -> Split:
+    """A stratified-enough random subset for quick runs; the whole split when limit is None."""
+    if limit is None or limit >= len(split):
+        return split
+    index = np.random.default_rng(seed).permutation(len(split))[:limit]
+    return split.take(np.sort(index))

@@ -1,0 +1,151 @@
+"""Fit the CNN on Training, pick the best epoch on PublicTest, leave a run folder behind.
+
+The run folder holds everything the report and the converter need: `model.keras` (the
+best PublicTest checkpoint), `history.csv`, `train.json` (config, data notes, throughput).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from trainer.data import LABELS, FerData, Split, clean_training, limit_split
+from trainer.model import DEFAULT_BLOCKS, ModelShape, build_model, count_macs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 55
+    batch_size: int = 128
+    seed: int = 1234
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: int = 2
+    label_smoothing: float = 0.1
+    patience: int = 20
+    limit: int | None = None
+    drop_duplicates: bool = True
+    blocks: tuple[tuple[int, int], ...] = DEFAULT_BLOCKS
+    dropout: float = 0.4
+    augment: dict[str, float] = field(default_factory=lambda: {
+        "rotation": 0.04, "shift": 0.1, "zoom": 0.1, "contrast": 0.3,
+        "brightness": 0.2, "erase": 0.25})
+
+
+def prepare_training(data: FerData, cfg: TrainConfig) -> tuple[Split, dict[str, int]]:
+    train, notes = (clean_training(data.train) if cfg.drop_duplicates
+                    else (data.train, {"kept": len(data.train)}))
+    return limit_split(train, cfg.limit, cfg.seed), notes
+
+
+def _augmenter(cfg: TrainConfig) -> keras.Sequential:
+    a = cfg.augment
+    return keras.Sequential([
+        keras.layers.RandomFlip("horizontal", seed=cfg.seed),
+        keras.layers.RandomRotation(a["rotation"], fill_mode="reflect", seed=cfg.seed),
+        keras.layers.RandomTranslation(a["shift"], a["shift"], fill_mode="reflect",
+                                       seed=cfg.seed),
+        keras.layers.RandomZoom(a["zoom"], fill_mode="reflect", seed=cfg.seed),
+    ], name="augment")
+
+
+def _photometric(images: tf.Tensor, cfg: TrainConfig) -> tf.Tensor:
+    """Per-face contrast/brightness jitter and one random erased square (cutout)."""
+    a = cfg.augment
+    n = tf.shape(images)[0]
+    x = tf.cast(images, tf.float32)
+    mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
+    contrast = tf.random.uniform([n, 1, 1, 1], 1 - a["contrast"], 1 + a["contrast"])
+    bright = tf.random.uniform([n, 1, 1, 1], -a["brightness"], a["brightness"]) * 255.0
+    x = (x - mean) * contrast + mean + bright
+    size = 48
+    cy = tf.random.uniform([n, 1, 1, 1], 0, size)
+    cx = tf.random.uniform([n, 1, 1, 1], 0, size)
+    half = tf.random.uniform([n, 1, 1, 1], 4, 12)
+    grid = tf.range(size, dtype=tf.float32)
+    inside = (tf.abs(grid[None, :, None, None] - cy) < half) & (
+        tf.abs(grid[None, None, :, None] - cx) < half)
+    erase = tf.random.uniform([n, 1, 1, 1]) < a["erase"]
+    x = tf.where(inside & erase, mean, x)
+    return tf.cast(tf.clip_by_value(tf.round(x), 0, 255), tf.uint8)
+
+
+def make_dataset(split: Split, cfg: TrainConfig, training: bool) -> tf.data.Dataset:
+    x = split.images[..., None]
+    y = keras.utils.to_categorical(split.labels, len(LABELS)).astype("float32")
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if training:
+        ds = ds.shuffle(len(split), seed=cfg.seed, reshuffle_each_iteration=True)
+    ds = ds.batch(cfg.batch_size)
+    if training:
+        augment = _augmenter(cfg)
+        ds = ds.map(lambda a, b: (_photometric(
+            tf.cast(tf.round(augment(tf.cast(a, tf.float32), training=True)), tf.uint8),
+            cfg), b), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+class _Throughput(keras.callbacks.Callback):
+    def __init__(self, n_images: int) -> None:
+        super().__init__()
+        self.n_images, self.epoch_s = n_images, []
+
+    def on_epoch_begin(self, epoch: int, logs: object = None) -> None:
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: object = None) -> None:
+        self.epoch_s.append(time.perf_counter() - self._t0)
+
+
+def _schedule(cfg: TrainConfig, steps_per_epoch: int) -> keras.optimizers.schedules.CosineDecay:
+    total = max(1, cfg.epochs * steps_per_epoch)
+    warmup = min(total - 1, cfg.warmup_epochs * steps_per_epoch)
+    return keras.optimizers.schedules.CosineDecay(
+        cfg.learning_rate / 10, decay_steps=total - warmup, alpha=0.01,
+        warmup_target=cfg.learning_rate, warmup_steps=warmup)
+
+
+def train(data: FerData, cfg: TrainConfig, run_dir: Path) -> keras.Model:
+    """Fit, keep the best PublicTest checkpoint in run_dir/model.keras, return it loaded."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(cfg.seed)
+    train_split, notes = prepare_training(data, cfg)
+    model = build_model(shape=ModelShape(blocks=cfg.blocks, dropout=cfg.dropout))
+    steps = int(np.ceil(len(train_split) / cfg.batch_size))
+    model.compile(
+        optimizer=keras.optimizers.AdamW(_schedule(cfg, steps), weight_decay=cfg.weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+        metrics=["accuracy"])
+    throughput = _Throughput(len(train_split))
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(run_dir / "model.keras", monitor="val_accuracy",
+                                        save_best_only=True, mode="max"),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
+                                      patience=cfg.patience),
+        throughput,
+    ]
+    model.fit(make_dataset(train_split, cfg, training=True), epochs=cfg.epochs,
+              validation_data=make_dataset(data.public, cfg, training=False),
+              callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2)
+    rates = [len(train_split) / s for s in throughput.epoch_s]
+    summary = {"config": asdict(cfg), "data": {"source": data.source, **notes,
+               "train_images": len(train_split)},
+               "macs": count_macs(model), "params": int(model.count_params()),
+               "epochs_run": len(rates), "train_seconds": round(sum(throughput.epoch_s), 1),
+               "images_per_second": round(float(np.median(rates)), 1) if rates else None}
+    (run_dir / "train.json").write_text(json.dumps(summary, indent=2))
+    log.info("training throughput: %s images/s (median over %d epochs)",
+             summary["images_per_second"], len(rates))
+    return keras.models.load_model(run_dir / "model.keras")
+
