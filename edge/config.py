@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from edge.errors import ConfigError
 
@@ -126,6 +126,9 @@ class MqttConfig(_Strict):
     username: str | None = Field(None, description="user name; the password is a secret")
     password_file: Path | None = Field(
         None, description="file holding the password; default: $CREDENTIALS_DIRECTORY/mqtt-password")
+    password: SecretStr | None = Field(
+        None, description="password from $EMOTION_EDGE_MQTT__PASSWORD when no file is used; "
+        "keep it out of the TOML")
     keepalive_s: int = Field(30, ge=5, description="MQTT keepalive")
     reconnect_min_s: float = Field(1.0, gt=0, description="first reconnect delay")
     reconnect_max_s: float = Field(60.0, gt=0, description="longest reconnect delay")

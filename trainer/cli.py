@@ -1,4 +1,10 @@
-"""`emotion-train`: FER2013 in, a run folder with model.keras and its report out."""
+"""`emotion-train`: FER2013 in, a run folder with model.keras and its report out.
+
+User errors (a missing or malformed dataset, a bad option value, an unwritable run folder)
+print one line to stderr and exit with status 2; `--debug` shows the traceback instead.
+Those about the data, the options and the run folder are found before TensorFlow is
+imported, so they fail in about a second.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +12,77 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from trainer.data import DataError
+from trainer.data import DataError, FerData, Split
+
+if TYPE_CHECKING:
+    from trainer.train import TrainConfig
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013.npz"
+PROG = "emotion-train"
+N_BLOCKS = 5
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message} (see {PROG} --help)\n")
+
+
+def _count(text: str, low: int = 1) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"{value} is below the minimum of {low}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    return _count(text, low=0)
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be between 0 and 1 (exclusive)")
+    return value
+
+
+def _blocks(text: str) -> tuple[tuple[int, int], ...]:
+    """'16x1,32x1,64x2,128x2,256x1': channels x convs for each of the five blocks."""
+    try:
+        blocks = tuple((int(c), int(n)) for c, n in (b.split("x") for b in text.split(",")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not CHANNELSxCONVS,... (e.g. 16x1,32x1,64x2,128x2,256x1)") from None
+    if len(blocks) != N_BLOCKS or min(min(b) for b in blocks) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} needs {N_BLOCKS} blocks of at least 1 channel and 1 conv")
+    return blocks
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="emotion-train", description=__doc__)
+    p = _Parser(prog=PROG, description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=DEFAULT_DATA,
                    help="FER2013 as .npz, Kaggle fer2013.csv, or a train/ + test/ image folder "
                         "(default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path("runs/latest"), help="run folder")
-    p.add_argument("--epochs", type=int, default=55)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (AdamW, cosine)")
-    p.add_argument("--seed", type=int, default=1234)
-    p.add_argument("--patience", type=int, default=20, help="early-stop patience in epochs")
-    p.add_argument("--limit", type=int, default=None,
+    p.add_argument("--epochs", type=_count, default=55)
+    p.add_argument("--batch-size", type=_count, default=128)
+    p.add_argument("--lr", type=_rate, default=2e-3, help="peak learning rate (AdamW, cosine)")
+    p.add_argument("--seed", type=_non_negative, default=1234)
+    p.add_argument("--patience", type=_non_negative, default=20,
+                   help="early-stop patience in epochs")
+    p.add_argument("--limit", type=_count, default=None,
                    help="train on a random subset of N Training faces (quick runs)")
+    p.add_argument("--blocks", type=_blocks, default=None,
+                   help="channels x convs per conv block, e.g. 16x1,32x1,64x2,128x2,256x1 "
+                        "(default: trainer.model.DEFAULT_BLOCKS; small values make test models)")
     p.add_argument("--keep-duplicates", action="store_true",
                    help="keep duplicate and all-black Training faces (dropped by default)")
     p.add_argument("--report-only", action="store_true",
@@ -34,41 +92,98 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run the CLI; returns the exit status (0 done, 2 user error)."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as e:  # --help, or a bad option already reported in one line
+        return e.code if isinstance(e.code, int) else 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
                         stream=sys.stdout)
     try:
         return _run(args)
-    except (DataError, FileNotFoundError) as e:
+    except (DataError, OSError) as e:
         if args.debug:
             raise
-        print(f"emotion-train: error: {e}", file=sys.stderr)
+        print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    if args.out.exists() and not args.out.is_dir():
+        raise DataError(f"--out {args.out} is a file; pass a folder for the run")
+    if args.report_only and not (args.out / "model.keras").is_file():
+        raise DataError(f"{args.out / 'model.keras'} not found: train first, or point --out "
+                        "at a run folder")
+    args.out.mkdir(parents=True, exist_ok=True)
+
+
+def _config(args: argparse.Namespace) -> TrainConfig:
+    from trainer.train import TrainConfig
+
+    extra = {"blocks": args.blocks} if args.blocks else {}
+    return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                       learning_rate=args.lr, patience=args.patience, limit=args.limit,
+                       drop_duplicates=not args.keep_duplicates, **extra)
+
+
+def _prepare(data: FerData, cfg: TrainConfig) -> Split:
+    from trainer.train import prepare_training
+
+    train_split, notes = prepare_training(data, cfg)
+    if len(train_split) == 0:
+        raise DataError(f"{data.source}: no Training faces left after dropping duplicates "
+                        "(pass --keep-duplicates)")
+    dropped = ", ".join(f"{k.removeprefix('dropped_')} {v:,}" for k, v in notes.items()
+                        if k.startswith("dropped_"))
+    print(f"Training: {len(data.train):,} faces ({dropped or 'none dropped'}); "
+          f"fitting on {len(train_split):,}; PublicTest {len(data.public):,}, "
+          f"PrivateTest {len(data.private):,}")
+    return train_split
+
+
+def _load_model(path: Path) -> Any:
+    import keras
+
+    try:
+        return keras.models.load_model(path)
+    except Exception as e:  # keras raises many types for a bad file; all mean "not a model"
+        raise DataError(f"cannot load {path}: {e} (retrain, or point --out at another run)") from e
 
 
 def _run(args: argparse.Namespace) -> int:
     from trainer.data import load_dataset
 
-    if args.epochs < 1 or args.batch_size < 1:
-        raise DataError("--epochs and --batch-size must be at least 1")
     data = load_dataset(args.data)  # fail on bad data before importing TensorFlow
-    import keras
-
+    _check_out(args)
+    cfg = _config(args)
+    train_split = _prepare(data, cfg)
     from trainer.evaluate import write_report
-    from trainer.train import TrainConfig, prepare_training, train
+    from trainer.train import train
 
-    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                      learning_rate=args.lr, patience=args.patience, limit=args.limit,
-                      drop_duplicates=not args.keep_duplicates)
     if args.report_only:
-        model_path = args.out / "model.keras"
-        if not model_path.exists():
-            raise DataError(f"{model_path} not found: train first, or point --out at a run")
-        model = keras.models.load_model(model_path)
+        model = _load_model(args.out / "model.keras")
     else:
         model = train(data, cfg, args.out)
-    train_split, _ = prepare_training(data, cfg)
     report = write_report(model, data, train_split, args.out)
-    print(f"PrivateTest accuracy {report['PrivateTest']['accuracy']:.4f}, "
-          f"report in {args.out}")
+    _print_summary(model, report, args.out, trained=not args.report_only)
     return 0
+
+
+def _print_summary(model: Any, report: dict[str, Any], out: Path, trained: bool) -> None:
+    from trainer.model import count_macs
+    from trainer.report import read_train_summary
+
+    print(f"model: {count_macs(model) / 1e6:.1f} M MACs per face, "
+          f"{int(model.count_params()):,} parameters")
+    summary = read_train_summary(out)
+    if summary.get("images_per_second"):
+        print(f"training{'' if trained else ' (earlier run, train.json)'}: "
+              f"{summary['images_per_second']} images/s (median epoch, timed with its "
+              f"PublicTest validation), {summary.get('epochs_run')} epochs in "
+              f"{summary.get('train_seconds')} s")
+    for name in ("PublicTest", "PrivateTest"):
+        r = report[name]
+        print(f"{name}: accuracy {r['accuracy']:.4f}, clean {r['clean']['accuracy']:.4f} "
+              f"(n={r['clean']['n']}), flip-TTA {r['flip_tta_accuracy']:.4f}, "
+              f"macro-F1 {r['macro_f1']:.4f}")
+    print(f"report: {out / 'report.md'}")

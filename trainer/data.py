@@ -67,7 +67,9 @@ def load_dataset(path: str | Path) -> FerData:
         raise DataError(f"unknown dataset format: {path} (expected .npz, .csv or a folder)")
     for name in SPLITS:
         if len(data.split(name)) == 0:
-            raise DataError(f"{path}: split {name} is empty")
+            raise DataError(f"{path}: split {name} is empty (FER2013 needs Training, PublicTest "
+                            "and PrivateTest faces; image folders name them with the "
+                            "Training_/PublicTest_/PrivateTest_ file-name prefixes)")
     return data
 
 
@@ -76,10 +78,26 @@ def _check_images(images: np.ndarray, where: str) -> None:
         raise DataError(f"{where}: images must be 48x48, got shape {images.shape[1:]}")
 
 
+def _check_range(values: np.ndarray, top: int, what: str, src: str) -> None:
+    """Integer values in 0..top; the uint8 arrays of a good .npz pass without a copy."""
+    if not values.size:
+        return
+    if values.dtype.kind not in "ui" and not np.array_equal(values, np.round(values)):
+        raise DataError(f"{src}: {what} must be whole numbers 0..{top}, got fractions")
+    low, high = values.min(), values.max()
+    if low < 0 or high > top:
+        raise DataError(f"{src}: {what} must lie in 0..{top}, found {low}..{high}")
+
+
 def _from_arrays(images: np.ndarray, labels: np.ndarray, usage: np.ndarray, src: str) -> FerData:
     _check_images(images, src)
-    if labels.size and int(labels.max()) >= len(LABELS):
-        raise DataError(f"{src}: label {int(labels.max())} is outside 0..{len(LABELS) - 1}")
+    if labels.shape != (len(images),) or usage.shape != (len(images),):
+        raise DataError(f"{src}: {len(images)} images need as many labels and usage values, "
+                        f"got shapes {labels.shape} and {usage.shape}")
+    _check_range(images, 255, "pixel values", src)
+    _check_range(labels, len(LABELS) - 1, "labels", src)
+    _check_range(usage, len(SPLITS) - 1, "usage values (0 Training, 1 PublicTest, 2 PrivateTest)",
+                 src)
     images, labels = images.astype(np.uint8), labels.astype(np.uint8)
     parts = [Split(images[usage == i], labels[usage == i]) for i in range(len(SPLITS))]
     return FerData(*parts, source=src)
@@ -97,24 +115,37 @@ def _load_npz(path: Path) -> FerData:
 
 
 def _load_csv(path: Path) -> FerData:
-    images, labels, usage = [], [], []
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        missing = {"emotion", "pixels", "Usage"} - set(reader.fieldnames or ())
-        if missing:
-            raise DataError(f"{path}: missing column(s) {sorted(missing)}")
-        for line, row in enumerate(reader, start=2):
-            pixels = np.array(row["pixels"].split(), dtype=np.int64)
-            if pixels.size != FACE_SIZE * FACE_SIZE:
-                raise DataError(f"{path}:{line}: {pixels.size} pixels, expected 2304 (48x48)")
-            if row["Usage"] not in SPLITS:
-                raise DataError(f"{path}:{line}: unknown Usage {row['Usage']!r}")
-            images.append(pixels.reshape(FACE_SIZE, FACE_SIZE))
-            labels.append(int(row["emotion"]))
-            usage.append(SPLITS.index(row["Usage"]))
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            images, labels, usage = _read_csv_rows(csv.DictReader(f), path)
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise DataError(f"{path}: not a readable CSV file ({e})") from e
     if not images:
         raise DataError(f"{path}: no rows")
     return _from_arrays(np.stack(images), np.array(labels), np.array(usage), str(path))
+
+
+def _read_csv_rows(
+    reader: csv.DictReader[str], path: Path
+) -> tuple[list[np.ndarray], list[int], list[int]]:
+    missing = {"emotion", "pixels", "Usage"} - set(reader.fieldnames or ())
+    if missing:
+        raise DataError(f"{path}: missing column(s) {sorted(missing)} (need emotion,pixels,Usage)")
+    images, labels, usage = [], [], []
+    for line, row in enumerate(reader, start=2):
+        try:
+            pixels = np.array((row["pixels"] or "").split(), dtype=np.int64)
+            label = int(row["emotion"] or "")
+        except ValueError as e:
+            raise DataError(f"{path}:{line}: emotion and pixels must be whole numbers ({e})") from e
+        if pixels.size != FACE_SIZE * FACE_SIZE:
+            raise DataError(f"{path}:{line}: {pixels.size} pixels, expected 2304 (48x48)")
+        if row["Usage"] not in SPLITS:
+            raise DataError(f"{path}:{line}: unknown Usage {row['Usage']!r} (expected {SPLITS})")
+        images.append(pixels.reshape(FACE_SIZE, FACE_SIZE))
+        labels.append(label)
+        usage.append(SPLITS.index(row["Usage"]))
+    return images, labels, usage
 
 
 def _load_folders(root: Path) -> FerData:

@@ -1,7 +1,8 @@
 """Score a model on the test splits through the one preprocessing path, write the report.
 
 Every figure here comes from `predict_scores`, which feeds the same raw uint8 faces the
-model was trained on; the report test checks it against `model.evaluate`.
+model was trained on, to a Keras model or to a converted `.tflite` (`TfliteModel`); the
+report test checks it against `model.evaluate`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,73 @@ import numpy as np
 from trainer.data import LABELS, FerData, Split, clean_mask
 
 
+class TfliteModel:
+    """A `.tflite` model run by the LiteRT interpreter, scored like a Keras model.
+
+    `scores(x)` takes the model's input exactly as Keras gets it (raw uint8 faces with a
+    channel axis), quantizes it with the interpreter's own input parameters (a scale of 0
+    means "feed raw values"), and returns dequantized float scores. Batched when the
+    interpreter accepts a resized input, one face at a time otherwise. Single-threaded
+    callers only; nothing to close.
+    """
+
+    def __init__(self, model: Path | bytes, num_threads: int = 1) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        if isinstance(model, bytes):
+            self.interpreter = Interpreter(model_content=model, num_threads=num_threads)
+        else:
+            self.interpreter = Interpreter(model_path=str(model), num_threads=num_threads)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+        self._batch = int(self.input["shape"][0])
+        self.is_resizable = True
+
+    def quantize(self, x: np.ndarray) -> np.ndarray:
+        """Model input as the interpreter wants it; a scale of 0 feeds raw values."""
+        scale, zero = self.input["quantization"]
+        dtype = self.input["dtype"]
+        if scale == 0:
+            return x.astype(dtype)
+        info = np.iinfo(dtype)
+        q = np.round(x.astype(np.float32) / scale + zero)
+        return np.clip(q, info.min, info.max).astype(dtype)
+
+    def dequantize(self, q: np.ndarray) -> np.ndarray:
+        """Float scores from the raw output tensor."""
+        scale, zero = self.output["quantization"]
+        if scale == 0:
+            return q.astype(np.float32)
+        return (q.astype(np.float32) - zero) * scale
+
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        if len(x) != self._batch:
+            self.interpreter.resize_tensor_input(self.input["index"], [len(x), *x.shape[1:]])
+            self.interpreter.allocate_tensors()
+            self._batch = len(x)
+        self.interpreter.set_tensor(self.input["index"], self.quantize(x))
+        self.interpreter.invoke()
+        return self.dequantize(self.interpreter.get_tensor(self.output["index"]))
+
+    def scores(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Float scores (n, classes) for a model input batch x (n, 48, 48, 1)."""
+        if self.is_resizable:
+            try:
+                return np.concatenate([self._run(x[i:i + batch_size])
+                                       for i in range(0, len(x), batch_size)])
+            except (RuntimeError, ValueError):
+                self.is_resizable = False
+                self._run(x[:1])  # back to a batch of one
+        return np.concatenate([self._run(x[i:i + 1]) for i in range(len(x))])
+
+
 def predict_scores(model: Any, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Softmax scores for raw uint8 (n, 48, 48) faces; works for Keras models."""
-    return np.asarray(model.predict(images[..., None], batch_size=batch_size, verbose=0))
+    """Softmax scores for raw uint8 (n, 48, 48) faces; Keras models and `TfliteModel`."""
+    x = images[..., None]
+    if isinstance(model, TfliteModel):
+        return model.scores(x, batch_size=batch_size)
+    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
 
 
 def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
@@ -69,3 +134,39 @@ def write_report(model: Any, data: FerData, train_split: Split, run_dir: Path) -
         return report
     write_plots(report, train_split, run_dir)
     return report
+
+
+def _accuracy(pred: np.ndarray, labels: np.ndarray) -> float:
+    return round(float((pred == labels).mean()), 4) if len(labels) else 0.0
+
+
+def _side(model: Any, split: Split, clean: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+    scores = predict_scores(model, split.images)
+    flipped = predict_scores(model, split.images[:, :, ::-1])
+    pred = scores.argmax(1)
+    return pred, {"all": _accuracy(pred, split.labels),
+                  "clean": _accuracy(pred[clean], split.labels[clean]),
+                  "flip": _accuracy((scores + flipped).argmax(1), split.labels)}
+
+
+def compare(keras_model: Any, tflite_model: TfliteModel, data: FerData,
+            limit: int | None = None, seed: int = 0) -> dict[str, Any]:
+    """Keras vs converted accuracy per test split (all, clean part, flip-averaged), agreement.
+
+    Both models see the same faces through `predict_scores`; `limit` scores a random subset
+    of each split for quick runs. Accuracies are fractions rounded to 4 places.
+    """
+    from trainer.data import limit_split
+
+    result: dict[str, Any] = {}
+    for name in ("PublicTest", "PrivateTest"):
+        split = limit_split(data.split(name), limit, seed)
+        clean = clean_mask(split, data.train)
+        k_pred, k = _side(keras_model, split, clean)
+        t_pred, t = _side(tflite_model, split, clean)
+        result[name] = {"n": len(split), "keras": k["all"], "tflite": t["all"],
+                        "agreement": _accuracy(k_pred, t_pred),
+                        "clean": {"n": int(clean.sum()), "keras": k["clean"],
+                                  "tflite": t["clean"]},
+                        "flip_averaged": {"keras": k["flip"], "tflite": t["flip"]}}
+    return result

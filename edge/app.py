@@ -1,0 +1,253 @@
+"""The composition root: `build(settings)` wires every part, `run_daemon(settings)` runs it.
+
+Open order: pipeline parts (source, detector, classifier), then MQTT (spool, connection,
+publisher, Home Assistant discovery), then the worker and the triggers. Close order is the
+reverse: triggers stop, the capture in progress finishes, the spool is flushed while
+connected, `offline` is published, the connection closes, then the pipeline parts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+from edge.config import Settings
+from edge.notify import Notifier
+from edge.ports import EmotionClassifier, FaceDetector, FrameSource, ResultPublisher, Trigger
+from edge.publish.connection import MqttConnection
+from edge.worker import Handler, Worker
+
+log = logging.getLogger(__name__)
+
+STATUS_PERIOD_S = 5.0
+WORKER_STOP_S = 10.0  # the capture in progress may take this long before we give up on it
+DRAIN_S = 5.0  # time to flush the spool on a clean stop
+
+
+@dataclass
+class Parts:
+    """Role objects given instead of built from settings (tests, benchmarks). The app still
+    closes them."""
+
+    source: FrameSource | None = None
+    detector: FaceDetector | None = None
+    classifier: EmotionClassifier | None = None
+    publisher: ResultPublisher | None = None
+
+
+class App:
+    """The running daemon's parts, in open order. `start()` starts delivering triggers and
+    tells systemd READY; `close()` undoes everything in reverse order and is idempotent."""
+
+    def __init__(self, settings: Settings, notifier: Notifier, shutdown: threading.Event) -> None:
+        self.settings = settings
+        self.notifier = notifier
+        self.shutdown = shutdown
+        self.connection: MqttConnection | None = None
+        self.publisher: ResultPublisher | None = None
+        self.worker: Worker | None = None
+        self.triggers: list[Trigger] = []
+        self.is_worker_stopped = True
+        self._closers: list[tuple[str, Callable[[], None]]] = []
+
+    def own(self, name: str, close: Callable[[], None]) -> None:
+        """Register what `close()` must undo, in open order."""
+        self._closers.append((name, close))
+
+    def start(self) -> None:
+        assert self.worker is not None
+        self.worker.start()
+        self.is_worker_stopped = False
+        for trigger in self.triggers:
+            trigger.start(self.worker.fire)
+        self.notifier.ready(self.status_text())
+        log.info("ready: %s", self.status_text())
+
+    def status_text(self) -> str:
+        parts = []
+        if self.connection is not None:
+            cfg = self.connection.cfg
+            state = "connected" if self.connection.is_connected.is_set() else "NOT connected"
+            parts.append(f"{state} to {cfg.host}:{cfg.port}")
+        if self.worker is not None:
+            parts.append(f"{self.worker.captures} captures")
+            if not self.worker.is_healthy:
+                parts.append(f"{self.worker.failures} failed in a row")
+            if self.worker.last_label is not None:
+                parts.append(f"last: {self.worker.last_label}")
+        depth = getattr(self.publisher, "depth", None)
+        if depth is not None:
+            parts.append(f"spool {depth}")
+        return ", ".join(parts)
+
+    def stop_worker(self) -> None:
+        """Stop the worker after its capture in progress (part of `close`)."""
+        self.shutdown.set()
+        if self.worker is not None and not self.worker.join(WORKER_STOP_S):
+            log.error("the capture in progress did not finish within %.0f s (camera hung?); "
+                      "stopping anyway", WORKER_STOP_S)
+            self.is_worker_stopped = False
+            return
+        self.is_worker_stopped = True
+
+    def close(self) -> None:
+        self.notifier.stopping()
+        self.shutdown.set()
+        while self._closers:
+            name, close = self._closers.pop()
+            try:
+                close()
+            except Exception:
+                log.exception("error while closing %s", name)
+
+
+def build(settings: Settings, *, pin_factory: Any = None, environ: Mapping[str, str] | None = None,
+          parts: Parts | None = None, shutdown: threading.Event | None = None) -> App:
+    """Open every part the settings ask for; on any failure, close what was opened and
+    raise (EdgeError subclasses say what to fix)."""
+    env = os.environ if environ is None else environ
+    app = App(settings, Notifier(env), shutdown or threading.Event())
+    app.own("notifier", app.notifier.close)
+    given = parts or Parts()
+    try:
+        pipeline: Handler
+        pipeline, labels = _build_pipeline(app, given)
+        _build_mqtt(app, given, labels, env)
+        _build_worker(app, pipeline)
+        _build_triggers(app, pin_factory)
+    except BaseException:
+        app.close()
+        raise
+    return app
+
+
+def run_daemon(settings: Settings, *, pin_factory: Any = None,
+               environ: Mapping[str, str] | None = None) -> int:
+    """Run until SIGTERM/SIGINT; 0 after a clean stop, 1 if the worker was stuck.
+    Call from the main thread (signal handlers)."""
+    shutdown = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        shutdown.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        log.info("settings: %s", settings.model_dump_json())
+        app = build(settings, pin_factory=pin_factory, environ=environ, shutdown=shutdown)
+        try:
+            app.start()
+            status = ""
+            while not shutdown.wait(STATUS_PERIOD_S):
+                status = _report(app, status)
+        finally:
+            app.close()
+        return 0 if app.is_worker_stopped else 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _report(app: App, previous: str) -> str:
+    text = app.status_text()
+    if text != previous:
+        app.notifier.status(text)
+    return text
+
+
+def _build_pipeline(app: App, given: Parts) -> tuple[Handler, tuple[str, ...]]:
+    from edge.pipeline import Pipeline
+
+    settings = app.settings
+    if given.source is None:
+        from edge.sources import open_source
+
+        given.source = open_source(settings.camera)
+    app.own("camera", given.source.close)
+    if given.detector is None:
+        from edge.detect.haar import HaarFaceDetector
+
+        given.detector = HaarFaceDetector(settings.detector)
+    app.own("detector", given.detector.close)
+    if given.classifier is None:
+        from edge.classify.tflite import TfliteEmotionClassifier
+
+        given.classifier = TfliteEmotionClassifier(settings.classifier)
+    app.own("classifier", given.classifier.close)
+    pipeline = Pipeline(given.source, given.detector, given.classifier, settings.device_id)
+    return pipeline, tuple(given.classifier.labels)
+
+
+def _build_mqtt(app: App, given: Parts, labels: tuple[str, ...], env: Mapping[str, str]) -> None:
+    settings = app.settings
+    if given.publisher is not None:
+        app.publisher = given.publisher
+        app.own("publisher", given.publisher.close)
+        if not settings.trigger.is_mqtt_enabled:
+            return
+    from edge.publish.connection import MqttConnection
+
+    cfg = settings.mqtt
+    connection = MqttConnection(cfg, settings.device_id, env)
+    app.connection = connection
+    if given.publisher is None:
+        from edge.publish.mqtt import MqttPublisher
+        from edge.publish.spool import Spool, spool_path
+
+        spool = Spool(spool_path(cfg.spool.path, env), cfg.spool.max_results, cfg.spool.max_age_s)
+        app.own("spool", spool.close)
+        publisher = MqttPublisher(cfg, connection, spool)
+        app.publisher = publisher
+        app.own("connection", connection.close)
+        publisher.start()
+        app.own("publisher", lambda: (publisher.drain(DRAIN_S), publisher.close()))
+    else:
+        app.own("connection", connection.close)
+    if cfg.discovery.is_enabled:
+        from edge.publish.discovery import HomeAssistantDiscovery
+
+        HomeAssistantDiscovery(cfg.discovery, connection, labels).start()
+    connection.open()
+
+
+def _build_worker(app: App, pipeline: Handler) -> None:
+    from edge.triggers.continuous import ContinuousMode
+
+    cfg = app.settings.trigger
+    assert app.publisher is not None
+    continuous = ContinuousMode(cfg.continuous) if cfg.continuous.is_enabled else None
+    app.worker = Worker(pipeline, app.publisher, shutdown=app.shutdown, notifier=app.notifier,
+                        queue_size=cfg.queue_size, min_interval_s=cfg.min_interval_s,
+                        continuous=continuous)
+    app.own("worker", app.stop_worker)
+
+
+def _build_triggers(app: App, pin_factory: Any) -> None:
+    cfg = app.settings.trigger
+    assert app.worker is not None
+    if cfg.button.is_enabled:
+        from edge.triggers.button import ButtonTrigger
+
+        button = ButtonTrigger(cfg.button, pin_factory=pin_factory)
+        app.worker.add_busy(button.show_busy)
+        _add_trigger(app, button, "button")
+    if cfg.is_mqtt_enabled:
+        from edge.triggers.mqtt import MqttTrigger
+
+        assert app.connection is not None
+        _add_trigger(app, MqttTrigger(app.connection), "MQTT trigger")
+    if cfg.interval_s is not None:
+        from edge.triggers.interval import IntervalTrigger
+
+        _add_trigger(app, IntervalTrigger(cfg.interval_s), "interval trigger")
+
+
+def _add_trigger(app: App, trigger: Trigger, name: str) -> None:
+    app.triggers.append(trigger)
+    app.own(name, trigger.close)

@@ -1,0 +1,1 @@
+"""Emotion classifiers: one backend per file (`tflite.py`: LiteRT)."""

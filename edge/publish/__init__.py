@@ -1,0 +1,1 @@
+"""Result publishers: MQTT (with its persistent spool and Home Assistant discovery)."""

@@ -1,0 +1,217 @@
+"""The one MQTT connection of the daemon, shared by the publisher and the MQTT trigger.
+
+The app opens it once and closes it last: `open()` starts paho's network thread with
+`connect_async` + `loop_start`, and paho reconnects with backoff on its own. Every connect
+publishes `online` (retained) and renews the subscriptions; the last will and a clean
+`close()` leave `offline` (retained) on the status topic.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.config import MqttConfig
+from edge.errors import BrokerError
+
+log = logging.getLogger(__name__)
+
+PASSWORD_CREDENTIAL = "mqtt-password"
+
+
+@dataclass(frozen=True)
+class Topics:
+    """`<prefix>/<device>/...` topic names of one device."""
+
+    prefix: str
+    device: str
+
+    def _t(self, leaf: str) -> str:
+        return f"{self.prefix}/{self.device}/{leaf}"
+
+    @property
+    def status(self) -> str:
+        return self._t("status")
+
+    @property
+    def result(self) -> str:
+        return self._t("result")
+
+    @property
+    def emotion(self) -> str:
+        return self._t("emotion")
+
+    @property
+    def snapshot(self) -> str:
+        return self._t("snapshot")
+
+    @property
+    def capture(self) -> str:
+        return self._t("capture/set")
+
+
+def read_password(cfg: MqttConfig, environ: Mapping[str, str]) -> str | None:
+    """mqtt.password_file, else $CREDENTIALS_DIRECTORY/mqtt-password, else the
+    EMOTION_EDGE_MQTT__PASSWORD setting. Never logged."""
+    path = cfg.password_file
+    if path is None and environ.get("CREDENTIALS_DIRECTORY"):
+        candidate = Path(environ["CREDENTIALS_DIRECTORY"]) / PASSWORD_CREDENTIAL
+        path = candidate if candidate.exists() else None
+    if path is not None:
+        try:
+            return path.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as e:
+            raise BrokerError(f"cannot read the MQTT password file {path}: {e.strerror}; "
+                              "check mqtt.password_file and its permissions") from e
+    return cfg.password.get_secret_value() if cfg.password is not None else None
+
+
+class MqttConnection:
+    """Owns one paho client. `subscribe` and `add_connect_listener` register callbacks that
+    run on paho's network thread (they must only enqueue or publish); `publish` may be
+    called from any thread. The app calls `open()` once and `close()` once."""
+
+    def __init__(self, cfg: MqttConfig, device_id: str, environ: Mapping[str, str]) -> None:
+        self.cfg = cfg
+        self.topics = Topics(cfg.topic_prefix, device_id)
+        self.is_connected = threading.Event()
+        self.generation = 0  # bumped on every successful connect
+        self._handlers: dict[str, Callable[[bytes], None]] = {}
+        self._connect_listeners: list[Callable[[], None]] = []
+        self._ack_listeners: list[Callable[[int], None]] = []
+        self._state = "new"
+        self._lock = threading.Lock()
+        self._client = self._make_client(device_id, environ)
+
+    def _make_client(self, device_id: str, environ: Mapping[str, str]) -> mqtt.Client:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"emotion-edge-{device_id}",
+                             clean_session=True)
+        client.will_set(self.topics.status, "offline", qos=1, retain=True)
+        password = read_password(self.cfg, environ)
+        if self.cfg.username is not None:
+            client.username_pw_set(self.cfg.username, password)
+        if self.cfg.tls.is_enabled:
+            _set_tls(client, self.cfg)
+        client.reconnect_delay_set(self.cfg.reconnect_min_s,  # type: ignore[arg-type]
+                                   self.cfg.reconnect_max_s)  # type: ignore[arg-type]
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_connect_fail = self._on_connect_fail
+        client.on_publish = self._on_publish
+        return client
+
+    def subscribe(self, topic: str, handler: Callable[[bytes], None]) -> None:
+        """Deliver each message on `topic` (exact name) to `handler`, across reconnects."""
+        with self._lock:
+            self._handlers[topic] = handler
+        if self.is_connected.is_set():
+            self._client.subscribe(topic, qos=1)
+
+    def add_connect_listener(self, listener: Callable[[], None]) -> None:
+        self._connect_listeners.append(listener)
+
+    def add_ack_listener(self, listener: Callable[[int], None]) -> None:
+        """`listener(mid)` runs when the broker acknowledges a QoS 1 message."""
+        self._ack_listeners.append(listener)
+
+    def publish(self, topic: str, payload: bytes | str, *, qos: int = 1,
+                is_retained: bool = False) -> mqtt.MQTTMessageInfo:
+        return self._client.publish(topic, payload, qos=qos, retain=is_retained)
+
+    def open(self) -> None:
+        try:
+            self._client.connect_async(self.cfg.host, self.cfg.port, self.cfg.keepalive_s)
+        except (OSError, ValueError) as e:
+            raise BrokerError(f"cannot use MQTT broker {self.cfg.host}:{self.cfg.port}: {e}; "
+                              "check mqtt.host and mqtt.port") from e
+        self._client.loop_start()
+
+    def close(self, timeout_s: float = 3.0) -> None:
+        """Publish `offline` (retained) if connected, disconnect, stop the network thread."""
+        if self.is_connected.is_set():
+            info = self.publish(self.topics.status, "offline", is_retained=True)
+            try:
+                info.wait_for_publish(timeout_s)
+            except (RuntimeError, ValueError) as e:
+                log.warning("could not publish offline before disconnecting: %s", e)
+        self._state = "closed"  # a clean stop is not a lost connection
+        self._client.disconnect()
+        self._client.loop_stop()
+        self.is_connected.clear()
+
+    def _log_state(self, state: str, level: int, message: str, *args: Any) -> None:
+        if state != self._state:
+            self._state = state
+            log.log(level, message, *args)
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any,
+                    reason_code: Any, properties: Any) -> None:
+        where = f"{self.cfg.host}:{self.cfg.port}"
+        if reason_code.is_failure:
+            self._log_state(f"refused {reason_code}", logging.ERROR,
+                            "MQTT broker %s refused the connection: %s (check mqtt.username, "
+                            "the password and TLS settings); retrying", where, reason_code)
+            return
+        self._log_state("connected", logging.INFO, "connected to MQTT broker %s", where)
+        self.generation += 1
+        client.publish(self.topics.status, "online", qos=1, retain=True)
+        with self._lock:
+            topics = list(self._handlers)
+        for topic in topics:
+            client.subscribe(topic, qos=1)
+        self.is_connected.set()
+        for listener in self._connect_listeners:
+            listener()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any,
+                       reason_code: Any, properties: Any) -> None:
+        self.is_connected.clear()
+        if self._state != "connected":  # a refusal or a failed attempt: already logged
+            return
+        self._log_state("disconnected", logging.WARNING,
+                        "lost MQTT broker %s:%s (%s); results are spooled until it is back",
+                        self.cfg.host, self.cfg.port, reason_code)
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        self._log_state("unreachable", logging.WARNING,
+                        "cannot reach MQTT broker %s:%s; retrying, results are spooled",
+                        self.cfg.host, self.cfg.port)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            handler = self._handlers.get(msg.topic)
+        if handler is not None:
+            handler(bytes(msg.payload))
+
+    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int,
+                    reason_code: Any, properties: Any) -> None:
+        for listener in self._ack_listeners:
+            listener(mid)
+
+
+def _set_tls(client: mqtt.Client, cfg: MqttConfig) -> None:
+    tls = cfg.tls
+    files = [p for p in (tls.ca_file, tls.cert_file, tls.key_file) if p is not None]
+    for path in files:
+        if not path.is_file():
+            raise BrokerError(f"TLS file {path} not found; check mqtt.tls.*_file")
+    try:
+        client.tls_set(ca_certs=_str(tls.ca_file), certfile=_str(tls.cert_file),
+                       keyfile=_str(tls.key_file))
+    except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+        raise BrokerError(f"unusable TLS files ({', '.join(map(str, files))}): {e}") from e
+    if tls.is_insecure:
+        log.warning("mqtt.tls.is_insecure: the broker's host name is NOT verified")
+        client.tls_insecure_set(True)
+
+
+def _str(path: Path | None) -> str | None:
+    return None if path is None else str(path)

@@ -1,0 +1,76 @@
+"""Home Assistant MQTT discovery: a capture button, an emotion sensor and a confidence
+sensor, grouped under one device and available while `<prefix>/<device>/status` is `online`.
+
+The configs are retained and published on every connect and again whenever Home Assistant
+announces `online` on `<discovery prefix>/status` (it forgets entities when it restarts
+without a retained config).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from edge.config import DiscoveryConfig
+from edge.publish.connection import MqttConnection
+
+log = logging.getLogger(__name__)
+
+
+def discovery_messages(cfg: DiscoveryConfig, conn: MqttConnection,
+                       labels: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Config topic -> payload for each entity."""
+    topics = conn.topics
+    device_key = f"emotion_edge_{topics.device}"
+    common: dict[str, Any] = {
+        "availability_topic": topics.status,
+        "payload_available": "online",
+        "payload_not_available": "offline",
+        "device": {"identifiers": [device_key], "name": f"Emotion edge {topics.device}",
+                   "manufacturer": "emotion-edge", "model": "Raspberry Pi emotion camera"},
+    }
+    button = {**common, "name": "Capture", "unique_id": f"{device_key}_capture",
+              "command_topic": topics.capture, "payload_press": "PRESS", "icon": "mdi:camera"}
+    emotion = {**common, "name": "Emotion", "unique_id": f"{device_key}_emotion",
+               "state_topic": topics.emotion, "device_class": "enum",
+               "options": [*labels, "none"], "icon": "mdi:emoticon-outline"}
+    confidence = {**common, "name": "Emotion confidence",
+                  "unique_id": f"{device_key}_confidence", "state_topic": topics.result,
+                  "unit_of_measurement": "%", "state_class": "measurement",
+                  "value_template": "{{ ((value_json.confidence or 0) * 100) | round(1) }}"}
+    base = f"{cfg.prefix}/{{}}/{device_key}/{{}}/config"
+    return {base.format("button", "capture"): button,
+            base.format("sensor", "emotion"): emotion,
+            base.format("sensor", "confidence"): confidence}
+
+
+class HomeAssistantDiscovery:
+    """Publishes the discovery configs (retained, QoS 1) on each connect and on Home
+    Assistant's `online` birth message. Callbacks run on paho's thread and only publish.
+    The app starts it after the connection exists; nothing to close."""
+
+    def __init__(self, cfg: DiscoveryConfig, conn: MqttConnection, labels: Sequence[str]) -> None:
+        self._conn = conn
+        self._messages = discovery_messages(cfg, conn, labels)
+        self._ha_status = f"{cfg.prefix}/status"
+
+    def start(self) -> None:
+        self._conn.add_connect_listener(self.publish_all)
+        self._conn.subscribe(self._ha_status, self._on_ha_status)
+        if self._conn.is_connected.is_set():
+            self.publish_all()
+
+    def publish_all(self) -> None:
+        for topic, payload in self._messages.items():
+            self._conn.publish(topic, json.dumps(payload), is_retained=True)
+        log.debug("published %d Home Assistant discovery configs", len(self._messages))
+
+    def _on_ha_status(self, payload: bytes) -> None:
+        if payload.strip() == b"online":
+            log.info("Home Assistant came online: republishing discovery")
+            self.publish_all()
+
+    def close(self) -> None:
+        """Nothing to release: the configs stay retained on purpose."""

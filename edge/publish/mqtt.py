@@ -1,0 +1,139 @@
+"""MqttPublisher: results over MQTT, through the persistent spool, in order, never replayed
+as retained.
+
+`<prefix>/<device>/result` gets each result JSON at QoS 1, not retained: results are
+events. `<prefix>/<device>/emotion` gets the dominant label (or `none`), retained: a state.
+`<prefix>/<device>/snapshot` gets a JPEG of the frame only when the user opted in.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+
+from edge.config import MqttConfig
+from edge.ports import Frame, Result
+from edge.publish.connection import MqttConnection
+from edge.publish.spool import Spool
+
+log = logging.getLogger(__name__)
+
+MAX_IN_FLIGHT = 16  # below paho's max_inflight_messages (20), so paho never reorders
+STALE_RESEND_S = 30.0  # paho resends in-flight messages on reconnect; stop waiting after this
+
+
+class MqttPublisher:
+    """Implements ResultPublisher. `publish` (worker thread) stores the result in the spool
+    and returns; a flush thread sends spooled results in order while connected and deletes
+    each one when its PUBACK arrives. The app starts it after the connection and closes it
+    before the connection; it does not close the spool or the connection (the app does)."""
+
+    def __init__(self, cfg: MqttConfig, connection: MqttConnection, spool: Spool) -> None:
+        self.cfg = cfg
+        self._conn = connection
+        self._spool = spool
+        self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._in_flight: dict[int, tuple[int, int]] = {}  # mid -> (seq, generation)
+        self._emotion_lock = threading.Lock()
+        self._last_emotion: str | None = None
+        self._emotion_sent_gen = -1  # connection generation the last emotion was sent in
+        self._connected_at = 0.0
+        self._thread = threading.Thread(target=self._run, name="mqtt-flush", daemon=True)
+        connection.add_ack_listener(self._on_ack)
+        connection.add_connect_listener(self._on_connect)
+
+    @property
+    def depth(self) -> int:
+        """Results not yet acknowledged by the broker."""
+        return self._spool.depth()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def publish(self, result: Result, frame: Frame | None = None) -> None:
+        payload = json.dumps(result.to_json_dict(), separators=(",", ":")).encode()
+        self._spool.add(self._conn.topics.result, payload)
+        top = result.dominant
+        with self._emotion_lock:
+            self._last_emotion = top.label if top else "none"
+            self._emotion_sent_gen = -1
+        if self.cfg.is_snapshot_enabled and frame is not None and self._conn.is_connected.is_set():
+            from edge.publish.snapshot import encode_snapshot
+
+            self._conn.publish(self._conn.topics.snapshot, encode_snapshot(result, frame), qos=0)
+        self._wake.set()
+
+    def drain(self, timeout_s: float) -> bool:
+        """Wait until the spool is empty (True) while connected, for at most timeout_s."""
+        deadline = time.monotonic() + timeout_s
+        while self._conn.is_connected.is_set() and self._spool.depth() > 0:
+            self._wake.set()
+            if time.monotonic() >= deadline:
+                break
+            self._stop.wait(0.05)
+        return self._spool.depth() == 0
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _on_ack(self, mid: int) -> None:  # paho thread, holding paho's message lock
+        self._acks.put(mid)
+        self._wake.set()
+
+    def _on_connect(self) -> None:  # paho thread
+        self._connected_at = time.monotonic()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+            self._take_acks()
+            if self._conn.is_connected.is_set():
+                self._send_emotion()
+                self._send_pending()
+
+    def _take_acks(self) -> None:
+        while True:
+            try:
+                mid = self._acks.get_nowait()
+            except queue.Empty:
+                return
+            entry = self._in_flight.pop(mid, None)
+            if entry is not None:
+                self._spool.delete(entry[0])
+
+    def _send_pending(self) -> None:
+        generation = self._conn.generation
+        if any(gen != generation for _, gen in self._in_flight.values()):
+            # paho resends these itself after a reconnect; new ones must wait behind them
+            if time.monotonic() - self._connected_at < STALE_RESEND_S:
+                return
+            log.warning("%d result(s) unacknowledged since reconnecting: sending them again",
+                        len(self._in_flight))
+            self._in_flight.clear()
+        room = MAX_IN_FLIGHT - len(self._in_flight)
+        if room <= 0:
+            return
+        after = max((seq for seq, _ in self._in_flight.values()), default=0)
+        for item in self._spool.pending(after, room):
+            info = self._conn.publish(item.topic, item.payload, qos=1)
+            self._in_flight[info.mid] = (item.seq, generation)
+
+    def _send_emotion(self) -> None:
+        """The latest label, once per change and once per connection (it is retained)."""
+        generation = self._conn.generation
+        with self._emotion_lock:
+            label = self._last_emotion
+            if label is None or self._emotion_sent_gen == generation:
+                return
+            self._emotion_sent_gen = generation
+        self._conn.publish(self._conn.topics.emotion, label, is_retained=True)

@@ -1,0 +1,82 @@
+"""Replay still images as frames: a file, a folder (name order) or a list; for demos and tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge.errors import CameraError
+from edge.ports import Frame
+from edge.sources import SourceExhausted
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm",
+                            ".ppm", ".pnm"})
+
+
+def list_images(path: Path) -> list[Path]:
+    """A file as itself, a folder as its image files in name order; CameraError if missing."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if path.exists():
+        return [path]
+    raise CameraError(f"image path not found: {path}")
+
+
+class ImageFolderSource:
+    """Replays image files as frames, decoding each on `read()`.
+
+    `paths` is one file, one folder (its images in name order) or a list of both (in the
+    order given). An unreadable image raises CameraError naming it; the next `read()` moves
+    on to the following image. At the end it starts again when `is_looping`, otherwise
+    raises `SourceExhausted`. Called from the worker thread; holds no open files.
+    """
+
+    def __init__(self, paths: Path | Sequence[Path], *, is_looping: bool = False) -> None:
+        items = [paths] if isinstance(paths, Path) else list(paths)
+        self.paths: list[Path] = [p for item in items for p in list_images(Path(item))]
+        if not self.paths:
+            raise CameraError(f"no images (.jpg, .png, ...) in {', '.join(map(str, items))}")
+        self._is_looping = is_looping
+        self._next = 0
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def read(self) -> Frame:
+        if self._next >= len(self.paths):
+            if not self._is_looping:
+                raise SourceExhausted(f"all {len(self.paths)} images replayed "
+                                      "(set camera.is_looping = true to repeat them)")
+            self._next = 0
+        path = self.paths[self._next]
+        self._next += 1
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise CameraError(f"cannot read image {path}: not an image OpenCV can decode")
+        return Frame(image=image, source=str(path), captured_at=time.time())
+
+    def close(self) -> None:
+        """Nothing is held open between reads."""
+
+
+class FrameListSource:
+    """Replays decoded frames from memory, forever; capture costs nothing (for `bench`)."""
+
+    def __init__(self, images: Sequence[np.ndarray], name: str = "memory") -> None:
+        if not images:
+            raise CameraError("no frames to replay")
+        self._images = list(images)
+        self._name = name
+        self._next = 0
+
+    def read(self) -> Frame:
+        image = self._images[self._next % len(self._images)]
+        self._next += 1
+        return Frame(image=image, source=self._name, captured_at=time.time())
+
+    def close(self) -> None:
+        """Nothing to release."""

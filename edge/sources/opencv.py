@@ -1,0 +1,121 @@
+"""`OpenCvSource`: frames from a USB webcam, /dev/videoN, a stream URL or a video file."""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge.config import OpenCvConfig
+from edge.errors import CameraError
+from edge.ports import Frame
+from edge.sources import SourceExhausted
+
+log = logging.getLogger(__name__)
+
+_CAMERA_HINT = ("check the cable and `v4l2-ctl --list-devices`, that no other program holds "
+                "the camera (`fuser {dev}`), and that this user is in the `video` group")
+
+
+def _target(device: int | str) -> tuple[int | str, str]:
+    """What to hand to VideoCapture and a name for messages."""
+    if isinstance(device, int) or device.isdigit():
+        index = int(device)
+        return index, f"camera {index} (/dev/video{index})"
+    return device, device
+
+
+class OpenCvSource:
+    """Reads frames with `cv2.VideoCapture`: a camera index or /dev/videoN, a stream URL
+    (rtsp://, http://) or a video file.
+
+    Opening checks the device exists and reads one frame, so a missing or busy camera fails
+    at start-up with a CameraError naming it. Each `read()` waits at most `timeout_s` (the
+    read runs on one helper thread, since V4L2 reads can block for ever); after a timeout the
+    source is unusable and the app should reopen it. Camera buffering is set to one frame so
+    a trigger gets a fresh picture. A video file ends with `SourceExhausted` unless
+    `is_looping`. Called from the worker thread; the app closes it.
+    """
+
+    def __init__(self, cfg: OpenCvConfig) -> None:
+        self._cfg = cfg
+        self._target, self.name = _target(cfg.device)
+        self._is_file = isinstance(self._target, str) and "://" not in self._target \
+            and not self._target.startswith("/dev/")
+        self._check_exists()
+        self._capture = self._open()
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opencv-read")
+        self._pending: Future[tuple[bool, np.ndarray | None]] | None = None
+        self._first: np.ndarray | None = None
+        if not self._is_file:
+            try:
+                self._first = self._read_image()  # a busy camera opens but fails here
+            except CameraError:
+                self.close()
+                raise
+
+    def _check_exists(self) -> None:
+        path = f"/dev/video{self._target}" if isinstance(self._target, int) else self._target
+        is_device = isinstance(self._target, int) or path.startswith("/dev/")
+        if (is_device or self._is_file) and not Path(path).exists():
+            what = _CAMERA_HINT.format(dev=path) if is_device else "check camera.device"
+            raise CameraError(f"{self.name}: not found; {what}")
+
+    def _open(self) -> cv2.VideoCapture:
+        timeout_ms = int(self._cfg.timeout_s * 1000)
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms,
+                  cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
+        capture = cv2.VideoCapture(self._target, cv2.CAP_ANY, params)
+        if not capture.isOpened():
+            capture.release()
+            hint = "check the file is a video OpenCV can decode" if self._is_file else \
+                _CAMERA_HINT.format(dev=self.name)
+            raise CameraError(f"{self.name}: could not open; {hint}")
+        if not self._is_file:
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, self._cfg.width_px)
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self._cfg.height_px)
+            capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # V4L2 queues 4 frames: keep them fresh
+        return capture
+
+    def read(self) -> Frame:
+        if self._first is not None:
+            image, self._first = self._first, None
+        else:
+            image = self._read_image()
+        return Frame(image=image, source=self.name, captured_at=time.time())
+
+    def _read_image(self) -> np.ndarray:
+        ok, image = self._read_once()
+        if not ok and self._is_file and self._cfg.is_looping:
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, image = self._read_once()
+        if ok and image is not None:
+            return image
+        if self._is_file:
+            raise SourceExhausted(f"{self.name}: end of video (set camera.is_looping = true "
+                                  "to replay it)")
+        raise CameraError(f"{self.name}: stopped delivering frames; "
+                          + _CAMERA_HINT.format(dev=self.name))
+
+    def _read_once(self) -> tuple[bool, np.ndarray | None]:
+        if self._pending is not None and not self._pending.done():
+            raise CameraError(f"{self.name}: an earlier read is still stuck; reopen the camera")
+        self._pending = self._reader.submit(self._capture.read)
+        try:
+            return self._pending.result(timeout=self._cfg.timeout_s)
+        except FutureTimeout as e:
+            raise CameraError(f"{self.name}: no frame within {self._cfg.timeout_s} s; "
+                              + _CAMERA_HINT.format(dev=self.name)) from e
+
+    def close(self) -> None:
+        """Release the device; waits up to `timeout_s` for a read in progress."""
+        if self._pending is not None and not self._pending.done():
+            log.warning("%s: closing while a read is stuck", self.name)
+        self._reader.shutdown(wait=False, cancel_futures=True)
+        if self._pending is None or self._pending.done():
+            self._capture.release()

@@ -1,0 +1,50 @@
+"""ButtonTrigger: a GPIO push button (to ground, internal pull-up) via gpiozero, with an
+optional LED lit while a capture runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from edge.config import ButtonConfig
+from edge.errors import ConfigError
+from edge.ports import TriggerEvent
+
+
+class ButtonTrigger:
+    """Opens the button (and LED) at construction so a wrong pin fails at startup.
+    gpiozero calls `when_pressed` on its own thread; it only enqueues. `pin_factory` is
+    passed per device (MockFactory in tests), never set globally. The app closes it."""
+
+    def __init__(self, cfg: ButtonConfig, pin_factory: Any = None) -> None:
+        from gpiozero import LED, Button
+        from gpiozero.exc import BadPinFactory, GPIOZeroError
+
+        self.cfg = cfg
+        try:
+            self._button = Button(cfg.pin, pull_up=True, bounce_time=cfg.bounce_s or None,
+                                  pin_factory=pin_factory)
+            self._led = (None if cfg.led_pin is None
+                         else LED(cfg.led_pin, pin_factory=pin_factory))
+        except (BadPinFactory, ImportError) as e:
+            raise ConfigError(
+                "no GPIO access for trigger.button (not a Raspberry Pi, or lgpio missing): "
+                "install lgpio (pip install 'emotion-edge[pi]') or set "
+                "trigger.button.is_enabled = false") from e
+        except GPIOZeroError as e:
+            raise ConfigError(f"cannot use GPIO pin {cfg.pin} (LED {cfg.led_pin}) for the "
+                              f"button: {e}; check trigger.button.pin and led_pin") from e
+
+    def start(self, fire: Callable[[TriggerEvent], None]) -> None:
+        self._button.when_pressed = lambda: fire(TriggerEvent("button", at=time.time()))
+
+    def show_busy(self, is_busy: bool) -> None:
+        """Light the LED while a capture runs (worker thread)."""
+        if self._led is not None:
+            self._led.value = is_busy
+
+    def close(self) -> None:
+        self._button.close()
+        if self._led is not None:
+            self._led.close()

@@ -1,0 +1,165 @@
+"""The one worker thread: takes trigger events from one bounded queue, merges floods, runs
+the pipeline, hands each result to the publisher and pings the systemd watchdog."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from edge.errors import EdgeError
+from edge.notify import Notifier
+from edge.ports import Frame, Result, ResultPublisher, TriggerEvent
+from edge.triggers.continuous import ContinuousMode
+
+log = logging.getLogger(__name__)
+
+IDLE_WAKE_S = 1.0  # how often an idle worker wakes when no watchdog asks for more
+UNHEALTHY_AFTER_FAILURES = 3  # consecutive camera failures before the watchdog pings stop
+
+
+class Handler(Protocol):
+    """What the worker runs per event: `edge.pipeline.Pipeline` or a test double."""
+
+    def handle(self, event: TriggerEvent) -> tuple[Result, Frame]: ...
+
+
+class Worker:
+    """Owns the event queue and the worker thread. `fire` is called by triggers on their
+    own threads and only enqueues (a full queue drops the event, counted and logged once
+    per burst). The thread stops when `shutdown` is set, after the capture in progress.
+    `busy` callbacks (the button LED) see True while a capture runs."""
+
+    def __init__(self, pipeline: Handler, publisher: ResultPublisher, *,
+                 shutdown: threading.Event, notifier: Notifier, queue_size: int,
+                 min_interval_s: float, continuous: ContinuousMode | None = None,
+                 busy: Sequence[Callable[[bool], None]] = ()) -> None:
+        self._pipeline = pipeline
+        self._publisher = publisher
+        self._shutdown = shutdown
+        self._notifier = notifier
+        self._queue: queue.Queue[TriggerEvent] = queue.Queue(maxsize=queue_size)
+        self._min_interval_s = min_interval_s
+        self._continuous = continuous
+        self._busy = list(busy)
+        self.captures = 0
+        self.dropped = 0
+        self.merged = 0
+        self.failures = 0  # consecutive
+        self.last_label: str | None = None
+        self._last_capture_at = float("-inf")
+        self._last_ping = float("-inf")
+        watchdog_s = notifier.watchdog_interval_s
+        self._wake_s = IDLE_WAKE_S if watchdog_s is None else min(IDLE_WAKE_S, watchdog_s / 2)
+        self._thread = threading.Thread(target=self._run, name="worker", daemon=True)
+
+    def add_busy(self, show: Callable[[bool], None]) -> None:
+        """Also call `show(True)` / `show(False)` around each capture."""
+        self._busy.append(show)
+
+    @property
+    def is_healthy(self) -> bool:
+        return self.failures < UNHEALTHY_AFTER_FAILURES
+
+    def fire(self, event: TriggerEvent) -> None:
+        """Enqueue a capture; never blocks (called from library threads)."""
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 100 == 0:
+                log.warning("capture queue full (%d): dropped %s trigger (%d dropped so far)",
+                            self._queue.maxsize, event.kind, self.dropped)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self, timeout_s: float) -> bool:
+        """Wait for the capture in progress to finish; False if the worker is stuck."""
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._shutdown.is_set():
+            event = self._next_event()
+            self._ping()
+            if event is not None and not self._shutdown.is_set():
+                self._capture(event)
+
+    def _next_event(self) -> TriggerEvent | None:
+        timeout = self._wake_s
+        if self._continuous is not None:
+            timeout = min(timeout, self._continuous.due_in_s())
+        try:
+            return self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
+        except queue.Empty:
+            pass
+        if self._continuous is not None and self._continuous.due_in_s() == 0:
+            self._continuous.mark_taken()
+            return TriggerEvent("continuous", at=time.time())
+        return None
+
+    def _ping(self) -> None:
+        now = time.monotonic()
+        if self.is_healthy and now - self._last_ping >= self._wake_s / 2:
+            self._last_ping = now
+            self._notifier.watchdog()
+
+    def _is_merged(self, event: TriggerEvent) -> bool:
+        if event.kind == "continuous" or self._min_interval_s <= 0:
+            return False
+        at = event.at or time.time()
+        if at - self._last_capture_at < self._min_interval_s:
+            self.merged += 1
+            log.debug("merged %s trigger into the capture %.3f s before", event.kind,
+                      at - self._last_capture_at)
+            return True
+        return False
+
+    def _capture(self, event: TriggerEvent) -> None:
+        if self._is_merged(event):
+            return
+        self._last_capture_at = time.time()
+        self._set_busy(True)
+        try:
+            result, frame = self._pipeline.handle(event)
+        except EdgeError as e:
+            self._failed(str(e))
+            return
+        except Exception as e:  # a bug or a vendor error: keep serving, stop pinging if it repeats
+            log.exception("unexpected error during a capture")
+            self._failed(repr(e))
+            return
+        finally:
+            self._set_busy(False)
+        if self.failures:
+            log.info("camera is back after %d failed capture(s)", self.failures)
+        self.failures = 0
+        self._publish(event, result, frame)
+
+    def _publish(self, event: TriggerEvent, result: Result, frame: Frame) -> None:
+        if event.kind == "continuous" and self._continuous is not None:
+            smoothed = self._continuous.consider(result)
+            if smoothed is None:
+                return
+            result = smoothed
+        self._publisher.publish(result, frame)
+        self.captures += 1
+        top = result.dominant
+        self.last_label = top.label if top else "none"
+
+    def _failed(self, error: str) -> None:
+        self.failures += 1
+        if self.failures == 1:
+            log.error("capture failed: %s", error)
+        if self.failures == UNHEALTHY_AFTER_FAILURES:
+            log.error("%d captures failed in a row: no more watchdog pings, so systemd "
+                      "restarts the service", self.failures)
+
+    def _set_busy(self, is_busy: bool) -> None:
+        for show in self._busy:
+            show(is_busy)

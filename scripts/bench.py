@@ -1,0 +1,288 @@
+"""Benchmark emotion-edge against the `fer` package, side by side in one run (issue 7).
+
+    .venv/bin/python scripts/bench.py [--quick] [--frames N] [--model M] [--out FILE.md]
+
+Prints a Markdown table: accuracy on FER2013 PrivateTest (all of it and the part with no
+exact copy in Training), end-to-end time per 640x480 frame with one face (median, p90),
+classifier time per face, model size, MACs, and start-up time and peak RSS of a fresh
+process. Ours and fer are measured alternately in the same process, so their ratios hold on
+a noisy machine; absolute times do not. One thread for both: OpenCV, LiteRT, fer's TFLite
+interpreter, OMP and TensorFlow. Needs the `bench` extra and fer (`pip install -e .[bench]`,
+then `pip install --no-deps fer==25.10.3`); without fer the peer column says why and ours is
+still measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench_report import Row, alternate, notes, ratio, render, section_command, timing_rows
+from bench_report import goal as goal_text
+
+REPO = Path(__file__).resolve().parent.parent
+SECTIONS = ("accuracy", "e2e", "classifier", "startup")
+E2E = "End-to-end per 640x480 frame: file, detect, classify (ours: + MQTT publish)"
+WARMUP = 3  # untimed end-to-end turns per side before the timed ones
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
+              "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+@dataclass
+class Bench:
+    """What every section needs: options, the 640x480 frame file, and the peer (or why not)."""
+
+    args: argparse.Namespace
+    workdir: Path
+    frame: Path
+    peer: Any  # bench_peer.FerPeer, or None when `skip` says why
+    skip: str
+
+
+def section_accuracy(b: Bench) -> list[Row]:
+    """Our classifier (flip-averaged, the default, and plain) vs fer's on the same faces."""
+    import numpy as np
+    from bench_edge import classify_faces, load_classifier
+    from bench_peer import FER_LABELS
+
+    from trainer.data import LABELS, DataError, clean_mask, load_dataset
+
+    try:
+        data = load_dataset(b.args.data)
+    except DataError as e:
+        return [Row("Accuracy, FER2013 PrivateTest", f"skipped: {e}", f"skipped: {e}")]
+    faces, labels = data.private.images, data.private.labels
+    is_clean = clean_mask(data.private, data.train)
+    if b.args.faces is not None and b.args.faces < len(labels):
+        pick = np.sort(np.random.default_rng(0).permutation(len(labels))[:b.args.faces])
+        faces, labels, is_clean = faces[pick], labels[pick], is_clean[pick]
+    truth = np.array(LABELS)[labels]
+    ours = {flip: classify_faces(load_classifier(b.args.model, flip), faces) == truth
+            for flip in (True, False)}
+    theirs = None
+    if b.peer is not None:
+        theirs = np.array(FER_LABELS)[b.peer.classify_faces(faces).argmax(axis=1)] == truth
+    part = " (random subset)" if len(labels) < len(data.private) else ""
+    specs = [("Accuracy, FER2013 PrivateTest, flip-averaged (the default)", True, slice(None)),
+             ("Accuracy, FER2013 PrivateTest, one pass (no flip)", False, slice(None)),
+             ("Accuracy, clean PrivateTest (no exact copy in Training)", True, is_clean)]
+    rows = []
+    for name, flip, where in specs:
+        mine = float(ours[flip][where].mean()) * 100
+        peer = float(theirs[where].mean()) * 100 if theirs is not None else None
+        n = len(ours[flip][where])
+        rows.append(Row(
+            f"{name}{part}, n={n} (%)", f"{mine:.1f}",
+            f"{peer:.1f}" if peer is not None else b.skip,
+            f"{mine - peer:+.1f} pts" if peer is not None else "",
+            goal_text(peer is not None and mine - peer >= 6, ">= +6 pts")
+            if name == specs[0][0] and not part else ""))
+    return rows
+
+
+def section_e2e(b: Bench) -> list[Row]:
+    """Read the frame file, detect, classify (and publish, ours) per frame, in turns."""
+    import cv2
+    import numpy as np
+    from bench_edge import edge_run
+
+    frame = str(b.frame)
+    peer_step = (lambda: b.peer.detect_emotions(cv2.imread(frame))) if b.peer else None
+    with edge_run(b.args.model, b.frame, b.workdir) as run:
+        results = []
+        ours_ms, peer_ms = alternate(lambda: results.append(run.step()), peer_step,
+                                     b.args.frames, warmup=WARMUP)
+    rows = [Row("Faces found in the 640x480 frame", str(len(results[-1].faces)),
+                str(len(b.peer.detect_emotions(cv2.imread(frame)))) if b.peer else b.skip)]
+    rows += timing_rows(E2E, ours_ms, peer_ms, b.skip, 4.0)
+    stages = {k: float(np.median([r.latency_ms[k] for r in results[WARMUP:]]))
+              for k in ("capture", "detect", "classify")}
+    stages["publish"] = float(np.median(run.publish_ms[WARMUP:]))
+    rows.append(Row("Ours by stage, medians (ms)",
+                    ", ".join(f"{k} {v:.2f}" for k, v in stages.items()), "n/a"))
+    return rows
+
+
+def section_classifier(b: Bench) -> list[Row]:
+    """One face of the frame: crop, resize, scale, invoke, scores; plus size and MACs."""
+    import cv2
+    from bench_edge import load_classifier
+
+    from edge.config import DetectorConfig
+    from edge.detect.haar import HaarFaceDetector
+    from edge.ports import Frame
+
+    image = cv2.imread(str(b.frame), cv2.IMREAD_COLOR)
+    frame = Frame(image=image, source=str(b.frame), captured_at=0.0)
+    boxes = HaarFaceDetector(DetectorConfig()).detect(frame)
+    if not boxes:
+        raise SystemExit(f"no face found in {b.args.image}; pass --image with a frontal face")
+    box = boxes[0]
+    crop = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[box.y:box.y + box.h, box.x:box.x + box.w]
+    peer_step = (lambda: b.peer.classify_faces([crop])) if b.peer else None
+    rows = []
+    for flip, name in ((True, "flip-averaged, 2 invokes"), (False, "one invoke")):
+        ours = load_classifier(b.args.model, flip)
+        mine, theirs = alternate(lambda c=ours: c.classify(frame, box), peer_step,
+                                 b.args.frames * 5, warmup=5)
+        rows += timing_rows(f"Classifier per face, ours {name}", mine, theirs, b.skip)
+    return rows + _model_rows(b)
+
+
+def _model_rows(b: Bench) -> list[Row]:
+    """Size on disk; MACs from our sidecar (and counted from both graphs)."""
+    import json
+
+    from bench_edge import tflite_macs
+    from bench_peer import fer_model_path
+
+    sidecar = json.loads(b.args.model.with_suffix(".json").read_text())
+    fer_path = fer_model_path() if b.peer else None
+    size = b.args.model.stat().st_size / 1024
+    fer_size = fer_path.stat().st_size / 1024 if fer_path else None
+    macs, graph = int(sidecar.get("macs") or 0), tflite_macs(b.args.model)
+    fer_macs = tflite_macs(fer_path) if fer_path else None
+    return [Row("Model file size (KiB)", f"{size:.0f}",
+                f"{fer_size:.0f}" if fer_size else b.skip,
+                ratio(fer_size, size, "smaller", "larger") if fer_size else ""),
+            Row("MACs per face (M; ours from the sidecar, graph count in brackets)",
+                f"{macs / 1e6:.1f} ({graph / 1e6:.1f})",
+                f"{fer_macs / 1e6:.1f} (graph)" if fer_macs else b.skip,
+                ratio(fer_macs, macs or graph, "fewer", "more") if fer_macs else "")]
+
+
+def section_startup(b: Bench) -> list[Row]:
+    """A fresh process per side, timed from spawn to its first result, with its peak RSS."""
+    probe = [sys.executable, str(REPO / "scripts" / "bench_probe.py")]
+    edge_cmd = [*probe, "edge", "--image", str(b.frame), "--model", str(b.args.model)]
+    fer_cmd = [*probe, "fer", "--image", str(b.frame)]
+    ours: list[dict[str, Any]] = []
+    theirs: list[dict[str, Any]] = []
+    for _ in range(b.args.probe_runs):  # in turns, like the other sections
+        ours.append(_probe(edge_cmd))
+        if b.peer is not None:
+            theirs.append(_probe(fer_cmd))
+    rows = []
+    for key, name, unit, better, worse in (
+            ("ready_s", "Start-up to first result, fresh process", "s", "faster", "slower"),
+            ("peak_rss_mb", "Peak RSS of that process", "MB", "less", "more")):
+        mine = statistics.median([r[key] for r in ours])
+        peer = statistics.median([r[key] for r in theirs]) if theirs else None
+        aim = goal_text(mine <= 120, "<= 120 MB") if key == "peak_rss_mb" else ""
+        rows.append(Row(f"{name}, median of {len(ours)} ({unit})", f"{mine:.2f}",
+                        f"{peer:.2f}" if peer is not None else b.skip,
+                        ratio(peer, mine, better, worse) if peer else "", aim))
+    has_tf = any(r["tensorflow"] for r in ours)
+    rows.append(Row("TensorFlow imported by that process", "yes" if has_tf else "no",
+                    ("yes" if theirs[0]["tensorflow"] else "no") if theirs else b.skip,
+                    "", goal_text(not has_tf, "none on the edge")))
+    return rows
+
+
+def _probe(cmd: list[str]) -> dict[str, Any]:
+    """Run bench_probe.py; ready_s is the wall time from spawn to its JSON line."""
+    import json
+
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+        line = proc.stdout.readline() if proc.stdout else ""
+        ready_s = time.perf_counter() - start
+        proc.communicate(timeout=120)
+        if proc.returncode != 0 or not line:
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip().splitlines()[-5:]
+            raise SystemExit(f"{shlex.join(cmd)} failed ({proc.returncode}): " + " / ".join(tail))
+    return {**json.loads(line), "ready_s": ready_s}
+
+
+SECTION_RUNNERS = {"accuracy": section_accuracy, "e2e": section_e2e,
+                   "classifier": section_classifier, "startup": section_startup}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    default_data = Path(os.environ.get("EMOEDGE_FER2013",
+                                       REPO.parent / "shared" / "data" / "fer2013.npz"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add = parser.add_argument
+    add("--quick", action="store_true", help="few iterations and 300 faces (for the test)")
+    add("--frames", type=int, help="timed frames per side (default 200, 5 with --quick)")
+    add("--model", type=Path, default=REPO / "models" / "emotion-edge.tflite",
+        help="our .tflite, its .json sidecar beside it (default: the shipped model)")
+    add("--out", type=Path, help="also write the Markdown table to this file")
+    add("--only", action="append", choices=SECTIONS, help="run this section (repeatable)")
+    add("--image", type=Path, default=REPO / "tests" / "data" / "astronaut.jpg",
+        help="photo with one face, placed in a 640x480 frame")
+    add("--data", type=Path, default=default_data, help="FER2013 .npz (or .csv, or folder)")
+    add("--faces", type=int, help="score only a random subset of PrivateTest (default: all)")
+    add("--probe-runs", type=int, help="start-up probes per side (default 3, 1 with --quick)")
+    add("--no-peer", action="store_true", help="measure emotion-edge only")
+    args = parser.parse_args(argv)
+    if args.frames is None:
+        args.frames = 5 if args.quick else 200
+    if args.probe_runs is None:
+        args.probe_runs = 1 if args.quick else 3
+    if min(args.frames, args.probe_runs, args.faces or 1) < 1:
+        parser.error("--frames, --probe-runs and --faces must be at least 1")
+    if args.quick and args.faces is None:
+        args.faces = 300
+    if not args.model.is_file() or not args.model.with_suffix(".json").is_file():
+        parser.error(f"no model at {args.model} (with its .json sidecar); pass --model FILE")
+    return args
+
+
+def load_peer(args: argparse.Namespace) -> tuple[Any, str]:
+    """The fer peer with one thread, or None and the reason it is skipped."""
+    from bench_peer import load_peer as load
+    from bench_peer import peer_problem
+
+    if args.no_peer:
+        return None, "skipped (--no-peer)"
+    problem = peer_problem()
+    return (None, f"skipped: {problem}") if problem else (load(num_threads=1), "")
+
+
+def _timed(name: str, run: Any, bench: Bench) -> list[Row]:
+    start = time.perf_counter()
+    rows: list[Row] = run(bench)
+    print(f"bench: {name} took {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    os.environ.update(THREAD_ENV)  # before numpy, OpenCV or TensorFlow load
+    args = parse_args(argv)
+    import cv2
+    from bench_edge import make_frame
+
+    cv2.setNumThreads(1)
+    peer, skip = load_peer(args)
+    names = args.only or list(SECTIONS)
+    with tempfile.TemporaryDirectory(prefix="emotion-edge-bench-") as tmp:
+        frame = make_frame(args.image, Path(tmp) / "frame-640x480.jpg")
+        bench = Bench(args, Path(tmp), frame, peer, skip)
+        sections = {name: _timed(name, SECTION_RUNNERS[name], bench)
+                    for name in SECTIONS if name in names}
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    text = render(f"emotion-edge vs fer, {stamp}", notes(args, peer, skip), sections,
+                  {name: section_command(REPO, argv, name) for name in sections},
+                  f"fer {peer.version}" if peer else "fer")
+    print(text)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

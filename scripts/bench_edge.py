@@ -1,0 +1,165 @@
+"""Our side of the benchmark: the project's own pipeline parts, a loopback broker, the test
+frame and MAC counting from a .tflite graph.
+
+Nothing here re-implements the pipeline: frames come from `ImageFolderSource` (decoded from
+the file on every read), faces from `HaarFaceDetector`, scores from `TfliteEmotionClassifier`
+and results go out through `MqttPublisher` (spool, then QoS 1) to a mosquitto started on a
+free 127.0.0.1 port, all with their default settings except the paths.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, closing, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge.classify.tflite import TfliteEmotionClassifier
+from edge.config import ClassifierConfig, DetectorConfig, MqttConfig, SpoolConfig
+from edge.detect.haar import HaarFaceDetector
+from edge.pipeline import Pipeline
+from edge.ports import FaceBox, Frame, Result, TriggerEvent
+from edge.publish.connection import MqttConnection
+from edge.publish.mqtt import MqttPublisher
+from edge.publish.spool import Spool
+from edge.sources.images import ImageFolderSource
+
+FRAME_SIZE = (640, 480)  # width, height of the benchmark frame
+MOSQUITTO = "/usr/sbin/mosquitto"
+
+
+def make_frame(photo: Path, out: Path) -> Path:
+    """Write a 640x480 JPEG with the photo scaled to 480 px high, centred on mid-gray."""
+    image = cv2.imread(str(photo), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SystemExit(f"cannot read the test photo {photo}; pass --image FILE")
+    width, height = FRAME_SIZE
+    scaled_w = round(image.shape[1] * height / image.shape[0])
+    scaled = cv2.resize(image, (min(width, scaled_w), height), interpolation=cv2.INTER_AREA)
+    canvas = np.full((height, width, 3), 128, dtype=np.uint8)
+    left = (width - scaled.shape[1]) // 2
+    canvas[:, left:left + scaled.shape[1]] = scaled
+    cv2.imwrite(str(out), canvas, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return out
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def mosquitto(workdir: Path, timeout_s: float = 10.0) -> Iterator[int]:
+    """Run our own mosquitto on a free loopback port (never the system one on 1883)."""
+    binary = shutil.which("mosquitto") or MOSQUITTO
+    port = free_port()
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        _wait_for_port(port, proc, timeout_s)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"mosquitto exited with {proc.returncode}: {err.strip()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)  # a script waiting on another process, not a test
+    raise SystemExit(f"mosquitto did not listen on 127.0.0.1:{port} within {timeout_s} s")
+
+
+def load_classifier(model: Path, is_flip_averaged: bool = True) -> TfliteEmotionClassifier:
+    """Our classifier as the daemon builds it (one thread), flip averaging as asked."""
+    cfg = ClassifierConfig(model_path=model, num_threads=1, is_flip_averaged=is_flip_averaged)
+    return TfliteEmotionClassifier(cfg)
+
+
+def classify_faces(classifier: TfliteEmotionClassifier, faces: np.ndarray) -> np.ndarray:
+    """The predicted label name of each uint8 48x48 face, each face given as a whole frame."""
+    names = []
+    for face in faces:
+        box = FaceBox(0, 0, face.shape[1], face.shape[0])
+        frame = Frame(image=face, source="fer2013", captured_at=0.0)
+        names.append(classifier.classify(frame, box).label)
+    return np.array(names)
+
+
+@dataclass
+class EdgeRun:
+    """The daemon's per-capture path: pipeline.handle then publisher.publish (which spools
+    the result and returns; the publisher's own thread sends it at QoS 1)."""
+
+    pipeline: Pipeline
+    publisher: MqttPublisher
+    publish_ms: list[float] = field(default_factory=list)
+
+    def step(self) -> Result:
+        result, frame = self.pipeline.handle(TriggerEvent(kind="cli", at=time.time()))
+        start = time.perf_counter()
+        self.publisher.publish(result, frame)
+        self.publish_ms.append((time.perf_counter() - start) * 1000.0)
+        return result
+
+
+@contextmanager
+def edge_run(model: Path, frame_path: Path, workdir: Path) -> Iterator[EdgeRun]:
+    """Source, detector, classifier, publisher connected to a fresh loopback broker."""
+    with ExitStack() as stack:
+        port = stack.enter_context(mosquitto(workdir))
+        cfg = MqttConfig(host="127.0.0.1", port=port,
+                         spool=SpoolConfig(path=workdir / "spool.sqlite"))
+        spool = Spool(workdir / "spool.sqlite", cfg.spool.max_results, cfg.spool.max_age_s)
+        stack.callback(spool.close)
+        connection = MqttConnection(cfg, device_id="bench", environ={})
+        publisher = MqttPublisher(cfg, connection, spool)
+        connection.open()
+        stack.callback(connection.close)
+        publisher.start()
+        stack.callback(publisher.close)
+        if not connection.is_connected.wait(10):
+            raise SystemExit(f"could not connect to the bench broker on 127.0.0.1:{port}")
+        parts = [ImageFolderSource(frame_path, is_looping=True),
+                 HaarFaceDetector(DetectorConfig()), load_classifier(model)]
+        for part in parts:
+            stack.callback(part.close)
+        yield EdgeRun(Pipeline(*parts, device_id="bench"), publisher)
+        if not publisher.drain(10):
+            raise SystemExit(f"{publisher.depth} result(s) never reached the bench broker")
+
+
+def tflite_macs(path: Path) -> int:
+    """Multiply-accumulates per inference, counted from the graph's conv and dense ops."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))  # ops are listed before delegation
+    shapes = {t["index"]: t["shape"] for t in interpreter.get_tensor_details()}
+    total = 0
+    for op in interpreter._get_ops_details():
+        name, inputs = op["op_name"], op["inputs"]
+        out = shapes[op["outputs"][0]]
+        if name == "CONV_2D":  # filter: (out_c, kh, kw, in_c)
+            total += int(np.prod(out[1:])) * int(np.prod(shapes[inputs[1]][1:]))
+        elif name == "DEPTHWISE_CONV_2D":  # filter: (1, kh, kw, out_c)
+            total += int(np.prod(out[1:])) * int(np.prod(shapes[inputs[1]][1:3]))
+        elif name == "FULLY_CONNECTED":  # filter: (units, inputs)
+            total += int(np.prod(shapes[inputs[1]]))
+    return total

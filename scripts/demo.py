@@ -1,0 +1,283 @@
+"""`make demo`: the real daemon, a real MQTT broker and three sample photos, end to end.
+
+Runs `python -m edge run` as a subprocess with the shipped model and an `images` camera
+(scripts/demo_images/), its GPIO button off; sends scripted capture commands with request
+ids over MQTT, prints each result, then stops the daemon with SIGTERM and shows the
+retained `offline` status. The topics are unique to this run, so a broker shared with
+other users (or a Home Assistant) is left as it was found.
+
+    python scripts/demo.py [--broker auto|existing|mosquitto|amqtt] [--model FILE] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from demo_broker import KINDS, BrokerHandle, find_broker
+from paho.mqtt.enums import CallbackAPIVersion
+
+REPO = Path(__file__).resolve().parent.parent
+IMAGES = REPO / "scripts" / "demo_images"
+SHIPPED_MODEL = REPO / "models" / "emotion-edge.tflite"
+PREFIX = "emotion-edge-demo"
+READY_TIMEOUT_S = 60.0  # importing OpenCV and LiteRT on a cold SD card is slow
+RESULT_TIMEOUT_S = 20.0
+
+
+class Listener:
+    """A paho client subscribed to everything under the demo device's topics; messages go
+    to a queue read by the main thread."""
+
+    def __init__(self, broker: BrokerHandle, topics: str) -> None:
+        self.messages: queue.Queue[tuple[str, bytes, bool]] = queue.Queue()
+        self.latest: dict[str, bytes] = {}  # topic -> last payload, for state topics
+        subscribed = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *args: subscribed.set()
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topics, qos=1)
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+        if not subscribed.wait(10):
+            raise RuntimeError(f"could not subscribe to {topics} on {broker.host}:{broker.port}")
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self.latest[msg.topic] = bytes(msg.payload)
+        self.messages.put((msg.topic, bytes(msg.payload), bool(msg.retain)))
+
+    def next(self, topic: str, timeout_s: float) -> tuple[bytes, bool] | None:
+        """The next message on `topic` (others are skipped), or None after `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                got, payload, is_retained = self.messages.get(timeout=left)
+            except queue.Empty:
+                return None
+            if got == topic:
+                return payload, is_retained
+        return None
+
+    def publish(self, topic: str, payload: str, *, is_retained: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=is_retained).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def write_config(workdir: Path, broker: BrokerHandle, device: str, model: Path) -> Path:
+    """The daemon's TOML: replayed photos, no button, MQTT commands only, no discovery."""
+    config = workdir / "demo.toml"
+    config.write_text(f"""\
+device_id = "{device}"
+[camera]
+kind = "images"
+path = {json.dumps(str(IMAGES))}
+[classifier]
+model_path = {json.dumps(str(model))}
+[trigger]
+min_interval_s = 0.0
+[trigger.button]
+is_enabled = false
+[mqtt]
+host = "{broker.host}"
+port = {broker.port}
+topic_prefix = "{PREFIX}"
+[mqtt.discovery]
+is_enabled = false
+[mqtt.spool]
+path = {json.dumps(str(workdir / "spool.sqlite"))}
+""")
+    return config
+
+
+def start_daemon(config: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], socket.socket]:
+    """`python -m edge run`, told to report READY on our own sd_notify socket."""
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(workdir / "notify.sock"))
+    env = {**os.environ, "NOTIFY_SOCKET": str(workdir / "notify.sock"), "PYTHONUNBUFFERED": "1"}
+    env = {k: v for k, v in env.items() if not k.startswith("EMOTION_EDGE_")}
+    log = (workdir / "daemon.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
+                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+    log.close()
+    return proc, notify
+
+
+def wait_ready(proc: subprocess.Popen[bytes], notify: socket.socket, workdir: Path) -> str:
+    """The daemon's STATUS= text once it sends READY=1; RuntimeError if it dies first."""
+    notify.settimeout(0.5)
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the daemon exited with status {proc.returncode}:\n"
+                               + tail(workdir / "daemon.log"))
+        try:
+            fields = dict(line.split("=", 1) for line in notify.recv(4096).decode().splitlines()
+                          if "=" in line)
+        except TimeoutError:
+            continue
+        if fields.get("READY") == "1":
+            return fields.get("STATUS", "")
+    raise RuntimeError(f"no READY=1 within {READY_TIMEOUT_S:.0f} s:\n"
+                       + tail(workdir / "daemon.log"))
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    text = path.read_text(errors="replace") if path.exists() else "(no log)"
+    return "\n".join("    " + line for line in text.splitlines()[-lines:])
+
+
+def capture(listener: Listener, base: str, request_id: str, tries: int) -> dict[str, Any]:
+    """Send one capture command and return its result. The first command is re-sent if
+    needed: the daemon may say READY a moment before the broker has its subscription."""
+    for _ in range(tries):
+        listener.publish(f"{base}/capture/set", json.dumps({"request_id": request_id}))
+        deadline = time.monotonic() + RESULT_TIMEOUT_S / tries
+        while (left := deadline - time.monotonic()) > 0:
+            got = listener.next(f"{base}/result", left)
+            if got is not None and json.loads(got[0]).get("request_id") == request_id:
+                return dict(json.loads(got[0]))
+    raise RuntimeError(f"no result for request {request_id} within {RESULT_TIMEOUT_S:.0f} s")
+
+
+def describe(result: dict[str, Any]) -> str:
+    """One result as a person wants to read it."""
+    latency = result["latency_ms"]
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in latency.items() if k != "total")
+    faces = result["faces"]
+    head = (f"{result['emotion']} {result['confidence']:.0%}" if result["emotion"]
+            else "no face found")
+    lines = [f"  request {result['request_id']}: {head}   ({len(faces)} face(s), "
+             f"{latency.get('total', 0):.1f} ms: {stages})"]
+    for face in faces:
+        x, y, w, h = face["box"]
+        top = sorted(face["scores"].items(), key=lambda kv: -kv[1])[:3]
+        scores = ", ".join(f"{label} {score:.2f}" for label, score in top)
+        lines.append(f"      face at x={x} y={y} {w}x{h}: {scores}")
+    return "\n".join(lines)
+
+
+def stop_daemon(proc: subprocess.Popen[bytes]) -> int:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
+def show_retained(broker: BrokerHandle, topic: str) -> str:
+    """What a client connecting now gets on `topic` (retained), via a fresh subscription."""
+    fresh = Listener(broker, topic)
+    try:
+        got = fresh.next(topic, 5.0)
+    finally:
+        fresh.close()
+    if got is None:
+        return "(nothing retained)"
+    return f"{got[0].decode()!r}" + (" (retained)" if got[1] else "")
+
+
+def _print_watch_commands(broker: BrokerHandle, base: str) -> None:
+    where = f"-h {broker.host} -p {broker.port}"
+    print("Watch the topics by hand (another terminal):")
+    print(f"    mosquitto_sub {where} -v -t '{base}/#'")
+    print("Trigger a capture by hand:")
+    print(f"    mosquitto_pub {where} -t '{base}/capture/set' -m '{{\"request_id\": \"mine\"}}'")
+
+
+def _run_captures(listener: Listener, base: str, count: int) -> list[dict[str, Any]]:
+    print(f"\nSending {count} capture commands to {base}/capture/set:")
+    results = []
+    for n in range(1, count + 1):
+        result = capture(listener, base, f"demo-{n}", tries=4 if n == 1 else 1)
+        print(describe(result), flush=True)
+        results.append(result)
+    emotion = listener.latest.get(f"{base}/emotion")
+    if emotion is not None:
+        print(f"\nLatest dominant emotion (retained state) on {base}/emotion: "
+              f"{emotion.decode()!r}")
+    print(f"\nThe first result as published on {base}/result (the JSON contract):")
+    print("    " + json.dumps(results[0]))
+    return results
+
+
+def _session(broker: BrokerHandle, args: argparse.Namespace, workdir: Path) -> int:
+    device = f"demo-{secrets.token_hex(3)}"
+    base = f"{PREFIX}/{device}"
+    listener = Listener(broker, f"{base}/#")
+    proc, notify = start_daemon(write_config(workdir, broker, device, args.model), workdir)
+    try:
+        print(f"Daemon: pid {proc.pid}, device {device}, log {workdir / 'daemon.log'}")
+        print(f"Daemon READY=1, STATUS={wait_ready(proc, notify, workdir)}")
+        if listener.latest.get(f"{base}/status") != b"online":
+            got = listener.next(f"{base}/status", READY_TIMEOUT_S)
+            print(f"Status on {base}/status: {got[0].decode() if got else 'nothing yet'!r}")
+        _print_watch_commands(broker, base)
+        _run_captures(listener, base, args.captures)
+        if args.keep:
+            print("\n--keep: the daemon keeps running; press Ctrl-C to stop it.")
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        code = stop_daemon(proc) if proc.poll() is None else proc.returncode
+        notify.close()
+        print(f"\nStopped the daemon with SIGTERM: exit status {code}")
+        print(f"Status on {base}/status: {show_retained(broker, f'{base}/status')}")
+        for leaf in ("status", "emotion"):  # leave no retained demo topics behind
+            listener.publish(f"{base}/{leaf}", "", is_retained=True)
+        listener.close()
+    return code
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--broker", choices=KINDS, default="auto",
+                   help="auto: localhost:1883 if it answers, else mosquitto, else amqtt")
+    p.add_argument("--model", type=Path, default=SHIPPED_MODEL,
+                   help=".tflite with its .json beside it (default: the shipped model)")
+    p.add_argument("--captures", type=int, default=3, help="scripted captures (default 3)")
+    p.add_argument("--keep", action="store_true", help="keep the daemon running until Ctrl-C")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    if not args.model.is_file() or not args.model.with_suffix(".json").is_file():
+        print(f"demo: no model at {args.model} (with its .json beside it). Pass --model FILE, "
+              "or train and convert one (README, 'Training and conversion').", file=sys.stderr)
+        return 1
+    try:
+        broker = find_broker(args.broker)
+    except RuntimeError as e:
+        print(f"demo: {e}", file=sys.stderr)
+        return 1
+    print(f"Broker: {broker.kind}, {broker.host}:{broker.port}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="emotion-edge-demo-") as tmp:
+            return _session(broker, args, Path(tmp))
+    except RuntimeError as e:
+        print(f"demo: {e}", file=sys.stderr)
+        return 1
+    finally:
+        broker.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""scripts/bench.py runs end to end with --quick on the tiny model: every row is there and
+its numbers are sane. The edge side always runs; the fer side is checked when `fer` (the
+`bench` extra) is installed, and the accuracy rows when FER2013 is present."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+EDGE_ROWS = ("Faces found in the 640x480 frame", "End-to-end per 640x480 frame",
+             "Ours by stage", "Classifier per face, ours flip-averaged",
+             "Classifier per face, ours one invoke", "Model file size (KiB)", "MACs per face",
+             "Start-up to first result", "Peak RSS of that process",
+             "TensorFlow imported by that process")
+ACCURACY_ROWS = ("Accuracy, FER2013 PrivateTest, flip-averaged",
+                 "Accuracy, FER2013 PrivateTest, one pass", "Accuracy, clean PrivateTest")
+SECTIONS = ("accuracy", "e2e", "classifier", "startup")
+
+
+def _fer_missing() -> str | None:
+    for name in ("fer", "tensorflow"):
+        if importlib.util.find_spec(name) is None:
+            return (f"{name} is not installed (pip install -e .[bench] && pip install --no-deps "
+                    "fer==25.10.3); the peer is skipped")
+    return None
+
+
+@pytest.fixture(scope="module")
+def table(tiny_model: Path, repo_root: Path, tmp_path_factory: pytest.TempPathFactory
+          ) -> dict[str, list[str]]:
+    """Run the script once; metric -> cells (ours, peer, comparison, goal, command ref)."""
+    out = tmp_path_factory.mktemp("bench") / "bench.md"
+    cmd = [sys.executable, "scripts/bench.py", "--quick", "--model", str(tiny_model),
+           "--out", str(out)]
+    if _fer_missing():
+        cmd.append("--no-peer")
+    proc = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True, timeout=220,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    assert text in proc.stdout  # --out holds what was printed
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 6 and cells[0] != "Metric":
+            rows[cells[0]] = cells[1:]
+    rows["__text__"] = [text]
+    return rows
+
+
+def _row(table: dict[str, list[str]], prefix: str, which: str = "") -> list[str]:
+    found = [cells for metric, cells in table.items()
+             if metric.startswith(prefix) and which in metric]
+    assert len(found) == 1, f"expected one row {prefix!r} {which!r}, got {len(found)}"
+    return found[0]
+
+
+def test_every_edge_row_is_there_with_its_command(table: dict[str, list[str]]) -> None:
+    for prefix in EDGE_ROWS:
+        assert [m for m in table if m.startswith(prefix)], f"row {prefix!r} missing"
+    text = table["__text__"][0]
+    for i, section in enumerate(SECTIONS, start=1):
+        assert re.search(rf"- \[{i}\] `.*scripts/bench.py .*--only {section}`", text)
+    refs = {cells[4] for metric, cells in table.items() if metric != "__text__"}
+    assert refs == {"[1]", "[2]", "[3]", "[4]"}
+
+
+def test_edge_numbers_are_sane(table: dict[str, list[str]], tiny_model: Path) -> None:
+    assert _row(table, "Faces found")[0] == "1"
+    e2e_median = float(_row(table, "End-to-end", "median")[0])
+    e2e_p90 = float(_row(table, "End-to-end", "p90")[0])
+    assert 0 < e2e_median <= e2e_p90 < 5000
+    stages = dict(part.split() for part in _row(table, "Ours by stage")[0].split(", "))
+    assert set(stages) == {"capture", "detect", "classify", "publish"}
+    assert float(stages["detect"]) + float(stages["classify"]) < e2e_p90
+    face_ms = float(_row(table, "Classifier per face, ours one invoke", "median")[0])
+    assert 0 < face_ms < e2e_median
+    assert _row(table, "Model file size")[0] == f"{tiny_model.stat().st_size / 1024:.0f}"
+    sidecar = json.loads(tiny_model.with_suffix(".json").read_text())
+    macs, graph = re.fullmatch(r"([\d.]+) \(([\d.]+)\)", _row(table, "MACs")[0]).groups()
+    assert float(macs) == pytest.approx(sidecar["macs"] / 1e6, abs=0.05)
+    assert float(graph) == pytest.approx(float(macs), rel=0.1, abs=0.05)
+    assert 0 < float(_row(table, "Start-up")[0]) < 60
+    assert 20 < float(_row(table, "Peak RSS")[0]) < 400
+    assert _row(table, "TensorFlow imported")[0] == "no"
+
+
+def test_fer_side_runs_in_the_same_table(table: dict[str, list[str]]) -> None:
+    missing = _fer_missing()
+    if missing:
+        pytest.skip(missing)
+    assert _row(table, "Faces found")[1] == "1"
+    median = _row(table, "End-to-end", "median")
+    assert float(median[1]) > 0 and re.fullmatch(r"[\d.]+x (faster|slower)", median[2])
+    assert median[3].startswith(">= 4x faster: ")
+    assert float(_row(table, "Model file size")[1]) == pytest.approx(91, abs=2)
+    assert float(_row(table, "MACs")[1].split()[0]) == pytest.approx(10.2, abs=0.2)
+    assert _row(table, "TensorFlow imported")[1] == "yes"
+    assert float(_row(table, "Peak RSS")[1]) > float(_row(table, "Peak RSS")[0])
+
+
+def test_accuracy_rows_on_fer2013(table: dict[str, list[str]], fer2013_path: Path) -> None:
+    for prefix in ACCURACY_ROWS:
+        cells = _row(table, prefix)
+        assert 0 <= float(cells[0]) <= 100
+        if not _fer_missing():
+            assert 50 < float(cells[1]) < 80  # fer scores 65.9% on all of PrivateTest
+            assert re.fullmatch(r"[+-][\d.]+ pts", cells[2])
+    assert "n=300" in next(m for m in table if m.startswith(ACCURACY_ROWS[0]))

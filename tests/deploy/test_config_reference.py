@@ -1,0 +1,61 @@
+"""The example config and the README's configuration table are generated from
+`edge.config.Settings` and must stay current: regenerate with
+`python scripts/config_reference.py --write`."""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from edge.config import Settings, config_problems, load_settings, read_toml
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "systemd" / "config.example.toml"
+STALE = "stale: run `python scripts/config_reference.py --write`"
+
+
+@pytest.fixture(scope="module")
+def reference() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("config_reference",
+                                                  REPO / "scripts" / "config_reference.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being made
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_config_validates_and_holds_the_defaults() -> None:
+    assert config_problems(read_toml(EXAMPLE)) == []
+    loaded = load_settings(EXAMPLE, environ={})
+    assert loaded == Settings(device_id=socket.gethostname())
+
+
+def test_example_config_is_current(reference: ModuleType) -> None:
+    assert EXAMPLE.read_text() == reference.toml(), STALE
+
+
+def test_readme_table_is_current(reference: ModuleType) -> None:
+    readme = (REPO / "README.md").read_text()
+    assert reference.readme_with_table(readme) == readme, STALE
+
+
+def test_reference_lists_every_key_with_its_env_variable(reference: ModuleType) -> None:
+    table = reference.markdown()
+    for dotted in ("mqtt.host", "trigger.button.pin", "camera.path", "mqtt.spool.max_age_s"):
+        env = "EMOTION_EDGE_" + dotted.upper().replace(".", "__")
+        assert f"| `{dotted}` |" in table and f"`{env}`" in table
+
+
+def test_a_changed_default_makes_the_example_stale(reference: ModuleType,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staleness check can fail: a different default gives different text."""
+    before = reference.toml()
+    field = Settings.model_fields["log_level"]
+    monkeypatch.setattr(field, "default", "DEBUG")
+    assert reference.toml() != before

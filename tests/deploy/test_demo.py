@@ -1,0 +1,44 @@
+"""`make demo` end to end: the real daemon subprocess, a real broker, the sample photos.
+
+Uses the shipped model when it exists, else the tiny test model (same contract)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "scripts" / "demo.py"
+N_CAPTURES = 3
+
+
+def _demo(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(DEMO), *args], capture_output=True, text=True,
+                          timeout=150, cwd=REPO)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("broker", ["auto", "amqtt"])
+def test_demo_prints_one_result_per_scripted_capture(demo_model: Path, broker: str) -> None:
+    proc = _demo("--model", str(demo_model), "--broker", broker, "--captures", str(N_CAPTURES))
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    for n in range(1, N_CAPTURES + 1):
+        assert f"request demo-{n}: " in out, out
+    assert "face at x=" in out and "no face found" in out  # photos 1-2 have a face, 3 none
+    assert "mosquitto_sub -h " in out and "/capture/set" in out
+    raw = json.loads(out.split("(the JSON contract):\n", 1)[1].splitlines()[0])
+    assert raw["request_id"] == "demo-1" and raw["trigger"] == "mqtt"
+    assert raw["emotion"] in json.loads(demo_model.with_suffix(".json").read_text())["labels"]
+    assert "exit status 0" in out
+    assert "/status: 'offline' (retained)" in out
+
+
+def test_demo_without_a_model_says_what_to_do(tmp_path: Path) -> None:
+    proc = _demo("--model", str(tmp_path / "missing.tflite"))
+    assert proc.returncode == 1
+    assert "no model at" in proc.stderr and "--model" in proc.stderr

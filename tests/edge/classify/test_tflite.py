@@ -1,0 +1,171 @@
+"""TfliteEmotionClassifier: a real LiteRT interpreter on the real tiny .tflite and sidecar."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import edge.model_contract
+from edge.classify.tflite import TfliteEmotionClassifier, probabilities, quantize
+from edge.config import ClassifierConfig
+from edge.errors import ModelError
+from edge.model_contract import resolve_model_path
+from edge.ports import FaceBox, Frame
+from tests.edge.conftest import ASTRONAUT_FACE, frame_of
+
+FACE = FaceBox(*ASTRONAUT_FACE)
+
+
+def classifier(model: Path, is_flip_averaged: bool = False) -> TfliteEmotionClassifier:
+    return TfliteEmotionClassifier(
+        ClassifierConfig(model_path=model, is_flip_averaged=is_flip_averaged))
+
+
+def sidecar(model: Path) -> dict:
+    return json.loads(model.with_suffix(".json").read_text())
+
+
+def test_everything_comes_from_the_sidecar(tiny_model: Path, astronaut: np.ndarray) -> None:
+    meta = sidecar(tiny_model)
+    clf = classifier(tiny_model)
+    emotion = clf.classify(frame_of(astronaut), FACE)
+    assert clf.labels == tuple(meta["labels"])
+    assert clf.model_name == f"{meta['name']}@{meta['version']}"
+    assert list(emotion.scores) == meta["labels"]
+    assert sum(emotion.scores.values()) == pytest.approx(1.0, abs=1e-3)
+    assert emotion.confidence == max(emotion.scores.values())
+    assert emotion.scores[emotion.label] == emotion.confidence
+
+
+def test_the_tiny_model_separates_its_synthetic_classes(tiny_model: Path) -> None:
+    """The synthetic faces it was trained on (a bar whose row is the class) come out
+    different: the classifier feeds what the model expects, not garbage."""
+    from tests.fixtures.models import synthetic_faces
+
+    faces, _ = synthetic_faces(per_class=2, seed=3)
+    clf = classifier(tiny_model)
+    scores = [clf.classify(frame_of(face), FaceBox(0, 0, 48, 48)).scores for face in faces]
+    assert len({tuple(round(v, 3) for v in s.values()) for s in scores}) > 1
+
+
+def test_preprocess_is_gray_crop_and_area_resize(tiny_model: Path, astronaut: np.ndarray) -> None:
+    face = classifier(tiny_model).preprocess(astronaut, FACE)
+    x, y, w, h = ASTRONAUT_FACE
+    gray = cv2.cvtColor(astronaut[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY)
+    expected = cv2.resize(gray, (48, 48), interpolation=cv2.INTER_AREA)
+    assert face.shape == (48, 48, 1) and face.dtype == np.uint8
+    np.testing.assert_array_equal(face[..., 0], expected)
+
+
+def test_a_box_beyond_the_frame_is_clipped(tiny_model: Path, astronaut: np.ndarray) -> None:
+    emotion = classifier(tiny_model).classify(frame_of(astronaut), FaceBox(480, 480, 100, 100))
+    assert emotion.label in sidecar(tiny_model)["labels"]
+
+
+def test_flip_averaging_is_the_mean_of_face_and_mirror(tiny_model: Path,
+                                                       astronaut: np.ndarray) -> None:
+    x, y = ASTRONAUT_FACE[:2]
+    crop = np.ascontiguousarray(astronaut[y:y + 48, x:x + 48])  # 48x48: no resize involved
+    box = FaceBox(0, 0, 48, 48)
+    plain = classifier(tiny_model)
+    one = plain.classify(frame_of(crop), box).scores
+    mirror = plain.classify(frame_of(np.ascontiguousarray(crop[:, ::-1])), box).scores
+    both = classifier(tiny_model, is_flip_averaged=True).classify(frame_of(crop), box).scores
+    for label in one:
+        assert both[label] == pytest.approx((one[label] + mirror[label]) / 2, abs=1e-6)
+
+
+def test_same_face_same_scores(tiny_model: Path, frame_640: Frame) -> None:
+    clf = classifier(tiny_model, is_flip_averaged=True)
+    assert clf.classify(frame_640, FACE) == clf.classify(frame_640, FACE)
+
+
+def test_quantize_follows_the_interpreters_parameters() -> None:
+    face = np.array([[0, 128, 255]], np.uint8)
+    np.testing.assert_array_equal(quantize(face, np.dtype(np.uint8), 0.0, 0), face)
+    np.testing.assert_array_equal(quantize(face, np.dtype(np.int8), 1.0, -128), [[-128, 0, 127]])
+    np.testing.assert_allclose(quantize(face, np.dtype(np.float32), 0.0, 0, (0.0, 1.0)),
+                               [[0.0, 128 / 255, 1.0]])
+    np.testing.assert_array_equal(
+        quantize(face, np.dtype(np.int8), 1 / 255, -128, (0.0, 1.0)), [[-128, 0, 127]])
+
+
+def test_probabilities_dequantize_and_normalise() -> None:
+    raw = np.array([-128, 127], np.int8)  # a quantized softmax: scale 1/256, zero point -128
+    np.testing.assert_allclose(probabilities(raw, 1 / 256, -128), [0.0, 1.0])
+    logits = probabilities(np.array([2.0, 0.0], np.float32), 0.0, 0)
+    assert logits.sum() == pytest.approx(1.0) and logits[0] > 0.8
+
+
+# --- what a user can get wrong: each is a ModelError that says what to do --------------
+
+
+def test_missing_model_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="model file not found"):
+        classifier(tmp_path / "absent.tflite")
+
+
+def test_missing_sidecar(model_copy: Path) -> None:
+    model_copy.with_suffix(".json").unlink()
+    with pytest.raises(ModelError, match=r"sidecar not found: .*tiny\.json"):
+        classifier(model_copy)
+
+
+def test_corrupt_sidecar(model_copy: Path) -> None:
+    model_copy.with_suffix(".json").write_text('{"format": ')
+    with pytest.raises(ModelError, match=r"not valid JSON.*re-export"):
+        classifier(model_copy)
+
+
+def test_sha256_mismatch(model_copy: Path) -> None:
+    with model_copy.open("ab") as f:
+        f.write(b"\0")
+    with pytest.raises(ModelError, match=r"sha256 .* does not match .*same export"):
+        classifier(model_copy)
+
+
+def write_sidecar(model: Path, **changes: object) -> None:
+    meta = sidecar(model)
+    meta.update(changes)
+    model.with_suffix(".json").write_text(json.dumps(meta))
+
+
+def test_corrupt_model_with_a_matching_sha(model_copy: Path) -> None:
+    import hashlib
+
+    model_copy.write_bytes(b"TFL3 but not really a flatbuffer" * 10)
+    write_sidecar(model_copy, sha256=hashlib.sha256(model_copy.read_bytes()).hexdigest())
+    with pytest.raises(ModelError, match="not a loadable TFLite model"):
+        classifier(model_copy)
+
+
+def test_wrong_label_count(model_copy: Path) -> None:
+    write_sidecar(model_copy, labels=["angry", "happy", "sad"])
+    with pytest.raises(ModelError, match="gives 7 scores but the sidecar lists 3 labels"):
+        classifier(model_copy)
+
+
+def test_wrong_format_and_missing_keys(model_copy: Path) -> None:
+    write_sidecar(model_copy, format="something-else/9")
+    with pytest.raises(ModelError, match="format 'something-else/9'"):
+        classifier(model_copy)
+    meta = sidecar(model_copy)
+    del meta["labels"]
+    model_copy.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="missing labels"):
+        classifier(model_copy)
+
+
+def test_default_model_path_lists_where_it_looked(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    places = [tmp_path / "repo" / "m.tflite", tmp_path / "opt" / "m.tflite"]
+    monkeypatch.setattr(edge.model_contract, "default_model_paths", lambda: places)
+    with pytest.raises(ModelError, match=r"looked in .*repo/m\.tflite, .*opt/m\.tflite"):
+        classifier(None)  # type: ignore[arg-type]
+    places[1].parent.mkdir()
+    places[1].write_bytes(b"x")
+    assert resolve_model_path(None) == places[1]

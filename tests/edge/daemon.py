@@ -1,0 +1,74 @@
+"""Run `emotion-edge run` as a real subprocess with a TOML config written for the test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def to_toml(data: dict[str, Any], prefix: str = "") -> str:
+    """Enough TOML for a config: nested tables of str, bool, int, float."""
+    plain = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in data.items() if isinstance(v, dict)}
+    lines = [f"[{prefix}]"] if prefix and plain else []
+    for key, value in plain.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int | float):
+            text = repr(value)
+        else:
+            text = '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        lines.append(f"{key} = {text}")
+    out = "\n".join(lines) + "\n" if lines else ""
+    for key, value in tables.items():
+        out += to_toml(value, f"{prefix}.{key}" if prefix else key)
+    return out
+
+
+class Daemon:
+    """One daemon process; its stdout (the log) goes to `<workdir>/daemon-N.log`."""
+
+    runs = 0
+
+    def __init__(self, workdir: Path, config: dict[str, Any],
+                 env: dict[str, str] | None = None) -> None:
+        self.workdir = workdir
+        self.config_path = workdir / "config.toml"
+        self.config_path.write_text(to_toml(config))
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith(("EMOTION_EDGE_", "NOTIFY_SOCKET", "WATCHDOG_"))}
+        self.env = {**base, **(env or {})}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = workdir / "daemon.log"
+
+    def start(self) -> None:
+        Daemon.runs += 1
+        self.log_path = self.workdir / f"daemon-{Daemon.runs}.log"
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "edge", "run", "--config", str(self.config_path)],
+                stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=REPO)
+
+    def stop(self, timeout_s: float = 20.0) -> int:
+        """SIGTERM and wait; returns the exit status."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout_s)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    @property
+    def is_running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")

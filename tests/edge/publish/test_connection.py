@@ -1,0 +1,130 @@
+"""The shared MQTT connection against a real mosquitto: status, will, auth, TLS."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from edge.config import MqttConfig
+from edge.errors import BrokerError
+from edge.publish.connection import MqttConnection, read_password
+from tests.fixtures.broker import Broker, Watcher
+
+STATUS = "emotion-edge/dev/status"
+Watch = Callable[..., Watcher]
+
+
+@pytest.fixture
+def opened() -> Iterator[Callable[[MqttConnection], MqttConnection]]:
+    made: list[MqttConnection] = []
+
+    def open_(conn: MqttConnection) -> MqttConnection:
+        made.append(conn)
+        conn.open()
+        return conn
+
+    yield open_
+    for conn in made:
+        conn.close()
+
+
+def test_online_on_connect_offline_on_close(mosquitto: Broker, watch: Watch,
+                                            opened: Callable[..., MqttConnection]) -> None:
+    watcher = watch(mosquitto, (STATUS,))
+    conn = opened(MqttConnection(MqttConfig(**mosquitto.mqtt_config()), "dev", {}))
+    assert conn.is_connected.wait(5)
+    assert watcher.next(STATUS) == (STATUS, b"online", False)
+    conn.close()
+    assert watcher.next(STATUS)[1] == b"offline"
+    late = watch(mosquitto, (STATUS,))
+    assert late.next(STATUS) == (STATUS, b"offline", True)  # retained
+
+
+def test_subscriptions_survive_a_broker_restart(mosquitto: Broker, watch: Watch,
+                                                opened: Callable[..., MqttConnection]) -> None:
+    import queue
+
+    got: queue.Queue[bytes] = queue.Queue()
+    conn = opened(MqttConnection(MqttConfig(**mosquitto.mqtt_config()), "dev", {}))
+    conn.subscribe("emotion-edge/dev/capture/set", got.put)
+    assert conn.is_connected.wait(5)
+    mosquitto.restart()
+    first = conn.generation
+    watcher = watch(mosquitto, (STATUS,))
+    assert watcher.next(STATUS, timeout_s=10)[1] == b"online"  # republished on reconnect
+    assert conn.generation > first or conn.is_connected.wait(5)
+    watcher.publish("emotion-edge/dev/capture/set", b"PRESS")
+    assert got.get(timeout=5) == b"PRESS"
+
+
+def test_password_auth(mosquitto_auth: Broker, opened: Callable[..., MqttConnection]) -> None:
+    conn = opened(MqttConnection(MqttConfig(**mosquitto_auth.mqtt_config()), "dev", {}))
+    assert conn.is_connected.wait(5)
+
+
+def test_wrong_password_is_refused_and_logged_once(
+        mosquitto_auth: Broker, opened: Callable[..., MqttConnection],
+        caplog: pytest.LogCaptureFixture) -> None:
+    import threading
+
+    caplog.set_level(logging.ERROR)
+    cfg = MqttConfig(**mosquitto_auth.mqtt_config(password="wrong"))
+    conn = opened(MqttConnection(cfg, "dev", {}))
+    threading.Event().wait(1.5)  # several refused attempts at 0.1-0.5 s backoff
+    assert not conn.is_connected.is_set()
+    refusals = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refusals) == 1
+    assert "wrong" not in caplog.text
+
+
+def test_password_from_credentials_directory(tmp_path: Path, mosquitto_auth: Broker,
+                                             opened: Callable[..., MqttConnection]) -> None:
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "mqtt-password").write_text("s3cret-pw\n")
+    cfg = MqttConfig(**mosquitto_auth.mqtt_config(password=None))
+    conn = opened(MqttConnection(cfg, "dev", {"CREDENTIALS_DIRECTORY": str(creds)}))
+    assert conn.is_connected.wait(5)
+
+
+def test_password_sources_in_order(tmp_path: Path) -> None:
+    file = tmp_path / "pw"
+    file.write_text("from-file\n")
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "mqtt-password").write_text("from-creds")
+    env = {"CREDENTIALS_DIRECTORY": str(creds)}
+    assert read_password(MqttConfig(password_file=file, password="x"), env) == "from-file"
+    assert read_password(MqttConfig(password="from-env"), env) == "from-creds"
+    assert read_password(MqttConfig(password="from-env"), {}) == "from-env"
+    assert read_password(MqttConfig(), {}) is None
+    with pytest.raises(BrokerError, match="password_file"):
+        read_password(MqttConfig(password_file=tmp_path / "missing"), {})
+
+
+def test_mutual_tls(mosquitto_tls: Broker, opened: Callable[..., MqttConnection]) -> None:
+    conn = opened(MqttConnection(MqttConfig(**mosquitto_tls.mqtt_config()), "dev", {}))
+    assert conn.is_connected.wait(5)
+
+
+def test_tls_with_the_wrong_ca_never_connects(
+        tmp_path: Path, mosquitto_tls: Broker, opened: Callable[..., MqttConnection]) -> None:
+    import threading
+
+    from tests.fixtures.broker import make_certificates
+
+    other = make_certificates(tmp_path / "other")
+    cfg = mosquitto_tls.mqtt_config()
+    cfg["tls"] = {**cfg["tls"], "ca_file": str(other.ca)}  # type: ignore[dict-item]
+    conn = opened(MqttConnection(MqttConfig(**cfg), "dev", {}))
+    threading.Event().wait(1.0)
+    assert not conn.is_connected.is_set()
+
+
+def test_missing_tls_file_is_a_broker_error(tmp_path: Path) -> None:
+    cfg = MqttConfig(tls={"is_enabled": True, "ca_file": tmp_path / "nope.crt"})
+    with pytest.raises(BrokerError, match=r"nope\.crt"):
+        MqttConnection(cfg, "dev", {})

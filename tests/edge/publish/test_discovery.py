@@ -1,0 +1,52 @@
+"""Home Assistant discovery: the three entities, and their republish on HA's birth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from edge.config import DiscoveryConfig, MqttConfig
+from edge.publish.connection import MqttConnection
+from edge.publish.discovery import HomeAssistantDiscovery
+from tests.fakes import LABELS
+from tests.fixtures.broker import Broker, Watcher
+
+Watch = Callable[..., Watcher]
+BASE = "homeassistant/{}/emotion_edge_dev/{}/config"
+
+
+def test_entities_and_republish_on_home_assistant_online(mosquitto: Broker,
+                                                         watch: Watch) -> None:
+    watcher = watch(mosquitto, ("homeassistant/+/+/+/config",))
+    conn = MqttConnection(MqttConfig(**mosquitto.mqtt_config()), "dev", {})
+    HomeAssistantDiscovery(DiscoveryConfig(), conn, LABELS).start()
+    conn.open()
+    try:
+        got: dict[str, dict[str, object]] = {}
+        while len(got) < 3:
+            topic, payload, _ = watcher.next()
+            got[topic] = json.loads(payload)
+        assert set(got) == {BASE.format("button", "capture"), BASE.format("sensor", "emotion"),
+                            BASE.format("sensor", "confidence")}
+        button = got[BASE.format("button", "capture")]
+        assert button["command_topic"] == "emotion-edge/dev/capture/set"
+        emotion = got[BASE.format("sensor", "emotion")]
+        assert emotion["device_class"] == "enum"
+        assert emotion["options"] == [*LABELS, "none"]
+        assert emotion["state_topic"] == "emotion-edge/dev/emotion"
+        for payload in got.values():
+            assert payload["availability_topic"] == "emotion-edge/dev/status"
+            assert payload["device"]["identifiers"] == ["emotion_edge_dev"]
+        watcher.publish("homeassistant/status", "online")
+        again = {watcher.next()[0] for _ in range(3)}
+        assert again == set(got)
+        late = watch(mosquitto, ("homeassistant/+/+/+/config",))
+        assert late.next()[2] is True  # retained for a Home Assistant that starts later
+    finally:
+        conn.close()
+
+
+def test_press_payload_is_a_capture_command() -> None:
+    from edge.triggers.mqtt import parse_command
+
+    assert parse_command(b"PRESS").kind == "mqtt"

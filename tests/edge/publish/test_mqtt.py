@@ -1,0 +1,140 @@
+"""MqttPublisher against a real mosquitto: order, PUBACK-gated deletion, the broker going
+away and coming back, replay after a restart, the retained emotion, the snapshot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge.config import MqttConfig
+from edge.ports import Frame
+from edge.publish.connection import MqttConnection
+from edge.publish.mqtt import MqttPublisher
+from edge.publish.spool import Spool
+from tests.fakes import make_result
+from tests.fixtures.broker import Broker, Watcher
+
+RESULT = "emotion-edge/dev/result"
+EMOTION = "emotion-edge/dev/emotion"
+Watch = Callable[..., Watcher]
+
+
+class Stack:
+    """Spool + connection + publisher, opened and closed like the app does."""
+
+    def __init__(self, cfg: MqttConfig, spool_file: Path) -> None:
+        self.spool = Spool(spool_file, cfg.spool.max_results, cfg.spool.max_age_s)
+        self.conn = MqttConnection(cfg, "dev", {})
+        self.publisher = MqttPublisher(cfg, self.conn, self.spool)
+        self.publisher.start()
+        self.conn.open()
+
+    def close(self) -> None:
+        if self.spool is None:
+            return
+        self.publisher.drain(3)
+        self.publisher.close()
+        self.conn.close()
+        self.spool.close()
+        self.spool = None  # type: ignore[assignment]
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+    made: list[Stack] = []
+
+    def make(broker: Broker, **overrides: object) -> Stack:
+        made.append(Stack(MqttConfig(**broker.mqtt_config(**overrides)), tmp_path / "s.sqlite"))
+        return made[-1]
+
+    yield make
+    for item in made:
+        item.close()
+
+
+def ids(watcher: Watcher, n: int) -> list[str]:
+    return [json.loads(watcher.next(RESULT)[1])["id"] for _ in range(n)]
+
+
+def test_results_in_order_qos1_not_retained_and_spool_emptied(
+        mosquitto: Broker, watch: Watch, stack: Callable[..., Stack]) -> None:
+    watcher = watch(mosquitto, (RESULT, EMOTION))
+    s = stack(mosquitto)
+    assert s.conn.is_connected.wait(5)
+    for i in range(30):
+        s.publisher.publish(make_result(i, request_id=f"q{i}"))
+    got = [watcher.next(RESULT) for _ in range(30)]
+    assert [json.loads(p)["id"] for _, p, _ in got] == [f"r{i}" for i in range(30)]
+    assert json.loads(got[0][1])["request_id"] == "q0"
+    assert not any(retained for _, _, retained in got)
+    assert s.publisher.drain(5) and s.spool.depth() == 0
+
+
+def test_broker_away_then_back_every_result_once_in_order(
+        mosquitto_persistent: Broker, watch: Watch, stack: Callable[..., Stack]) -> None:
+    broker = mosquitto_persistent
+    watcher = watch(broker, (RESULT,), client_id="test-watcher")  # kept across the restart
+    s = stack(broker)
+    assert s.conn.is_connected.wait(5)
+    for i in range(3):
+        s.publisher.publish(make_result(i))
+    assert s.publisher.drain(5)
+    broker.stop()
+    for i in range(3, 10):
+        s.publisher.publish(make_result(i))
+    assert s.spool.depth() == 7  # kept while the broker is away
+    broker.start()
+    assert s.conn.is_connected.wait(10)
+    got = [json.loads(p)["id"] for p in watcher.drain(RESULT, quiet_s=1.5)]
+    assert got == [f"r{i}" for i in range(10)]  # once each, in order
+    assert s.spool.depth() == 0
+
+
+def test_restart_replays_the_spool(tmp_path: Path, mosquitto: Broker, watch: Watch) -> None:
+    spool = Spool(tmp_path / "s.sqlite", 100, 3600)
+    for i in range(4):  # left behind by a daemon that died with the broker away
+        spool.add(RESULT, json.dumps({"id": f"r{i}"}).encode())
+    spool.close()
+    watcher = watch(mosquitto, (RESULT,))
+    s = Stack(MqttConfig(**mosquitto.mqtt_config()), tmp_path / "s.sqlite")
+    try:
+        assert ids(watcher, 4) == ["r0", "r1", "r2", "r3"]
+        assert s.publisher.drain(5)
+    finally:
+        s.close()
+
+
+def test_emotion_is_retained_state(mosquitto: Broker, watch: Watch,
+                                   stack: Callable[..., Stack]) -> None:
+    s = stack(mosquitto)
+    assert s.conn.is_connected.wait(5)
+    s.publisher.publish(make_result(0, "sad"))
+    s.publisher.publish(make_result(1, None))
+    assert s.publisher.drain(5)
+    late = watch(mosquitto, (EMOTION,))
+    assert late.next(EMOTION, timeout_s=5) == (EMOTION, b"none", True)
+
+
+def test_snapshot_only_when_enabled(mosquitto: Broker, watch: Watch,
+                                    stack: Callable[..., Stack]) -> None:
+    import cv2
+
+    watcher = watch(mosquitto, ("emotion-edge/dev/snapshot", RESULT))
+    frame = Frame(np.zeros((120, 160, 3), np.uint8), "test", 0.0)
+    off = stack(mosquitto)
+    assert off.conn.is_connected.wait(5)
+    off.publisher.publish(make_result(0), frame)
+    watcher.next(RESULT)
+    off.close()
+    on = stack(mosquitto, is_snapshot_enabled=True)
+    assert on.conn.is_connected.wait(5)
+    on.publisher.publish(make_result(1), frame)
+    got = dict((topic, payload) for topic, payload, _ in (watcher.next(), watcher.next()))
+    assert json.loads(got[RESULT])["id"] == "r1"  # so the snapshot is not one from `off`
+    payload = got["emotion-edge/dev/snapshot"]
+    image = cv2.imdecode(np.frombuffer(payload, np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape == (120, 160, 3) and image[10:70, 10].any()  # the box was drawn

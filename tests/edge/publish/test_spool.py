@@ -1,0 +1,68 @@
+"""The SQLite spool: order, deletion, bounds, persistence across reopen."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from edge.errors import ConfigError
+from edge.publish.spool import Spool, spool_path
+
+
+def test_pending_in_order_and_delete(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.sqlite", max_results=100, max_age_s=60)
+    seqs = [spool.add("t", f"{i}".encode()) for i in range(5)]
+    assert [m.payload for m in spool.pending(0, 10)] == [b"0", b"1", b"2", b"3", b"4"]
+    assert [m.seq for m in spool.pending(seqs[2], 10)] == seqs[3:]
+    spool.delete(seqs[0])
+    assert spool.depth() == 4
+    spool.close()
+
+
+def test_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "spool.sqlite"
+    spool = Spool(path, 100, 60)
+    spool.add("a/b", b"kept")
+    spool.close()
+    again = Spool(path, 100, 60)
+    assert [(m.topic, m.payload) for m in again.pending(0, 10)] == [("a/b", b"kept")]
+    again.close()
+
+
+def test_count_bound_drops_oldest_and_counts(tmp_path: Path,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    spool = Spool(tmp_path / "s.sqlite", max_results=3, max_age_s=60)
+    for i in range(5):
+        spool.add("t", bytes([i]))
+    assert [m.payload for m in spool.pending(0, 10)] == [b"\2", b"\3", b"\4"]
+    assert spool.dropped == 2
+    assert "dropped" in caplog.text
+    spool.close()
+
+
+def test_age_bound_drops_stale(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    spool = Spool(path, max_results=10, max_age_s=60)
+    spool.add("t", b"old")
+    spool.close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE results SET created_s = created_s - 3600")
+    again = Spool(path, max_results=10, max_age_s=60)
+    assert again.depth() == 0 and again.dropped == 1
+    again.close()
+
+
+def test_spool_path_order(tmp_path: Path) -> None:
+    assert spool_path(tmp_path / "x.sqlite", {"STATE_DIRECTORY": "/s"}) == tmp_path / "x.sqlite"
+    assert spool_path(None, {"STATE_DIRECTORY": "/var/lib/e:/other"}) == Path(
+        "/var/lib/e/spool.sqlite")
+    assert spool_path(None, {}) == Path("spool.sqlite")
+
+
+def test_unwritable_location_is_a_config_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError, match=r"mqtt\.spool\.path"):
+        Spool(blocker / "spool.sqlite", 10, 60)

@@ -1,0 +1,166 @@
+"""The composition root in process, with role fakes for the pipeline parts and the real
+paho/mosquitto, gpiozero MockFactory and SQLite underneath. Subprocess behaviour (signals,
+kill -9, sd_notify) is in test_daemon.py."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from edge.app import App, Parts, build
+from edge.config import Settings
+from tests.fakes import CountingSource, FixedClassifier, FixedDetector, ListPublisher
+from tests.fixtures.broker import Broker, Watcher
+
+Watch = Callable[..., Watcher]
+RESULT = "emotion-edge/dev/result"
+
+
+def settings(broker: Broker | None = None, **trigger: Any) -> Settings:
+    data: dict[str, Any] = {
+        "device_id": "dev", "camera": {"kind": "images", "path": "unused"},
+        "trigger": {"button": {"is_enabled": False}, "is_mqtt_enabled": broker is not None,
+                    "min_interval_s": 0, **trigger}}
+    if broker is not None:
+        data["mqtt"] = broker.mqtt_config()
+    return Settings.model_validate(data)
+
+
+@pytest.fixture
+def running() -> Iterator[Callable[..., App]]:
+    apps: list[App] = []
+
+    def start(cfg: Settings, parts: Parts, **kwargs: Any) -> App:
+        app = build(cfg, parts=parts, environ={}, **kwargs)
+        apps.append(app)
+        app.start()
+        return app
+
+    yield start
+    for app in apps:
+        app.close()
+
+
+def fake_parts(publisher: ListPublisher | None = None, **kwargs: Any) -> Parts:
+    return Parts(source=kwargs.get("source", CountingSource()), detector=FixedDetector(),
+                 classifier=kwargs.get("classifier", FixedClassifier()), publisher=publisher)
+
+
+def test_mqtt_command_gives_a_result_with_the_request_id(
+        mosquitto: Broker, watch: Watch, running: Callable[..., App]) -> None:
+    app = running(settings(mosquitto), fake_parts())
+    assert app.connection is not None and app.connection.is_connected.wait(5)
+    watcher = watch(mosquitto, (RESULT,))
+    watcher.publish("emotion-edge/dev/capture/set", json.dumps({"request_id": "abc-1"}))
+    result = json.loads(watcher.next(RESULT)[1])
+    assert result["request_id"] == "abc-1" and result["trigger"] == "mqtt"
+    assert result["emotion"] == "happy" and result["device"] == "dev"
+    emotion = watch(mosquitto, ("emotion-edge/dev/emotion",))  # retained: a late reader sees it
+    assert emotion.next("emotion-edge/dev/emotion")[1:] == (b"happy", True)
+
+
+def test_button_press_gives_a_result_and_lights_the_led(running: Callable[..., App]) -> None:
+    factory = MockFactory()
+    publisher = ListPublisher()
+    source = CountingSource()
+    source.hang.set()
+    cfg = settings(button={"is_enabled": True, "pin": 17, "led_pin": 27, "bounce_s": 0})
+    running(cfg, fake_parts(publisher, source=source), pin_factory=factory)
+    factory.pin(17).drive_low()
+    lit = threading.Event()
+    for _ in range(100):  # the capture is hung in read(): the LED must be on meanwhile
+        if factory.pin(27).state == 1:
+            lit.set()
+            break
+        lit.wait(0.02)
+    source.release.set()
+    assert lit.is_set()
+    assert publisher.next().trigger == "button"
+    assert factory.pin(27).state == 0
+
+
+def test_a_flood_is_merged_and_the_queue_is_bounded(running: Callable[..., App]) -> None:
+    factory = MockFactory()
+    publisher = ListPublisher()
+    source = CountingSource()
+    source.hang.set()  # the worker is busy while the flood comes in
+    cfg = settings(button={"is_enabled": True, "pin": 17, "bounce_s": 0},
+                   min_interval_s=5.0, queue_size=4)
+    app = running(cfg, fake_parts(publisher, source=source), pin_factory=factory)
+    for _ in range(100):
+        factory.pin(17).drive_low()
+        factory.pin(17).drive_high()
+    source.release.set()
+    publisher.next()
+    assert app.worker is not None and app.worker.join(0) is False
+    app.shutdown.set()
+    assert app.worker.join(5)
+    assert len(publisher.published) == 1
+    assert app.worker.dropped >= 95 and app.worker.merged <= 4
+
+
+def test_interval_results_survive_a_broker_outage_in_order(
+        mosquitto_persistent: Broker, watch: Watch, running: Callable[..., App]) -> None:
+    broker = mosquitto_persistent
+    watcher = watch(broker, (RESULT,), client_id="test-watcher")  # a session kept by the broker
+    app = running(settings(broker, interval_s=0.1), fake_parts())
+    assert app.connection is not None and app.connection.is_connected.wait(5)
+    watcher.next(RESULT)
+    broker.stop()
+    threading.Event().wait(1.0)  # ~10 captures while the broker is away
+    assert app.publisher is not None and app.publisher.depth >= 5  # type: ignore[attr-defined]
+    broker.start()
+    assert app.connection.is_connected.wait(10)
+    threading.Event().wait(0.5)
+    app.triggers[-1].close()  # stop the interval captures, then count what arrived
+    got = [json.loads(payload) for payload in watcher.drain(RESULT, quiet_s=1.5)]
+    assert app.worker is not None and app.worker.captures >= 12
+    assert app.publisher.depth == 0  # type: ignore[attr-defined]
+    assert len(got) + 1 == app.worker.captures  # each result once
+    assert len({r["id"] for r in got}) == len(got)
+    stamps = [r["timestamp"] for r in got]
+    assert stamps == sorted(stamps)  # in order
+
+
+def test_continuous_mode_publishes_changes(running: Callable[..., App]) -> None:
+    publisher = ListPublisher()
+    script = ["happy"] * 4 + ["sad"] * 4
+    cfg = settings(continuous={"is_enabled": True, "max_fps": 50, "window_frames": 1})
+    running(cfg, fake_parts(publisher, classifier=FixedClassifier(label="sad", script=script)))
+    first, second = publisher.next(), publisher.next()
+    assert [first.dominant.label, second.dominant.label] == ["happy", "sad"]  # type: ignore[union-attr]
+    assert first.trigger == "continuous"
+
+
+def test_close_closes_every_part_once(mosquitto: Broker, watch: Watch) -> None:
+    parts = fake_parts()
+    app = build(settings(mosquitto), parts=parts, environ={})
+    app.start()
+    assert app.connection is not None and app.connection.is_connected.wait(5)
+    watcher = watch(mosquitto, ("emotion-edge/dev/status",))
+    assert watcher.next()[1:] == (b"online", True)
+    app.close()
+    assert watcher.next()[1:] == (b"offline", False)
+    assert parts.source.is_closed and parts.detector.is_closed  # type: ignore[union-attr]
+    assert parts.classifier.is_closed  # type: ignore[union-attr]
+    app.close()  # idempotent
+
+
+def test_a_failing_part_closes_what_was_opened() -> None:
+    from gpiozero import Button
+
+    from edge.errors import ConfigError
+
+    factory = MockFactory()
+    taken = Button(17, pin_factory=factory)  # another program holds the pin
+    parts = fake_parts(ListPublisher())
+    cfg = settings(button={"is_enabled": True, "pin": 17})
+    with pytest.raises(ConfigError, match=r"trigger\.button\.pin"):
+        build(cfg, parts=parts, environ={}, pin_factory=factory)
+    assert parts.source.is_closed and parts.publisher.is_closed  # type: ignore[union-attr]
+    taken.close()

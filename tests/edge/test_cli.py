@@ -1,0 +1,205 @@
+"""`emotion-edge` commands, run through `main(argv)` on real files and the real tiny model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import jsonschema
+import numpy as np
+import pytest
+
+import edge
+from edge.cli import main
+from edge.errors import ModelError
+
+LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+_SCORE = {"type": "number", "minimum": 0, "maximum": 1}
+_MS = {"type": "number", "minimum": 0}
+RESULT_SCHEMA = {  # the public result contract of issue 4, as JSON Schema
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "request_id", "device", "trigger", "timestamp", "emotion",
+                 "confidence", "faces", "latency_ms", "model"],
+    "properties": {
+        "id": {"type": "string", "minLength": 8},
+        "request_id": {"type": ["string", "null"]},
+        "device": {"type": "string", "minLength": 1},
+        "trigger": {"enum": ["button", "mqtt", "interval", "continuous", "cli"]},
+        "timestamp": {"type": "string",
+                      "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]00:00)$"},
+        "emotion": {"enum": [*LABELS, None]},
+        "confidence": {"oneOf": [_SCORE, {"type": "null"}]},
+        "faces": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["box", "emotion", "confidence", "scores"],
+            "properties": {
+                "box": {"type": "array", "items": {"type": "integer", "minimum": 0},
+                        "minItems": 4, "maxItems": 4},
+                "emotion": {"enum": LABELS},
+                "confidence": _SCORE,
+                "scores": {"type": "object", "required": LABELS, "additionalProperties": False,
+                           "properties": {label: _SCORE for label in LABELS}}}}},
+        "latency_ms": {"type": "object", "required": ["capture", "detect", "classify", "total"],
+                       "additionalProperties": False,
+                       "properties": {k: _MS for k in ("capture", "detect", "classify", "total")}},
+        "model": {"type": "string", "minLength": 1},
+    },
+}
+
+
+@pytest.fixture
+def photos(tmp_path: Path, astronaut_path: Path) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(astronaut_path.read_bytes())
+    cv2.imwrite(str(folder / "b.png"), np.full((240, 320, 3), 128, np.uint8))
+    return folder
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_detect_json_lines_follow_the_result_schema(
+        capsys: pytest.CaptureFixture[str], tiny_model: Path, photos: Path,
+        astronaut_path: Path) -> None:
+    code, out, err = run(capsys, "detect", str(astronaut_path), str(photos),
+                         "--model", str(tiny_model), "--json")
+    docs = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(docs) == 3, err
+    for doc in docs:
+        jsonschema.validate(doc, RESULT_SCHEMA)
+    assert [len(d["faces"]) for d in docs] == [1, 1, 0]
+    assert docs[0]["trigger"] == "cli" and docs[2]["emotion"] is None
+
+
+def test_the_schema_rejects_a_broken_result() -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"id": "x"}, RESULT_SCHEMA)
+
+
+def test_unreadable_files_are_reported_skipped_and_fail_the_run(
+        capsys: pytest.CaptureFixture[str], tiny_model: Path, photos: Path) -> None:
+    (photos / "c.jpg").write_bytes(b"not a jpeg")
+    code, out, err = run(capsys, "detect", str(photos), str(photos / "absent.png"),
+                         "--model", str(tiny_model))
+    assert code == 1
+    assert "c.jpg" in err and "absent.png" in err
+    assert "a.jpg: 1 face(s)" in out and "b.png: 0 face(s)" in out
+
+
+def test_no_detect_classifies_the_whole_image(capsys: pytest.CaptureFixture[str],
+                                              tiny_model: Path, astronaut_path: Path) -> None:
+    code, out, _ = run(capsys, "detect", str(astronaut_path), "--model", str(tiny_model),
+                       "--no-detect", "--json")
+    assert code == 0 and json.loads(out)["faces"][0]["box"] == [0, 0, 512, 512]
+
+
+def test_a_user_error_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str],
+                                             astronaut_path: Path, tmp_path: Path) -> None:
+    code, out, err = run(capsys, "detect", str(astronaut_path),
+                         "--model", str(tmp_path / "absent.tflite"))
+    assert code == 1 and out == ""
+    assert err.startswith("emotion-edge: error: model file not found") and err.count("\n") == 1
+
+
+def test_debug_shows_the_traceback(astronaut_path: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelError):
+        main(["--debug", "detect", str(astronaut_path), "--model", str(tmp_path / "x.tflite")])
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0 and edge.__version__ in capsys.readouterr().out
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_check_config_ok(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                         tiny_model: Path) -> None:
+    path = write_config(tmp_path,
+                        f'device_id = "pi-1"\n[classifier]\nmodel_path = "{tiny_model}"\n')
+    code, out, _ = run(capsys, "check-config", "--config", str(path))
+    assert code == 0 and out.strip().endswith(": OK")
+
+
+def test_check_config_one_line_per_problem(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMOTION_EDGE_MQTT__PORT", "0")
+    path = write_config(tmp_path, 'device_id = "pi-1"\n[mqtt]\nhots = "broker"\n')
+    code, out, _ = run(capsys, "check-config", "--config", str(path))
+    lines = out.splitlines()
+    assert code == 1 and len(lines) == 2
+    assert any(line.startswith("mqtt.hots") for line in lines)
+    assert any(line.startswith("mqtt.port = '0'") for line in lines)
+
+
+def test_check_config_loads_the_model_and_cascade(capsys: pytest.CaptureFixture[str],
+                                                  tmp_path: Path) -> None:
+    path = write_config(tmp_path, f'device_id = "pi-1"\n[classifier]\nmodel_path = '
+                                  f'"{tmp_path}/absent.tflite"\n[detector]\n'
+                                  f'cascade_path = "{tmp_path}/absent.xml"\n')
+    code, out, _ = run(capsys, "check-config", "--config", str(path))
+    assert code == 1
+    assert out.splitlines() == [
+        f"detector: Haar cascade file not found: {tmp_path}/absent.xml; set "
+        "detector.cascade_path to an OpenCV haarcascade_frontalface_default.xml",
+        f"classifier: model file not found: {tmp_path}/absent.tflite (check "
+        "classifier.model_path)"]
+
+
+def test_check_config_bad_toml(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "check-config", "--config", str(write_config(tmp_path, "[x")))
+    assert code == 1 and "not valid TOML" in err
+
+
+def test_bench_reports_every_stage(capsys: pytest.CaptureFixture[str], tiny_model: Path) -> None:
+    code, out, _ = run(capsys, "bench", "--frames", "3", "--model", str(tiny_model))
+    assert code == 0 and "3 frames of 640x480" in out and "1.00 faces/frame" in out
+    for stage in ("capture", "detect", "classify", "total"):
+        assert f"{stage}" in out
+    assert "p90" in out and "frames/s" in out and "peak RSS" in out
+
+
+def test_run_hands_the_settings_to_the_daemon(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    import edge.app
+
+    seen = []
+    monkeypatch.setattr(edge.app, "run_daemon", lambda settings: seen.append(settings) or 3)
+    path = write_config(tmp_path, 'device_id = "pi-9"\n')
+    assert main(["run", "--config", str(path)]) == 3
+    assert seen[0].device_id == "pi-9"
+
+
+def test_no_command_imports_tensorflow(tiny_model: Path, astronaut_path: Path,
+                                       tmp_path: Path) -> None:
+    config = write_config(tmp_path, f'[classifier]\nmodel_path = "{tiny_model}"\n')
+    script = f"""
+import sys, contextlib, io
+import edge, edge.cli, edge.pipeline, edge.sources.images, edge.sources.opencv
+import edge.sources.picamera, edge.detect.haar, edge.classify.tflite
+with contextlib.redirect_stdout(io.StringIO()):
+    assert edge.cli.main(["detect", {str(astronaut_path)!r}, "--model", {str(tiny_model)!r},
+                          "--json"]) == 0
+    assert edge.cli.main(["check-config", "--config", {str(config)!r}]) == 0
+    assert edge.cli.main(["bench", "--frames", "2", "--model", {str(tiny_model)!r}]) == 0
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "picamera2"))
+print(heavy)
+"""
+    env = {"PATH": "/usr/bin:/bin", "EMOTION_EDGE_DEVICE_ID": "ci"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, env=env, cwd=Path(edge.__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,86 @@
+"""Config: start from a minimal dict and change one key per test."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edge.config import Settings, apply_env, config_problems, load_settings, read_toml
+from edge.errors import ConfigError
+
+MINIMAL: dict[str, Any] = {"device_id": "pi-1", "camera": {"kind": "images", "path": "faces"}}
+
+
+def minimal() -> dict[str, Any]:
+    return copy.deepcopy(MINIMAL)
+
+
+def test_minimal_is_valid_and_fills_defaults() -> None:
+    assert config_problems(minimal()) == []
+    settings = Settings.model_validate(minimal())
+    assert settings.camera.kind == "images" and settings.detector.min_face_px == 48
+
+
+def test_unknown_nested_key_is_named_with_its_dotted_path() -> None:
+    data = minimal()
+    data["mqtt"] = {"hots": "broker"}
+    [problem] = config_problems(data)
+    assert problem.startswith("mqtt.hots = 'broker'") and "not permitted" in problem
+
+
+def test_unknown_key_in_a_camera_variant_has_no_kind_tag_in_its_path() -> None:
+    data = minimal()
+    data["camera"] = {"kind": "opencv", "devise": 0}
+    [problem] = config_problems(data)
+    assert problem.startswith("camera.devise")
+
+
+def test_bad_value_names_key_value_and_expectation() -> None:
+    data = minimal()
+    data["detector"] = {"min_face_px": 4}
+    [problem] = config_problems(data)
+    assert problem.startswith("detector.min_face_px = 4:") and "16" in problem
+
+
+def test_env_overrides_nested_keys_and_is_parsed_by_the_model() -> None:
+    env = {"EMOTION_EDGE_MQTT__HOST": "broker.lan", "EMOTION_EDGE_MQTT__PORT": "8883",
+           "OTHER_MQTT__HOST": "ignored"}
+    settings = Settings.model_validate(apply_env(minimal(), env))
+    assert (settings.mqtt.host, settings.mqtt.port) == ("broker.lan", 8883)
+
+
+def test_env_override_wins_over_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('device_id = "pi-1"\n[detector]\nmin_face_px = 64\n')
+    settings = load_settings(path, {"EMOTION_EDGE_DETECTOR__MIN_FACE_PX": "80"})
+    assert settings.detector.min_face_px == 80
+
+
+def test_tls_cert_without_key_is_rejected() -> None:
+    data = minimal()
+    data["mqtt"] = {"tls": {"is_enabled": True, "cert_file": "/etc/client.crt"}}
+    [problem] = config_problems(data)
+    assert problem.startswith("mqtt.tls") and "cert_file and key_file go together" in problem
+
+
+def test_bad_toml_is_a_config_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[mqtt\nhost = 1\n")
+    with pytest.raises(ConfigError, match=r"bad\.toml: not valid TOML"):
+        read_toml(path)
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        read_toml(tmp_path / "absent.toml")
+
+
+def test_load_settings_lists_every_problem(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('device_id = "pi-1"\n[detector]\nmin_face_px = 4\n[mqtt]\nport = 0\n')
+    with pytest.raises(ConfigError, match="2 problem") as caught:
+        load_settings(path, {})
+    assert "detector.min_face_px" in str(caught.value) and "mqtt.port" in str(caught.value)

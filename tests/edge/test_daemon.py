@@ -1,0 +1,220 @@
+"""The daemon as a real subprocess (`python -m edge run`): last will after kill -9, spool
+replay across a restart, malformed commands, and sd_notify over a real AF_UNIX socket.
+Images source on a copy of tests/data, the tiny real model, a real mosquitto."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.edge.daemon import REPO, Daemon
+from tests.fixtures.broker import Broker, Watcher
+
+Watch = Callable[..., Watcher]
+STATUS, RESULT, CAPTURE = (f"emotion-edge/dev/{t}" for t in ("status", "result", "capture/set"))
+
+
+def daemon_config(tmp_path: Path, broker: Broker, model: Path, images: Path,
+                  **trigger: Any) -> dict[str, Any]:
+    return {
+        "device_id": "dev",
+        "camera": {"kind": "images", "path": str(images)},
+        "classifier": {"model_path": str(model)},
+        "trigger": {"button": {"is_enabled": False}, "min_interval_s": 0, **trigger},
+        "mqtt": broker.mqtt_config(spool={"path": str(tmp_path / "spool.sqlite")}),
+    }
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> Path:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    shutil.copy(REPO / "tests" / "data" / "astronaut.jpg", folder / "a.jpg")
+    return folder
+
+
+@pytest.fixture
+def daemons() -> Iterator[Callable[..., Daemon]]:
+    made: list[Daemon] = []
+
+    def make(workdir: Path, config: dict[str, Any], env: dict[str, str] | None = None) -> Daemon:
+        made.append(Daemon(workdir, config, env))
+        return made[-1]
+
+    yield make
+    for daemon in made:
+        daemon.kill()
+
+
+def spool_depth(path: Path) -> int:
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(path) as db:
+            return int(db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+    except sqlite3.OperationalError:  # the daemon has not created the table yet
+        return 0
+
+
+def test_last_will_after_kill_9_and_online_after_restart(
+        tmp_path: Path, mosquitto: Broker, watch: Watch, tiny_model: Path, images: Path,
+        daemons: Callable[..., Daemon]) -> None:
+    watcher = watch(mosquitto, (STATUS,))
+    daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, images))
+    daemon.start()
+    assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+    daemon.kill()  # SIGKILL: no clean stop, only the broker's last will
+    assert watcher.next(STATUS, timeout_s=10)[1] == b"offline"
+    daemon.start()
+    assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+    assert daemon.stop() == 0
+    assert watcher.next(STATUS, timeout_s=10)[1] == b"offline"
+
+
+def test_restart_replays_a_non_empty_spool(
+        tmp_path: Path, mosquitto: Broker, watch: Watch, tiny_model: Path, images: Path,
+        daemons: Callable[..., Daemon]) -> None:
+    mosquitto.stop()
+    config = daemon_config(tmp_path, mosquitto, tiny_model, images, interval_s=0.2)
+    daemon = daemons(tmp_path, config)
+    daemon.start()
+    deadline = time.monotonic() + 30
+    spool = tmp_path / "spool.sqlite"
+    pause = threading.Event()
+    while spool_depth(spool) < 4 and time.monotonic() < deadline:
+        pause.wait(0.1)
+    assert daemon.stop() == 0  # nothing to flush to: the results stay in the spool
+    left = spool_depth(spool)
+    assert left >= 4
+    mosquitto.start()
+    watcher = watch(mosquitto, (RESULT,))
+    config["trigger"].pop("interval_s")
+    again = daemons(tmp_path, config)
+    again.start()
+    got = [json.loads(watcher.next(RESULT, timeout_s=30)[1]) for _ in range(left)]
+    assert [r["trigger"] for r in got] == ["interval"] * left
+    stamps = [r["timestamp"] for r in got]
+    assert stamps == sorted(stamps) and len({r["id"] for r in got}) == left
+    assert again.stop() == 0
+    assert spool_depth(spool) == 0
+
+
+def test_command_with_request_id_and_malformed_payloads(
+        tmp_path: Path, mosquitto: Broker, watch: Watch, tiny_model: Path, images: Path,
+        daemons: Callable[..., Daemon]) -> None:
+    watcher = watch(mosquitto, (RESULT, STATUS))
+    daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, images))
+    daemon.start()
+    assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+    watcher.publish(CAPTURE, json.dumps({"request_id": "first"}))
+    result = json.loads(watcher.next(RESULT)[1])
+    assert result["request_id"] == "first" and result["trigger"] == "mqtt"
+    assert result["faces"] and result["model"]  # the astronaut has a face
+
+    @settings(max_examples=60, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.binary(max_size=2048) | st.sampled_from(
+        [b"{", b"[]", b'{"request_id": 1}', b'{"request_id": [1]}', b"\xff" * 10, b"x" * 5000]))
+    def fuzz(payload: bytes) -> None:
+        watcher.client.publish(CAPTURE, payload, qos=0)
+
+    fuzz()
+    watcher.drain(RESULT, quiet_s=1.0)  # let the captures the valid payloads asked for finish
+    assert daemon.is_running
+    watcher.publish(CAPTURE, json.dumps({"request_id": "after-fuzz"}))
+    ids = []
+    while "after-fuzz" not in ids:  # a few fuzz captures may still be queued before it
+        ids.append(json.loads(watcher.next(RESULT)[1])["request_id"])
+    assert daemon.stop() == 0
+    assert "ignored capture command" in daemon.log_text()
+    assert "Traceback" not in daemon.log_text()
+
+
+class NotifySocket:
+    """What systemd would be: a bound AF_UNIX datagram socket collecting messages."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+
+    def wait_for(self, field: str, timeout_s: float) -> list[str]:
+        """Messages up to and including the first holding `field`; TimeoutError if none."""
+        seen = []
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                message = self.sock.recv(4096).decode()
+            except TimeoutError:
+                raise TimeoutError(f"no {field} within {timeout_s} s; got {seen}") from None
+            seen.append(message)
+            if field in message.splitlines():
+                return seen
+
+    def collect(self, duration_s: float) -> list[str]:
+        seen = []
+        deadline = time.monotonic() + duration_s
+        while (left := deadline - time.monotonic()) > 0:
+            self.sock.settimeout(left)
+            try:
+                seen.append(self.sock.recv(4096).decode())
+            except TimeoutError:
+                break
+        return seen
+
+
+@pytest.fixture
+def notify(tmp_path: Path) -> Iterator[NotifySocket]:
+    sock = NotifySocket(tmp_path / "notify.sock")
+    yield sock
+    sock.sock.close()
+
+
+def test_sd_notify_ready_watchdog_status_stopping(
+        tmp_path: Path, mosquitto: Broker, tiny_model: Path, images: Path,
+        notify: NotifySocket, daemons: Callable[..., Daemon]) -> None:
+    env = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "400000"}
+    daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, images), env)
+    daemon.start()
+    ready = notify.wait_for("READY=1", timeout_s=30)[-1]
+    status = [line for line in ready.splitlines() if line.startswith("STATUS=")]
+    assert status and "captures" in status[0] and "spool" in status[0]
+    seen = notify.collect(2.0)
+    # the idle worker wakes every WATCHDOG_USEC / 2 = 0.2 s: ~10 pings (fewer on a busy box)
+    assert seen.count("WATCHDOG=1") >= 4
+    assert daemon.stop() == 0
+    assert "STOPPING=1" in notify.wait_for("STOPPING=1", timeout_s=5)[-1]
+
+
+def test_no_watchdog_once_the_camera_hangs(
+        tmp_path: Path, mosquitto: Broker, tiny_model: Path, notify: NotifySocket,
+        daemons: Callable[..., Daemon]) -> None:
+    folder = tmp_path / "hung"
+    folder.mkdir()
+    os.mkfifo(folder / "a.jpg")  # reading it blocks forever: nobody writes
+    env = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "400000"}
+    daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, folder,
+                                             interval_s=1.0), env)
+    daemon.start()
+    notify.wait_for("READY=1", timeout_s=30)
+    before = notify.collect(0.8)
+    assert before.count("WATCHDOG=1") >= 2  # healthy while idle
+    notify.collect(0.5)  # the first capture starts and hangs in read()
+    after = notify.collect(1.5)
+    assert "WATCHDOG=1" not in after
+    assert daemon.is_running
+    daemon.proc.send_signal(15)  # type: ignore[union-attr]
+    assert "STOPPING=1" in notify.wait_for("STOPPING=1", timeout_s=5)[-1]

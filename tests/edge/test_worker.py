@@ -1,0 +1,83 @@
+"""The worker alone: health and watchdog pings across camera failures, merging by time."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from edge.notify import Notifier
+from edge.pipeline import Pipeline
+from edge.ports import TriggerEvent
+from edge.worker import UNHEALTHY_AFTER_FAILURES, Worker
+from tests.fakes import CountingSource, FixedClassifier, FixedDetector, ListPublisher
+
+
+@pytest.fixture
+def manager(tmp_path: Path) -> Iterator[socket.socket]:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "n.sock"))
+    yield sock
+    sock.close()
+
+
+def pings(sock: socket.socket, duration_s: float) -> int:
+    count, deadline = 0, time.monotonic() + duration_s
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            count += sock.recv(64) == b"WATCHDOG=1"
+        except TimeoutError:
+            break
+    return count
+
+
+def make_worker(source: CountingSource, publisher: ListPublisher, sock: socket.socket,
+                min_interval_s: float = 0.0) -> tuple[Worker, threading.Event]:
+    shutdown = threading.Event()
+    notifier = Notifier({"NOTIFY_SOCKET": sock.getsockname(), "WATCHDOG_USEC": "200000"})
+    pipeline = Pipeline(source, FixedDetector(), FixedClassifier(), "dev")
+    worker = Worker(pipeline, publisher, shutdown=shutdown, notifier=notifier, queue_size=4,
+                    min_interval_s=min_interval_s)
+    worker.start()
+    return worker, shutdown
+
+
+def test_repeated_camera_failures_stop_the_pings_until_it_recovers(
+        manager: socket.socket) -> None:
+    source, publisher = CountingSource(), ListPublisher()
+    worker, shutdown = make_worker(source, publisher, manager)
+    try:
+        assert pings(manager, 0.5) >= 3  # idle and healthy
+        source.fail_next = UNHEALTHY_AFTER_FAILURES
+        for _ in range(UNHEALTHY_AFTER_FAILURES):
+            worker.fire(TriggerEvent("mqtt", at=time.time()))
+        pings(manager, 0.3)  # the failing captures run
+        assert not worker.is_healthy
+        assert pings(manager, 0.5) == 0
+        worker.fire(TriggerEvent("mqtt", at=time.time()))
+        assert publisher.next().trigger == "mqtt"
+        assert worker.is_healthy and pings(manager, 0.5) >= 2
+    finally:
+        shutdown.set()
+        assert worker.join(2)
+
+
+def test_triggers_within_min_interval_are_merged(manager: socket.socket) -> None:
+    source, publisher = CountingSource(), ListPublisher()
+    worker, shutdown = make_worker(source, publisher, manager, min_interval_s=10.0)
+    try:
+        now = time.time()
+        worker.fire(TriggerEvent("button", at=now))
+        worker.fire(TriggerEvent("button", at=now + 0.1))
+        worker.fire(TriggerEvent("mqtt", request_id="x", at=now + 0.2))
+        publisher.next()
+        pings(manager, 0.3)
+        assert len(publisher.published) == 1 and worker.merged == 2
+    finally:
+        shutdown.set()
+        assert worker.join(2)

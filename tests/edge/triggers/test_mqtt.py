@@ -1,0 +1,55 @@
+"""Capture commands: what is accepted, what is ignored, and that nothing crashes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge.triggers.mqtt import MAX_PAYLOAD_BYTES, BadCommand, parse_command
+
+
+@pytest.mark.parametrize("payload", [b"", b"PRESS", b"1", b"  \n", b"capture"])
+def test_plain_payload_captures_now(payload: bytes) -> None:
+    event = parse_command(payload)
+    assert event.kind == "mqtt" and event.request_id is None and event.at > 0
+
+
+def test_request_id_is_echoed() -> None:
+    assert parse_command(b'{"request_id": "r-42"}').request_id == "r-42"
+    assert parse_command(b'{"other": 1}').request_id is None
+
+
+@pytest.mark.parametrize(("payload", "why"), [
+    (b'{"request_id": 5}', "must be a string"),
+    (b'{"request_id": ""}', "1 to 128"),
+    (b'{"request_id": "' + b"x" * 200 + b'"}', "1 to 128"),
+    (b"{not json", "not valid JSON"),
+    (b"[1, 2]", "must be an object"),
+    (b'"just a string"', "must be an object"),
+    (b"\xff\xfe", "not UTF-8"),
+    (b"x" * (MAX_PAYLOAD_BYTES + 1), "exceeds"),
+])
+def test_bad_payloads_are_refused_with_a_reason(payload: bytes, why: str) -> None:
+    with pytest.raises(BadCommand, match=why):
+        parse_command(payload)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4), max_leaves=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2 * MAX_PAYLOAD_BYTES) | json_values.map(
+    lambda v: json.dumps(v).encode()) | st.builds(
+    lambda v: json.dumps({"request_id": v}).encode(), json_values))
+def test_any_payload_gives_an_event_or_bad_command(payload: bytes) -> None:
+    try:
+        event = parse_command(payload)
+    except BadCommand:
+        return
+    assert event.request_id is None or isinstance(event.request_id, str)

@@ -1,0 +1,107 @@
+"""Role fakes that behave like the real parts (no Mock bags): a frame source, a detector,
+a classifier and a publisher. Use them where the real part would add nothing but time."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from edge.errors import CameraError
+from edge.ports import Emotion, FaceBox, Frame, Result
+
+LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+
+class CountingSource:
+    """Gray 120x160 frames; each `read()` is counted. `fail_next` makes reads raise
+    CameraError; `hang` blocks reads until released (a hung camera)."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.fail_next = 0
+        self.hang = threading.Event()
+        self.release = threading.Event()
+        self.is_closed = False
+
+    def read(self) -> Frame:
+        self.reads += 1
+        if self.hang.is_set():
+            self.release.wait(30)
+        if self.fail_next:
+            self.fail_next -= 1
+            raise CameraError("fake camera unplugged")
+        image = np.full((120, 160), self.reads % 256, dtype=np.uint8)
+        return Frame(image=image, source="fake", captured_at=time.time())
+
+    def close(self) -> None:
+        self.is_closed = True
+
+
+class FixedDetector:
+    """Returns the same boxes for every frame."""
+
+    def __init__(self, boxes: Sequence[FaceBox] = (FaceBox(10, 10, 60, 60),)) -> None:
+        self.boxes = list(boxes)
+        self.is_closed = False
+
+    def detect(self, frame: Frame) -> list[FaceBox]:
+        return list(self.boxes)
+
+    def close(self) -> None:
+        self.is_closed = True
+
+
+class FixedClassifier:
+    """Answers `label` for every face, or the labels of `script` in turn."""
+
+    def __init__(self, label: str = "happy", script: Sequence[str] = (),
+                 labels: Sequence[str] = LABELS) -> None:
+        self.labels = tuple(labels)
+        self.model_name = "fixed-classifier"
+        self._label = label
+        self._script = list(script)
+        self.is_closed = False
+
+    def classify(self, frame: Frame, box: FaceBox) -> Emotion:
+        label = self._script.pop(0) if self._script else self._label
+        scores: Mapping[str, float] = {k: (0.9 if k == label else 0.1 / 6) for k in self.labels}
+        return Emotion(label, scores[label], scores)
+
+    def close(self) -> None:
+        self.is_closed = True
+
+
+class ListPublisher:
+    """Keeps every published result in order; `results` is a queue tests can wait on."""
+
+    def __init__(self) -> None:
+        self.published: list[Result] = []
+        self.results: queue.Queue[Result] = queue.Queue()
+        self.frames: list[Frame | None] = []
+        self.is_closed = False
+
+    def publish(self, result: Result, frame: Frame | None = None) -> None:
+        self.published.append(result)
+        self.frames.append(frame)
+        self.results.put(result)
+
+    def next(self, timeout_s: float = 5.0) -> Result:
+        return self.results.get(timeout=timeout_s)
+
+    def close(self) -> None:
+        self.is_closed = True
+
+
+def make_result(n: int, label: str | None = "happy", request_id: str | None = None) -> Result:
+    """A result whose id is `r<n>`, so tests can check order."""
+    faces: tuple[tuple[FaceBox, Emotion], ...] = ()
+    if label is not None:
+        scores = {k: (0.9 if k == label else 0.1 / 6) for k in LABELS}
+        faces = ((FaceBox(10, 10, 60, 60), Emotion(label, 0.9, scores)),)
+    return Result(id=f"r{n}", request_id=request_id, device="dev", trigger="mqtt",
+                  timestamp="2026-01-01T00:00:00.000Z", faces=faces,
+                  latency_ms={"total": 1.0}, model="fixed-classifier")

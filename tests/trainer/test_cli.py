@@ -1,0 +1,100 @@
+"""emotion-train's user errors: one line on stderr, exit status 2, no traceback, no TensorFlow."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.trainer.fer_files import make_fer, write_folders, write_npz
+from trainer.cli import main
+from trainer.data import DataError
+
+
+def _npz(tmp: Path) -> Path:
+    return write_npz(tmp / "fer.npz", *make_fer())
+
+
+def _small_faces(tmp: Path) -> Path:
+    images, labels, usage = make_fer()
+    return write_npz(tmp / "fer.npz", images[:, :40, :40], labels, usage)
+
+
+def _unknown_class(tmp: Path) -> Path:
+    root = write_folders(tmp / "fer", *make_fer())
+    (root / "test" / "contempt").mkdir()
+    cv2.imwrite(str(root / "test" / "contempt" / "PublicTest_1.png"), np.zeros((48, 48)))
+    return root
+
+
+def _empty_split(tmp: Path) -> Path:
+    images, labels, usage = make_fer()
+    return write_npz(tmp / "fer.npz", images, labels, np.minimum(usage, 1))
+
+
+def _text(name: str) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        (tmp / name).write_text("emotion,pixels\n")
+        return tmp / name
+    return make
+
+
+# (how to make --data, extra arguments, a fragment of the one error line)
+CASES: dict[str, tuple[Callable[[Path], Path], list[str], str]] = {
+    "missing file": (lambda tmp: tmp / "absent.npz", [], "dataset not found"),
+    "unknown format": (_text("fer.parquet"), [], "unknown dataset format"),
+    "bad csv": (_text("fer.csv"), [], "missing column(s) ['Usage']"),
+    "wrong image size": (_small_faces, [], "images must be 48x48"),
+    "unknown class folder": (_unknown_class, [], "contempt: unknown class folder"),
+    "empty split": (_empty_split, [], "split PrivateTest is empty"),
+    "zero epochs": (_npz, ["--epochs", "0"], "argument --epochs: 0 is below the minimum of 1"),
+    "negative batch": (_npz, ["--batch-size", "-4"], "argument --batch-size"),
+    "learning rate": (_npz, ["--lr", "5"], "argument --lr: 5.0 must be between 0 and 1"),
+    "limit not a number": (_npz, ["--limit", "lots"], "'lots' is not a whole number"),
+    "blocks": (_npz, ["--blocks", "16x1,32x1"], "needs 5 blocks"),
+    "unknown option": (_npz, ["--epoch", "3", "--frobnicate"], "unrecognized arguments"),
+    "out is a file": (_npz, ["--out", "{tmp}/fer.npz"], "is a file; pass a folder"),
+    "report-only without a model": (_npz, ["--report-only", "--out", "{tmp}/run"],
+                                    "model.keras not found: train first"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_user_errors_print_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    make, extra, fragment = CASES[case]
+    argv = ["--data", str(make(tmp_path)), "--out", str(tmp_path / "run"),
+            *(a.format(tmp=tmp_path) for a in extra)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("emotion-train: error: "), err
+    assert fragment in err
+    assert not (tmp_path / "run" / "model.keras").exists()
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="dataset not found"):
+        main(["--data", str(tmp_path / "absent.npz"), "--debug"])
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--report-only" in out and "--blocks" in out and "--limit" in out
+
+
+def test_entry_point_error_has_no_traceback_and_no_tensorflow(tmp_path: Path) -> None:
+    code = ("import sys; from trainer.cli import main; status = main(sys.argv[1:]); "
+            "assert 'tensorflow' not in sys.modules, 'TensorFlow imported'; sys.exit(status)")
+    done = subprocess.run([sys.executable, "-c", code, "--data", str(tmp_path / "x.csv")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"emotion-train: error: dataset not found: {tmp_path / 'x.csv'} "
+        "(pass --data with an .npz, .csv or folder)"]

@@ -1,0 +1,284 @@
+"""Keras model in, the model the Pi runs out: `<stem>.tflite` plus its `<stem>.json` contract.
+
+`convert` turns a Keras model into full-integer int8 TFLite (only builtin int8 ops, so the
+LiteRT runtime needs no TensorFlow), or float32 / dynamic-range for comparison, through
+`TFLiteConverter.from_keras_model` (the SavedModel route keeps augmentation layers in
+training mode and fails). `export` writes the two files; the quantization in the sidecar is
+read back from the LiteRT interpreter, never assumed. `run` is the whole converter: load,
+convert, verify against Keras on PublicTest and PrivateTest, gate, write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trainer.data import FACE_SIZE, LABELS, FerData, Split, limit_split
+from trainer.evaluate import TfliteModel
+
+FORMAT = "emotion-edge-model/1"
+MODES = ("int8", "float32", "dynamic")
+PREPROCESS = {"grayscale": True, "face_margin": 0.0, "resize": "area", "pixel_range": [0, 255]}
+INPUT_SHAPE = (FACE_SIZE, FACE_SIZE, 1)
+
+
+class ExportError(ValueError):
+    """The model cannot be loaded, converted or trusted; the message says what to change."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_keras_model(path: Path) -> Any:
+    """Load a `.keras` model and check it takes 48x48x1 faces and gives one score per label."""
+    if not path.is_file():
+        raise ExportError(f"model not found: {path} (pass --model runs/<name>/model.keras)")
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise ExportError(f"cannot load Keras model {path}: not a .keras archive, the file is "
+                          "damaged or something else (pass the model.keras a training run wrote)")
+    import keras
+
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as e:  # keras raises many types for a bad file; all mean "not a model"
+        raise ExportError(f"cannot load Keras model {path}: {e} "
+                          "(pass the model.keras a training run wrote)") from e
+    shape = tuple(model.inputs[0].shape[1:]) if len(model.inputs) == 1 else None
+    if shape != INPUT_SHAPE:
+        raise ExportError(f"{path}: model input is {shape}, expected one {INPUT_SHAPE} input "
+                          "(48x48 grayscale faces; build it with trainer.model.build_model)")
+    if tuple(model.outputs[0].shape[1:]) != (len(LABELS),):
+        raise ExportError(f"{path}: model output is {tuple(model.outputs[0].shape[1:])}, "
+                          f"expected ({len(LABELS)},) scores for {list(LABELS)}")
+    return model
+
+
+def _representative(model: Any, faces: np.ndarray) -> Callable[[], Iterator[list[np.ndarray]]]:
+    dtype = model.inputs[0].dtype  # yield the Keras input's dtype or conversion stops
+    def gen() -> Iterator[list[np.ndarray]]:
+        for face in faces:
+            yield [face.reshape(1, *INPUT_SHAPE).astype(dtype)]
+    return gen
+
+
+def convert(model: Any, mode: str, faces: np.ndarray) -> bytes:
+    """TFLite flatbuffer for a Keras model; int8 calibrates on `faces` (raw uint8, n x 48 x 48)."""
+    import tensorflow as tf
+
+    if mode not in MODES:
+        raise ExportError(f"unknown mode {mode!r} (choose one of {', '.join(MODES)})")
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if mode == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif mode == "int8":
+        if len(faces) == 0:
+            raise ExportError("int8 conversion needs representative faces (--rep-samples > 0)")
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = _representative(model, faces)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8  # a uint8 Keras input stays raw uint8
+        converter.inference_output_type = tf.int8
+    try:
+        with contextlib.redirect_stdout(StringIO()):  # it prints the whole SavedModel signature
+            return bytes(converter.convert())
+    except Exception as e:  # converter errors come from C++ with assorted types
+        raise ExportError(f"TFLite conversion ({mode}) failed: {e}") from e
+
+
+def op_names(content: bytes, mode: str = "int8") -> list[str]:
+    """Operator names in a flatbuffer; Flex or custom ops, or float math in int8, are errors.
+
+    In int8 mode only the input's CAST and QUANTIZE may produce float tensors: every
+    convolution, pooling and dense op must compute in int8.
+    """
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    try:  # without the default delegate, so the ops are the file's own
+        it = Interpreter(model_content=content, experimental_op_resolver_type=(
+            OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES))
+        it.allocate_tensors()
+        ops, tensors = it._get_ops_details(), it.get_tensor_details()
+    except (RuntimeError, ValueError) as e:
+        raise ExportError(f"LiteRT cannot load the converted model: {e}") from e
+    names = sorted({op["op_name"] for op in ops})
+    foreign = [n for n in names if n.startswith("Flex") or n.upper() == "CUSTOM"]
+    if foreign:
+        raise ExportError(f"converted model needs ops the Pi runtime lacks: {foreign}")
+    dtypes = {t["index"]: np.dtype(t["dtype"]) for t in tensors}
+    floating = sorted({op["op_name"] for op in ops if op["op_name"] not in _FLOAT_OK
+                       and any(dtypes[i].kind == "f" for i in op["outputs"])})
+    if mode == "int8" and floating:
+        raise ExportError(f"int8 model still computes in float in {floating}")
+    return names
+
+
+_FLOAT_OK = frozenset({"CAST", "QUANTIZE", "DEQUANTIZE"})
+
+
+def quantization_of(tfl: TfliteModel) -> dict[str, dict[str, Any]]:
+    """Input and output dtype / scale / zero point, as the interpreter reports them."""
+    def part(detail: dict[str, Any]) -> dict[str, Any]:
+        scale, zero = detail["quantization"]
+        return {"dtype": np.dtype(detail["dtype"]).name, "scale": float(scale),
+                "zero_point": int(zero)}
+    return {"input": {"shape": [int(n) for n in tfl.input["shape"]], **part(tfl.input)},
+            "output": part(tfl.output)}
+
+
+def median_latency_ms(content: bytes, face: np.ndarray, runs: int = 200) -> float:
+    """Median wall time of one single-face invoke on one thread, after a warm-up."""
+    tfl = TfliteModel(content, num_threads=1)
+    x = tfl.quantize(face.reshape(1, *INPUT_SHAPE))
+    tfl.interpreter.set_tensor(tfl.input["index"], x)
+    times = []
+    for _ in range(runs + 10):
+        t0 = time.perf_counter()
+        tfl.interpreter.invoke()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times[10:]) * 1000)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the sidecar says about the model beyond its file: identity, cost, provenance."""
+
+    name: str
+    version: str | None
+    mode: str
+    macs: int
+    params: int
+    accuracy: dict[str, Any]
+    dataset: dict[str, Any]
+
+
+def sidecar(content: bytes, info: ModelInfo) -> dict[str, Any]:
+    """The `emotion-edge-model/1` contract for a flatbuffer (keys exactly as the edge reads)."""
+    sha = hashlib.sha256(content).hexdigest()
+    now = datetime.now(UTC).replace(microsecond=0)
+    io = quantization_of(TfliteModel(content))
+    return {"format": FORMAT, "name": info.name,
+            "version": info.version or f"{now:%Y.%m.%d}+{sha[:8]}",
+            "labels": list(LABELS), "input": io["input"], "output": io["output"],
+            "preprocess": dict(PREPROCESS), "quantization": info.mode,
+            "accuracy": info.accuracy, "macs": info.macs, "params": info.params,
+            "dataset": info.dataset, "sha256": sha, "created": now.isoformat()}
+
+
+def export(content: bytes, info: ModelInfo, out: Path) -> tuple[Path, Path]:
+    """Write `<out>.tflite` and `<out>.json` side by side; returns both paths."""
+    out = out.with_suffix("") if out.suffix in (".tflite", ".json") else out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tflite_path, json_path = out.with_name(out.name + ".tflite"), out.with_name(out.name + ".json")
+    tflite_path.write_bytes(content)
+    json_path.write_text(json.dumps(sidecar(content, info), indent=2) + "\n")
+    return tflite_path, json_path
+
+
+def representative_faces(train: Split, n: int, seed: int) -> np.ndarray:
+    """n random Training faces, raw uint8 like the training input."""
+    return limit_split(train, n, seed).images
+
+
+def dataset_info(data: FerData, path: Path, limit_eval: int | None) -> dict[str, Any]:
+    return {"source": str(path), "name": path.stem, "sha256": sha256_of(path) if path.is_file()
+            else None, "representative_split": "Training",
+            "evaluated_splits": ["PublicTest", "PrivateTest"], "limit_eval": limit_eval}
+
+
+@dataclass(frozen=True)
+class ConvertRequest:
+    """One converter run, as `scripts/convert_tflite.py` parses it; `out` is the file stem."""
+
+    model: Path
+    data: Path
+    out: Path
+    mode: str = "int8"
+    max_drop: float = 1.0
+    rep_samples: int = 300
+    limit_eval: int | None = None
+    name: str = "emotion-edge-cnn"
+    version: str | None = None
+    seed: int = 1234
+
+
+def _check_request(req: ConvertRequest) -> None:
+    if req.mode not in MODES:
+        raise ExportError(f"unknown mode {req.mode!r} (choose one of {', '.join(MODES)})")
+    if req.mode == "int8" and req.rep_samples < 1:
+        raise ExportError("--rep-samples must be at least 1 for int8 (a few hundred is right)")
+    if req.limit_eval is not None and req.limit_eval < 1:
+        raise ExportError("--limit-eval must be at least 1 (leave it out to score whole splits)")
+    if not req.model.is_file():
+        raise ExportError(f"model not found: {req.model} (pass --model runs/<name>/model.keras)")
+    if not req.data.exists():
+        raise ExportError(f"dataset not found: {req.data} (pass --data with the FER2013 .npz)")
+
+
+def _split_line(name: str, row: dict[str, Any]) -> str:
+    c, f = row["clean"], row["flip_averaged"]
+    return (f"{name:<11} n={row['n']:<5} keras {row['keras']:.2%}  tflite {row['tflite']:.2%}  "
+            f"agreement {row['agreement']:.2%} | clean n={c['n']}: {c['keras']:.2%} / "
+            f"{c['tflite']:.2%} | flip-averaged {f['keras']:.2%} / {f['tflite']:.2%}")
+
+
+
+
+def summary_lines(content: bytes, ops: list[str], accuracy: dict[str, Any],
+                  latency_ms: float) -> list[str]:
+    """The human-readable verification report the converter prints."""
+    io = quantization_of(TfliteModel(content))
+    i, o = io["input"], io["output"]
+    return [f"size {len(content):,} bytes; ops: {' '.join(ops)}",
+            f"input {i['dtype']} {i['shape']} scale {i['scale']:g} zero point {i['zero_point']}"
+            f"; output {o['dtype']} scale {o['scale']:g} zero point {o['zero_point']}",
+            *(_split_line(s, accuracy[s]) for s in ("PublicTest", "PrivateTest")),
+            f"median single-face latency {latency_ms:.3f} ms (LiteRT, 1 thread)"]
+
+
+def run(req: ConvertRequest, echo: Callable[[str], None] = print) -> int:
+    """Convert, verify against Keras, gate on --max-drop, write. 0 written, 1 rejected."""
+    from trainer.data import load_dataset
+    from trainer.evaluate import compare
+
+    _check_request(req)
+    data = load_dataset(req.data)
+    model = load_keras_model(req.model)
+    content = convert(model, req.mode, representative_faces(data.train, req.rep_samples,
+                                                            req.seed))
+    ops = op_names(content, req.mode)
+    accuracy = compare(model, TfliteModel(content), data, req.limit_eval, req.seed)
+    latency = median_latency_ms(content, data.public.images[0])
+    for line in summary_lines(content, ops, accuracy, latency):
+        echo(line)
+    drops = {s: round((accuracy[s]["keras"] - accuracy[s]["tflite"]) * 100, 2)
+             for s in ("PublicTest", "PrivateTest")}
+    accuracy.update(metric="top-1 fraction", max_drop_points=req.max_drop)
+    if max(drops.values()) > req.max_drop:
+        echo(f"REJECTED: {req.mode} accuracy is {drops} points below Keras, more than "
+             f"--max-drop {req.max_drop}; nothing written to {req.out}")
+        return 1
+    from trainer.model import count_macs  # Keras is loaded by now
+
+    info = ModelInfo(name=req.name, version=req.version, mode=req.mode,
+                     macs=count_macs(model), params=int(model.count_params()),
+                     accuracy=accuracy, dataset=dataset_info(data, req.data, req.limit_eval))
+    tflite_path, json_path = export(content, info, req.out)
+    echo(f"drop vs Keras {drops} points (limit {req.max_drop}); wrote {tflite_path} "
+         f"and {json_path}")
+    return 0
