@@ -34,7 +34,8 @@ class PicameraConfig(_Strict):
 
 class OpenCvConfig(_Strict):
     kind: Literal["opencv"] = "opencv"
-    device: int | str = Field(0, description="USB camera index, /dev/videoN, stream URL or video file")
+    device: int | str = Field(
+        0, description="USB camera index, /dev/videoN, stream URL or video file")
     width_px: int = Field(640, ge=64, description="requested frame width")
     height_px: int = Field(480, ge=64, description="requested frame height")
     is_looping: bool = Field(False, description="restart a video file at its end")
@@ -64,7 +65,8 @@ class DetectorConfig(_Strict):
 class ClassifierConfig(_Strict):
     kind: Literal["tflite"] = "tflite"
     model_path: Path | None = Field(
-        None, description="int8 .tflite with its .json sidecar beside it; default: the shipped model")
+        None,
+        description="int8 .tflite with its .json sidecar beside it; default: the shipped model")
     is_flip_averaged: bool = Field(
         True, description="average the face and its mirror image (2 invokes, <1 ms each)")
     num_threads: int = Field(1, ge=1, le=8, description="LiteRT interpreter threads")
@@ -74,14 +76,16 @@ class ButtonConfig(_Strict):
     is_enabled: bool = Field(True, description="capture when a GPIO button is pressed")
     pin: int = Field(17, ge=0, le=27, description="BCM pin of the button (wired to ground)")
     bounce_s: float = Field(0.05, ge=0, description="debounce time")
-    led_pin: int | None = Field(None, ge=0, le=27, description="BCM pin of an LED lit while capturing")
+    led_pin: int | None = Field(
+        None, ge=0, le=27, description="BCM pin of an LED lit while capturing")
 
 
 class ContinuousConfig(_Strict):
     is_enabled: bool = Field(False, description="classify frames continuously, no trigger needed")
     max_fps: float = Field(5.0, gt=0, description="cap on frames per second")
     window_frames: int = Field(5, ge=1, description="scores are averaged over this many frames")
-    heartbeat_s: float = Field(60.0, gt=0, description="publish at least this often, even unchanged")
+    heartbeat_s: float = Field(
+        60.0, gt=0, description="publish at least this often, even unchanged")
 
 
 class TriggerConfig(_Strict):
@@ -109,7 +113,8 @@ class TlsConfig(_Strict):
 
 class DiscoveryConfig(_Strict):
     is_enabled: bool = Field(True, description="publish Home Assistant MQTT discovery")
-    prefix: str = Field("homeassistant", min_length=1, description="Home Assistant discovery prefix")
+    prefix: str = Field(
+        "homeassistant", min_length=1, description="Home Assistant discovery prefix")
 
 
 class SpoolConfig(_Strict):
@@ -125,7 +130,8 @@ class MqttConfig(_Strict):
     topic_prefix: str = Field("emotion-edge", min_length=1, description="first topic level")
     username: str | None = Field(None, description="user name; the password is a secret")
     password_file: Path | None = Field(
-        None, description="file holding the password; default: $CREDENTIALS_DIRECTORY/mqtt-password")
+        None,
+        description="file holding the password; default: $CREDENTIALS_DIRECTORY/mqtt-password")
     password: SecretStr | None = Field(
         None, description="password from $EMOTION_EDGE_MQTT__PASSWORD when no file is used; "
         "keep it out of the TOML")

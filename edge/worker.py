@@ -110,7 +110,8 @@ class Worker:
             self._notifier.watchdog()
 
     def _is_merged(self, event: TriggerEvent) -> bool:
-        if event.kind == "continuous" or self._min_interval_s <= 0:
+        # A request that carries an id has someone waiting for that id: never merge it away.
+        if event.kind == "continuous" or event.request_id is not None or self._min_interval_s <= 0:
             return False
         at = event.at or time.time()
         if at - self._last_capture_at < self._min_interval_s:

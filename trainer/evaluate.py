@@ -42,19 +42,19 @@ class TfliteModel:
     def quantize(self, x: np.ndarray) -> np.ndarray:
         """Model input as the interpreter wants it; a scale of 0 feeds raw values."""
         scale, zero = self.input["quantization"]
-        dtype = self.input["dtype"]
+        dtype = np.dtype(self.input["dtype"])
         if scale == 0:
             return x.astype(dtype)
         info = np.iinfo(dtype)
         q = np.round(x.astype(np.float32) / scale + zero)
-        return np.clip(q, info.min, info.max).astype(dtype)
+        clipped: np.ndarray = np.clip(q, info.min, info.max)
+        return clipped.astype(dtype)
 
     def dequantize(self, q: np.ndarray) -> np.ndarray:
         """Float scores from the raw output tensor."""
         scale, zero = self.output["quantization"]
-        if scale == 0:
-            return q.astype(np.float32)
-        return (q.astype(np.float32) - zero) * scale
+        scores = q.astype(np.float32)
+        return scores if scale == 0 else (scores - np.float32(zero)) * np.float32(scale)
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         if len(x) != self._batch:

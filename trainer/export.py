@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from trainer.data import FACE_SIZE, LABELS, FerData, Split, limit_split
+from trainer.data import FACE_SIZE, LABELS, Split, limit_split
 from trainer.evaluate import TfliteModel
 
 FORMAT = "emotion-edge-model/1"
@@ -185,8 +185,11 @@ def export(content: bytes, info: ModelInfo, out: Path) -> tuple[Path, Path]:
     out = out.with_suffix("") if out.suffix in (".tflite", ".json") else out
     out.parent.mkdir(parents=True, exist_ok=True)
     tflite_path, json_path = out.with_name(out.name + ".tflite"), out.with_name(out.name + ".json")
-    tflite_path.write_bytes(content)
-    json_path.write_text(json.dumps(sidecar(content, info), indent=2) + "\n")
+    text = json.dumps(sidecar(content, info), indent=2) + "\n"
+    for path, data in ((tflite_path, content), (json_path, text.encode())):
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(data)
+        partial.replace(path)  # a reader never sees half a file; the sidecar lands last
     return tflite_path, json_path
 
 
@@ -195,7 +198,7 @@ def representative_faces(train: Split, n: int, seed: int) -> np.ndarray:
     return limit_split(train, n, seed).images
 
 
-def dataset_info(data: FerData, path: Path, limit_eval: int | None) -> dict[str, Any]:
+def dataset_info(path: Path, limit_eval: int | None) -> dict[str, Any]:
     return {"source": str(path), "name": path.stem, "sha256": sha256_of(path) if path.is_file()
             else None, "representative_split": "Training",
             "evaluated_splits": ["PublicTest", "PrivateTest"], "limit_eval": limit_eval}
@@ -277,7 +280,7 @@ def run(req: ConvertRequest, echo: Callable[[str], None] = print) -> int:
 
     info = ModelInfo(name=req.name, version=req.version, mode=req.mode,
                      macs=count_macs(model), params=int(model.count_params()),
-                     accuracy=accuracy, dataset=dataset_info(data, req.data, req.limit_eval))
+                     accuracy=accuracy, dataset=dataset_info(req.data, req.limit_eval))
     tflite_path, json_path = export(content, info, req.out)
     echo(f"drop vs Keras {drops} points (limit {req.max_drop}); wrote {tflite_path} "
          f"and {json_path}")

@@ -102,14 +102,17 @@ class MqttPublisher:
                 self._send_pending()
 
     def _take_acks(self) -> None:
+        done = []
         while True:
             try:
                 mid = self._acks.get_nowait()
             except queue.Empty:
-                return
+                break
             entry = self._in_flight.pop(mid, None)
             if entry is not None:
-                self._spool.delete(entry[0])
+                done.append(entry[0])
+        if done:
+            self._spool.delete(*done)
 
     def _send_pending(self) -> None:
         generation = self._conn.generation

@@ -30,33 +30,38 @@ def scmp_act_errno(code: int) -> int:
     return 0x00050000 | (code & 0xFFFF)
 
 
-def expand(group: str, seen: set[str] | None = None) -> set[str]:
+def syscall_groups() -> dict[str, list[str]]:
+    """Every `@group` and its items (names and nested groups), from one
+    `systemd-analyze syscall-filter` listing."""
+    out = subprocess.run(["systemd-analyze", "syscall-filter"], capture_output=True, text=True,
+                         check=True).stdout
+    groups: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in out.splitlines():
+        if line.startswith("@"):
+            current = groups.setdefault(line.strip(), [])
+        elif line.startswith("    ") and not line.strip().startswith("#"):
+            current.append(line.strip())
+    return groups
+
+
+def expand(item: str, groups: dict[str, list[str]]) -> set[str]:
     """Syscall names of a `@group` (nested groups expanded) or of a plain name."""
-    if not group.startswith("@"):
-        return {group}
-    seen = set() if seen is None else seen
-    if group in seen:
-        return set()
-    seen.add(group)
-    out = subprocess.run(["systemd-analyze", "syscall-filter", group], capture_output=True,
-                         text=True, check=True).stdout
-    names: set[str] = set()
-    for line in out.splitlines()[1:]:
-        item = line.strip()
-        if item and not item.startswith("#"):
-            names |= expand(item, seen)
-    return names
+    if not item.startswith("@"):
+        return {item}
+    return set().union(*(expand(child, groups) for child in groups[item]))
 
 
 def unit_allow_list(unit_text: str) -> set[str]:
     """The syscalls the unit's SystemCallFilter= lines allow (an allow list, then denials)."""
     allowed: set[str] = set()
+    groups = syscall_groups()
     for line in unit_text.splitlines():
         if not line.startswith("SystemCallFilter="):
             continue
         value = line.split("=", 1)[1].strip()
         is_denial = value.startswith("~")
-        names = set().union(*(expand(g) for g in value.lstrip("~").split()))
+        names = set().union(*(expand(g, groups) for g in value.lstrip("~").split()))
         allowed = allowed - names if is_denial else allowed | names
     return allowed
 

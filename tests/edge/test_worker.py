@@ -74,10 +74,25 @@ def test_triggers_within_min_interval_are_merged(manager: socket.socket) -> None
         now = time.time()
         worker.fire(TriggerEvent("button", at=now))
         worker.fire(TriggerEvent("button", at=now + 0.1))
-        worker.fire(TriggerEvent("mqtt", request_id="x", at=now + 0.2))
+        worker.fire(TriggerEvent("mqtt", at=now + 0.2))
         publisher.next()
         pings(manager, 0.3)
         assert len(publisher.published) == 1 and worker.merged == 2
+    finally:
+        shutdown.set()
+        assert worker.join(2)
+
+
+def test_a_request_with_an_id_is_never_merged(manager: socket.socket) -> None:
+    source, publisher = CountingSource(), ListPublisher()
+    worker, shutdown = make_worker(source, publisher, manager, min_interval_s=10.0)
+    try:
+        now = time.time()
+        worker.fire(TriggerEvent("button", at=now))
+        worker.fire(TriggerEvent("mqtt", request_id="waiting", at=now + 0.1))
+        assert publisher.next().request_id is None
+        assert publisher.next().request_id == "waiting"
+        assert worker.merged == 0
     finally:
         shutdown.set()
         assert worker.join(2)

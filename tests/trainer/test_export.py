@@ -142,6 +142,7 @@ def test_export_writes_the_pair_and_strips_a_suffix(tiny_model: Path, tmp_path: 
                      dataset={})
     tfl, side = export(content, info, tmp_path / "sub" / "emotion-edge.tflite")
     assert (tfl.name, side.name) == ("emotion-edge.tflite", "emotion-edge.json")
+    assert sorted(p.name for p in tfl.parent.iterdir()) == [side.name, tfl.name]  # no .partial
     meta = json.loads(side.read_text())
     assert tfl.read_bytes() == content
     assert meta["version"].endswith(meta["sha256"][:8])  # default version names the file

@@ -43,7 +43,7 @@ json_values = st.recursive(
                                                                 max_size=4), max_leaves=10)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=2 * MAX_PAYLOAD_BYTES) | json_values.map(
     lambda v: json.dumps(v).encode()) | st.builds(
     lambda v: json.dumps({"request_id": v}).encode(), json_values))
