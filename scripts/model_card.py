@@ -1,9 +1,10 @@
 """Write models/README.md (the model card) from a training run and its converted model.
 
-    python scripts/model_card.py --run runs/ship --model models/emotion-edge.tflite
+    python scripts/model_card.py --run runs/ship --model models/emotion-edge.tflite \\
+        --train-command "..." --convert-command "..."
 
-Reads run/metrics.json, run/train.json, run/history.csv and the model's sidecar JSON;
-copies the run's plots next to the card. Every figure in the card comes from those files.
+Every figure comes from run/metrics.json, run/train.json and the model's sidecar JSON;
+the run's plots are copied next to the card.
 """
 
 from __future__ import annotations
@@ -14,12 +15,27 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-PLOTS = ("class_distribution.png", "sample_faces.png", "curves.png", "violins.png",
-         "confusion_matrix.png")
+PLOTS = {"training_curves.png": "Accuracy and loss per epoch (train vs PublicTest)",
+         "training_violins.png": "Per-epoch accuracy and loss",
+         "confusion_matrix_private.png": "Normalised confusion matrix, PrivateTest",
+         "class_distribution.png": "Training-set class distribution",
+         "sample_faces.png": "Sample Training faces per class"}
 
 
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.2f}%"
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _accuracy_table(acc: dict[str, Any]) -> list[str]:
+    rows = ["| split | n | Keras float | **LiteRT int8** | int8, flip-averaged (daemon default) "
+            "| clean part (no copy in Training), int8 | Keras/int8 top-1 agreement |",
+            "|---|---|---|---|---|---|---|"]
+    for name in ("PublicTest", "PrivateTest"):
+        a = acc[name]
+        rows.append(f"| {name} | {a['n']} | {_pct(a['keras'])} | **{_pct(a['tflite'])}** | "
+                    f"{_pct(a['flip_averaged']['tflite'])} | {_pct(a['clean']['tflite'])} "
+                    f"(n={a['clean']['n']}) | {_pct(a['agreement'])} |")
+    return rows
 
 
 def _per_class_table(split: dict[str, Any]) -> list[str]:
@@ -34,36 +50,73 @@ def _confusion_table(split: dict[str, Any], labels: list[str]) -> list[str]:
     rows = ["| true \\ predicted | " + " | ".join(labels) + " |",
             "|---" * (len(labels) + 1) + "|"]
     for name, row in zip(labels, split["confusion_matrix"], strict=True):
-        rows.append(f"| {name} | " + " | ".join(str(v) for v in row) + " |")
+        rows.append(f"| **{name}** | " + " | ".join(str(v) for v in row) + " |")
     return rows
 
 
-def render(run: Path, model: Path, extra: dict[str, Any]) -> str:
+def render(run: Path, model: Path, args: argparse.Namespace) -> str:
     metrics = json.loads((run / "metrics.json").read_text())
     train = json.loads((run / "train.json").read_text())
-    sidecar = json.loads(model.with_suffix(".json").read_text())
-    lines = [f"# Model card: {sidecar['name']} {sidecar['version']}", ""]
-    lines += [line for line in extra.get("summary", [])]
-    lines += ["", "## Figures (FER2013)", "", json.dumps(sidecar["accuracy"], indent=1), ""]
-    lines += ["## Per-class, PrivateTest (Keras float model)", ""]
-    lines += _per_class_table(metrics["PrivateTest"])
-    lines += ["", "## Confusion matrix, PrivateTest (counts)", ""]
-    lines += _confusion_table(metrics["PrivateTest"], metrics["labels"])
-    lines += ["", "## Training", "", "```", json.dumps(train, indent=1), "```", ""]
-    lines += [f"![{p}]({p})" for p in PLOTS if (run / p).exists()]
-    return "\n".join(lines) + "\n"
+    side = json.loads(model.with_suffix(".json").read_text())
+    acc, data = side["accuracy"], train["data"]
+    lines = [
+        f"# Model card: `{model.name}` ({side['name']} {side['version']})", "",
+        "A 5-block CNN that reads a raw 48x48 grey face (uint8; scaling is inside the model) "
+        "and returns scores for angry, disgust, fear, happy, sad, surprise, neutral. "
+        "Full-integer int8 TFLite, run on the Pi by LiteRT. Its contract (labels, input, "
+        "quantization, preprocessing, sha256) is the sidecar "
+        f"[`{model.with_suffix('.json').name}`]({model.with_suffix('.json').name}).", "",
+        "## At a glance", "",
+        "| | |", "|---|---|",
+        f"| **PrivateTest accuracy, LiteRT int8** | **{_pct(acc['PrivateTest']['tflite'])}**; "
+        f"{_pct(acc['PrivateTest']['flip_averaged']['tflite'])} with flip averaging (the "
+        "daemon's default) |",
+        f"| same, clean part of PrivateTest | {_pct(acc['PrivateTest']['clean']['tflite'])} "
+        f"(n={acc['PrivateTest']['clean']['n']}) |",
+        f"| macro-F1, PrivateTest (Keras) | {metrics['PrivateTest']['macro_f1']:.3f} |",
+        f"| multiply-accumulates per face | {side['macs'] / 1e6:.1f} M |",
+        f"| parameters | {side['params']:,} |",
+        f"| size on disk | {model.stat().st_size:,} bytes |",
+        f"| latency, one face, LiteRT 1 thread, this x86 machine | {args.latency} |",
+        f"| training | {train['epochs_run']} epochs in {train['train_seconds'] / 60:.0f} min on a "
+        f"shared 2-core CPU, {train['images_per_second']} images/s |", "",
+        "## Data and splits", "",
+        f"FER2013 (`{side['dataset']['name']}`, sha256 `{side['dataset']['sha256'][:16]}…`), "
+        "official splits: fit on Training, epoch chosen on PublicTest (best checkpoint), "
+        "figures reported on PrivateTest. Training was cleaned first: "
+        f"{data.get('dropped_duplicates', 0)} redundant exact copies and "
+        f"{data.get('dropped_conflicting', 0)} faces in copy groups with conflicting labels "
+        f"dropped, {data['train_images']:,} faces kept. The \"clean part\" of a test split is "
+        "its faces with no exact copy in Training.", "",
+        "## Accuracy", "", *_accuracy_table(acc), "",
+        "## Per class, PrivateTest (Keras float model; int8 agrees on "
+        f"{_pct(acc['PrivateTest']['agreement'])} of faces)", "",
+        *_per_class_table(metrics["PrivateTest"]), "",
+        "## Confusion matrix, PrivateTest (counts, Keras float)", "",
+        *_confusion_table(metrics["PrivateTest"], metrics["labels"]), "",
+        "## Reproduce", "", "```", *args.train_command, args.convert_command,
+        f"python scripts/model_card.py --run {run} --model {model}", "```", "",
+        args.notes, "",
+    ]
+    lines += [f"### {title}\n\n![{title}]({name})\n" for name, title in PLOTS.items()
+              if (run / name).exists()]
+    return "\n".join(lines)
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", type=Path, required=True)
     p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--train-command", action="append", required=True)
+    p.add_argument("--convert-command", required=True)
+    p.add_argument("--latency", default="see the benchmark")
+    p.add_argument("--notes", default="")
     args = p.parse_args()
-    out = args.model.parent
-    for plot in PLOTS:
-        if (args.run / plot).exists():
-            shutil.copy(args.run / plot, out / plot)
-    (out / "README.md").write_text(render(args.run, args.model, {}))
+    for name in PLOTS:
+        if (args.run / name).exists():
+            shutil.copy(args.run / name, args.model.parent / name)
+    (args.model.parent / "README.md").write_text(render(args.run, args.model, args))
     return 0
 
 

@@ -83,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--blocks", type=_blocks, default=None,
                    help="channels x convs per conv block, e.g. 16x1,32x1,64x2,128x2,256x1 "
                         "(default: trainer.model.DEFAULT_BLOCKS; small values make test models)")
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="start from this run's model.keras (a warm restart of the schedule)")
     p.add_argument("--keep-duplicates", action="store_true",
                    help="keep duplicate and all-black Training faces (dropped by default)")
     p.add_argument("--report-only", action="store_true",
@@ -111,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
 def _check_out(args: argparse.Namespace) -> None:
     if args.out.exists() and not args.out.is_dir():
         raise DataError(f"--out {args.out} is a file; pass a folder for the run")
+    if args.init_from is not None and not args.init_from.is_file():
+        raise DataError(f"--init-from {args.init_from} not found: pass a run's model.keras")
     if args.report_only and not (args.out / "model.keras").is_file():
         raise DataError(f"{args.out / 'model.keras'} not found: train first, or point --out "
                         "at a run folder")
@@ -123,7 +127,8 @@ def _config(args: argparse.Namespace) -> TrainConfig:
     extra = {"blocks": args.blocks} if args.blocks else {}
     return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                        learning_rate=args.lr, patience=args.patience, limit=args.limit,
-                       drop_duplicates=not args.keep_duplicates, **extra)
+                       drop_duplicates=not args.keep_duplicates,
+                       init_from=str(args.init_from) if args.init_from else None, **extra)
 
 
 def _prepare(data: FerData, cfg: TrainConfig) -> Split:

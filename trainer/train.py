@@ -35,6 +35,7 @@ class TrainConfig:
     patience: int = 20
     limit: int | None = None
     drop_duplicates: bool = True
+    init_from: str | None = None  # a .keras run to continue from (a warm restart)
     blocks: tuple[tuple[int, int], ...] = DEFAULT_BLOCKS
     dropout: float = 0.4
     augment: dict[str, float] = field(default_factory=lambda: {
@@ -128,6 +129,8 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path) -> keras.Model:
     keras.utils.set_random_seed(cfg.seed)
     train_split, notes = prepare_training(data, cfg)
     model = build_model(shape=ModelShape(blocks=cfg.blocks, dropout=cfg.dropout))
+    if cfg.init_from:
+        model.set_weights(keras.models.load_model(cfg.init_from).get_weights())
     steps = int(np.ceil(len(train_split) / cfg.batch_size))
     model.compile(
         optimizer=keras.optimizers.AdamW(_schedule(cfg, steps), weight_decay=cfg.weight_decay),

@@ -84,3 +84,13 @@ def test_load_settings_lists_every_problem(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="2 problem") as caught:
         load_settings(path, {})
     assert "detector.min_face_px" in str(caught.value) and "mqtt.port" in str(caught.value)
+
+
+@pytest.mark.parametrize(("host", "expected"), [
+    ("raspberrypi", "raspberrypi"), ("pi.local", "pi"), ("kitchen cam", "kitchen-cam"),
+    ("...", "emotion-edge")])
+def test_default_device_id_is_a_valid_topic_level(host: str, expected: str) -> None:
+    from edge.config import Settings, default_device_id
+
+    assert default_device_id(host) == expected
+    Settings.model_validate({"device_id": default_device_id(host)})

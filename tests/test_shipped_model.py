@@ -1,0 +1,66 @@
+"""Guards the model that ships in models/: its file, its contract and its accuracy.
+
+The accuracy is measured the way the daemon runs it: the edge's own classifier (LiteRT, the
+sidecar's preprocessing, flip averaging on) on every PrivateTest face, and must stay within
+0.5 points of the figure the model card and the sidecar state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge.classify.tflite import TfliteEmotionClassifier
+from edge.config import ClassifierConfig
+from edge.ports import FaceBox, Frame
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+MODEL = MODELS / "emotion-edge.tflite"
+SIDECAR = MODELS / "emotion-edge.json"
+TOLERANCE = 0.005  # 0.5 points
+
+
+@pytest.fixture(scope="module")
+def sidecar() -> dict:
+    return json.loads(SIDECAR.read_text())
+
+
+def test_sidecar_sha256_matches_the_shipped_file(sidecar: dict) -> None:
+    assert hashlib.sha256(MODEL.read_bytes()).hexdigest() == sidecar["sha256"]
+
+
+def test_shipped_model_meets_the_edge_budget(sidecar: dict) -> None:
+    assert MODEL.stat().st_size <= 2_000_000
+    assert sidecar["macs"] <= 60_000_000
+    assert sidecar["quantization"] == "int8"
+    assert sidecar["labels"] == ["angry", "disgust", "fear", "happy", "sad", "surprise",
+                                 "neutral"]
+
+
+def _private_test(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    with np.load(path) as data:
+        private = data["usage"] == 2
+        return data["images"][private], data["labels"][private]
+
+
+@pytest.mark.dataset
+@pytest.mark.parametrize("is_flip_averaged", [False, True], ids=["single", "flip"])
+def test_litert_accuracy_on_private_test_matches_the_card(
+        fer2013_path: Path, sidecar: dict, is_flip_averaged: bool) -> None:
+    faces, labels = _private_test(fer2013_path)
+    classifier = TfliteEmotionClassifier(
+        ClassifierConfig(model_path=MODEL, is_flip_averaged=is_flip_averaged))
+    whole = FaceBox(0, 0, faces.shape[2], faces.shape[1])
+    predicted = [classifier.labels.index(
+        classifier.classify(Frame(face, "fer2013", 0.0), whole).label) for face in faces]
+    accuracy = float(np.mean(np.array(predicted) == labels))
+    stated = sidecar["accuracy"]["PrivateTest"]
+    claimed = stated["flip_averaged"]["tflite"] if is_flip_averaged else stated["tflite"]
+    assert accuracy >= claimed - TOLERANCE, f"{accuracy:.4f} < card {claimed:.4f} - 0.5 pt"
+    card = (MODELS / "README.md").read_text()
+    assert re.search(rf"\b{100 * claimed:.1f}%", card), "the card must state the figure"
