@@ -12,8 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+
+from trainer.report import per_class_table
 
 PLOTS = {"training_curves.png": "Accuracy and loss per epoch (train vs PublicTest)",
          "training_violins.png": "Per-epoch accuracy and loss",
@@ -35,14 +40,6 @@ def _accuracy_table(acc: dict[str, Any]) -> list[str]:
         rows.append(f"| {name} | {a['n']} | {_pct(a['keras'])} | **{_pct(a['tflite'])}** | "
                     f"{_pct(a['flip_averaged']['tflite'])} | {_pct(a['clean']['tflite'])} "
                     f"(n={a['clean']['n']}) | {_pct(a['agreement'])} |")
-    return rows
-
-
-def _per_class_table(split: dict[str, Any]) -> list[str]:
-    rows = ["| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
-    for name, m in split["per_class"].items():
-        rows.append(f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} "
-                    f"| {m['support']} |")
     return rows
 
 
@@ -91,7 +88,7 @@ def render(run: Path, model: Path, args: argparse.Namespace) -> str:
         "## Accuracy", "", *_accuracy_table(acc), "",
         "## Per class, PrivateTest (Keras float model; int8 agrees on "
         f"{_pct(acc['PrivateTest']['agreement'])} of faces)", "",
-        *_per_class_table(metrics["PrivateTest"]), "",
+        *per_class_table(metrics["PrivateTest"]), "",
         "## Confusion matrix, PrivateTest (counts, Keras float)", "",
         *_confusion_table(metrics["PrivateTest"], metrics["labels"]), "",
         "## Reproduce", "", "```", *args.train_command, args.convert_command,

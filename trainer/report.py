@@ -77,7 +77,8 @@ def _results_table(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _per_class_table(split_report: dict[str, Any]) -> list[str]:
+def per_class_table(split_report: dict[str, Any]) -> list[str]:
+    """Markdown rows of precision, recall, F1 and support per class (also the model card's)."""
     lines = ["| class | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
     for name, c in split_report.get("per_class", {}).items():
         lines.append(f"| {name} | {_pct(c.get('precision'))} | {_pct(c.get('recall'))} | "
@@ -98,7 +99,7 @@ def render_markdown(report: dict[str, Any], train_split: Split, run_dir: Path) -
              "\"Clean\" counts only test faces with no exact copy in Training.", ""]
     lines += [*_model_lines(read_train_summary(run_dir), train_split), ""]
     lines += ["## Test splits", "", *_results_table(report), ""]
-    lines += ["## PrivateTest per class", "", *_per_class_table(private), ""]
+    lines += ["## PrivateTest per class", "", *per_class_table(private), ""]
     for title, file in PICTURES:
         if (run_dir / file).is_file():
             lines += [f"## {title}", "", f"![{title}]({file})", ""]
