@@ -24,17 +24,24 @@ from edge.detect.haar import HaarFaceDetector
 from edge.ports import Frame
 
 SIZES = (64, 96, 128, 160)
+
+
+def _cascade(name: str) -> Path:
+    return Path(cv2.data.haarcascades) / f"haarcascade_frontalface_{name}.xml"
+
+
 SETTINGS = {
-    "fer-like: full res, 1.1, min 48": DetectorConfig(detect_width_px=10_000, scale_factor=1.1),
-    "full res, 1.15, min 48": DetectorConfig(detect_width_px=10_000, scale_factor=1.15),
-    "320 px, 1.15, min 48": DetectorConfig(detect_width_px=320, scale_factor=1.15),
-    "320 px, 1.2, min 64": DetectorConfig(detect_width_px=320, scale_factor=1.2, min_face_px=64),
-    "320 px, 1.2, min 64, nb 4": DetectorConfig(detect_width_px=320, scale_factor=1.2,
-                                                min_face_px=64, min_neighbors=4),
-    "240 px, 1.2, min 64, nb 4": DetectorConfig(detect_width_px=240, scale_factor=1.2,
-                                                min_face_px=64, min_neighbors=4),
-    "240 px, 1.2, min 64": DetectorConfig(detect_width_px=240, scale_factor=1.2,
-                                          min_face_px=64),
+    "fer-like: default cascade, full res, 1.1, 5 votes": DetectorConfig(
+        cascade_path=_cascade("default"), detect_width_px=10_000, scale_factor=1.1,
+        min_neighbors=5),
+    "default cascade, 320 px, 1.15, 5 votes (v0.1)": DetectorConfig(
+        cascade_path=_cascade("default"), min_neighbors=5),
+    "default cascade, 320 px, 1.2, min 64, 4 votes": DetectorConfig(
+        cascade_path=_cascade("default"), scale_factor=1.2, min_face_px=64, min_neighbors=4),
+    "alt cascade, 320 px, 1.15, 3 votes": DetectorConfig(cascade_path=_cascade("alt")),
+    "alt2 cascade, 320 px, 1.15, 3 votes (the default)": DetectorConfig(),
+    "alt2 cascade, 320 px, 1.2, 3 votes": DetectorConfig(scale_factor=1.2),
+    "alt2 cascade, 320 px, 1.15, 5 votes": DetectorConfig(min_neighbors=5),
 }
 
 

@@ -11,7 +11,7 @@ from edge.config import DetectorConfig
 from edge.errors import ModelError
 from edge.ports import FaceBox, Frame
 
-DEFAULT_CASCADE = "haarcascade_frontalface_default.xml"
+DEFAULT_CASCADE = "haarcascade_frontalface_alt2.xml"
 
 
 def default_cascade_path() -> Path:
@@ -30,7 +30,7 @@ class HaarFaceDetector:
     Detection dominates the pipeline's cost, so it runs on a gray copy downscaled to
     `detect_width_px`, with the minimum face size `min_face_px` (full-frame pixels) scaled
     alongside; boxes are mapped back. The downscale never goes so far that `min_face_px`
-    falls below the cascade's 24-pixel window, so faces of `min_face_px` stay detectable.
+    falls below the cascade's window (20 px for alt2), so faces of that size stay detectable.
     The cascade is loaded in the constructor (ModelError if missing or empty). Called from
     the worker thread only; `close` releases nothing but is there for the app's shutdown.
     """

@@ -154,7 +154,7 @@ def test_check_config_loads_the_model_and_cascade(capsys: pytest.CaptureFixture[
     assert code == 1
     assert out.splitlines() == [
         f"detector: Haar cascade file not found: {tmp_path}/absent.xml; set "
-        "detector.cascade_path to an OpenCV haarcascade_frontalface_default.xml",
+        "detector.cascade_path to an OpenCV haarcascade_frontalface_alt2.xml",
         f"classifier: model file not found: {tmp_path}/absent.tflite (check "
         "classifier.model_path)"]
 

@@ -54,8 +54,8 @@ def test_downscaled_detection_keeps_the_face_found_at_full_resolution(
 
 def test_downscale_never_hides_faces_of_min_face_px() -> None:
     detector = HaarFaceDetector(DetectorConfig(detect_width_px=80, min_face_px=48))
-    assert detector.scale_for(640) == pytest.approx(0.5)  # 48 px -> the 24 px cascade window
-    assert HaarFaceDetector(DetectorConfig()).scale_for(1280) == pytest.approx(0.25 * 2)
+    assert detector.scale_for(640) == pytest.approx(20 / 48)  # 48 px -> alt2's 20 px window
+    assert HaarFaceDetector(DetectorConfig()).scale_for(1280) == pytest.approx(20 / 48)
     assert HaarFaceDetector(DetectorConfig(min_face_px=96)).scale_for(1280) == 0.25
     assert HaarFaceDetector(DetectorConfig()).scale_for(200) == 1.0
 
