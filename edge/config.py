@@ -53,16 +53,17 @@ CameraConfig = Annotated[PicameraConfig | OpenCvConfig | ImagesConfig, Field(dis
 
 
 class DetectorConfig(_Strict):
-    # OpenCV's alt2 cascade at 320 px, step 1.15, 3 votes: 1.8x faster than the default
-    # cascade and finds more faces with fewer false ones, down to the 47 px real faces the
-    # tests place; step 1.2 or min 64 px lose faces (scripts/bench_detector.py measures all).
+    # OpenCV's alt2 cascade, 256 px, step 1.2, 2 votes: 2.4x faster than v0.1's default
+    # cascade at 320 px / 1.15 / 5 votes, with more faces found and fewer false ones, down to
+    # the 47 px real faces the tests place. 320 px / 1.15 / 3 votes finds 2% more faces in
+    # 1.35x the time (scripts/bench_detector.py measures them all).
     kind: Literal["haar"] = "haar"
     cascade_path: Path | None = Field(
         None, description="Haar cascade XML; default: OpenCV's haarcascade_frontalface_alt2")
     detect_width_px: int = Field(
-        320, ge=80, description="frames wider than this are downscaled before detection")
-    scale_factor: float = Field(1.15, gt=1.0, le=2.0, description="cascade pyramid step")
-    min_neighbors: int = Field(3, ge=1, description="cascade votes needed for a face")
+        256, ge=80, description="frames wider than this are downscaled before detection")
+    scale_factor: float = Field(1.2, gt=1.0, le=2.0, description="cascade pyramid step")
+    min_neighbors: int = Field(2, ge=1, description="cascade votes needed for a face")
     min_face_px: int = Field(48, ge=16, description="smallest face side, in full-frame pixels")
 
 

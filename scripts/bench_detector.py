@@ -34,14 +34,20 @@ SETTINGS = {
     "fer-like: default cascade, full res, 1.1, 5 votes": DetectorConfig(
         cascade_path=_cascade("default"), detect_width_px=10_000, scale_factor=1.1,
         min_neighbors=5),
-    "default cascade, 320 px, 1.15, 5 votes (v0.1)": DetectorConfig(
-        cascade_path=_cascade("default"), min_neighbors=5),
+    "v0.1: default cascade, 320 px, 1.15, 5 votes": DetectorConfig(
+        cascade_path=_cascade("default"), detect_width_px=320, scale_factor=1.15,
+        min_neighbors=5),
     "default cascade, 320 px, 1.2, min 64, 4 votes": DetectorConfig(
-        cascade_path=_cascade("default"), scale_factor=1.2, min_face_px=64, min_neighbors=4),
-    "alt cascade, 320 px, 1.15, 3 votes": DetectorConfig(cascade_path=_cascade("alt")),
-    "alt2 cascade, 320 px, 1.15, 3 votes (the default)": DetectorConfig(),
-    "alt2 cascade, 320 px, 1.2, 3 votes": DetectorConfig(scale_factor=1.2),
-    "alt2 cascade, 320 px, 1.15, 5 votes": DetectorConfig(min_neighbors=5),
+        cascade_path=_cascade("default"), detect_width_px=320, min_face_px=64,
+        min_neighbors=4),
+    "alt cascade, 320 px, 1.15, 3 votes": DetectorConfig(
+        cascade_path=_cascade("alt"), detect_width_px=320, scale_factor=1.15, min_neighbors=3),
+    "alt2, 320 px, 1.15, 3 votes": DetectorConfig(
+        detect_width_px=320, scale_factor=1.15, min_neighbors=3),
+    "alt2, 320 px, 1.2, 3 votes": DetectorConfig(detect_width_px=320, min_neighbors=3),
+    "alt2, 256 px, 1.2, 3 votes": DetectorConfig(min_neighbors=3),
+    "alt2, 256 px, 1.2, 2 votes (the default)": DetectorConfig(),
+    "alt2, 256 px, 1.25, 2 votes": DetectorConfig(scale_factor=1.25),
 }
 
 

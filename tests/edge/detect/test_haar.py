@@ -56,7 +56,8 @@ def test_downscale_never_hides_faces_of_min_face_px() -> None:
     detector = HaarFaceDetector(DetectorConfig(detect_width_px=80, min_face_px=48))
     assert detector.scale_for(640) == pytest.approx(20 / 48)  # 48 px -> alt2's 20 px window
     assert HaarFaceDetector(DetectorConfig()).scale_for(1280) == pytest.approx(20 / 48)
-    assert HaarFaceDetector(DetectorConfig(min_face_px=96)).scale_for(1280) == 0.25
+    wide = HaarFaceDetector(DetectorConfig(detect_width_px=320, min_face_px=96))
+    assert wide.scale_for(1280) == 0.25
     assert HaarFaceDetector(DetectorConfig()).scale_for(200) == 1.0
 
 
