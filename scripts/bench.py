@@ -155,7 +155,8 @@ def _model_rows(b: Bench) -> list[Row]:
     return [Row("Model file size (KiB)", f"{size:.0f}",
                 f"{fer_size:.0f}" if fer_size else b.skip,
                 ratio(fer_size, size, "smaller", "larger") if fer_size else ""),
-            Row("MACs per face (M; ours from the sidecar, graph count in brackets)",
+            Row("MACs per invoke (M; ours from the sidecar, graph count in brackets; "
+                "flip averaging invokes twice)",
                 f"{macs / 1e6:.1f} ({graph / 1e6:.1f})",
                 f"{fer_macs / 1e6:.1f} (graph)" if fer_macs else b.skip,
                 ratio(fer_macs, macs or graph, "fewer", "more") if fer_macs else "")]

@@ -71,12 +71,13 @@ def render(run: Path, model: Path, args: argparse.Namespace) -> str:
         f"| same, clean part of PrivateTest | {_pct(acc['PrivateTest']['clean']['tflite'])} "
         f"(n={acc['PrivateTest']['clean']['n']}) |",
         f"| macro-F1, PrivateTest (Keras) | {metrics['PrivateTest']['macro_f1']:.3f} |",
-        f"| multiply-accumulates per face | {side['macs'] / 1e6:.1f} M |",
+        f"| multiply-accumulates per invoke | {side['macs'] / 1e6:.1f} M (flip averaging invokes "
+        "twice per face) |",
         f"| parameters | {side['params']:,} |",
         f"| size on disk | {model.stat().st_size:,} bytes |",
         f"| latency, one face, LiteRT 1 thread, this x86 machine | {args.latency} |",
         f"| training | {train['epochs_run']} epochs in {train['train_seconds'] / 60:.0f} min on a "
-        f"shared 2-core CPU, {train['images_per_second']} images/s |", "",
+        f"2-core CPU, no GPU, {train['images_per_second']} images/s |", "",
         "## Data and splits", "",
         f"FER2013 (`{side['dataset']['name']}`, sha256 `{side['dataset']['sha256'][:16]}…`), "
         "official splits: fit on Training, epoch chosen on PublicTest (best checkpoint), "

@@ -72,11 +72,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="FER2013 as .npz, Kaggle fer2013.csv, or a train/ + test/ image folder "
                         "(default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path("runs/latest"), help="run folder")
-    p.add_argument("--epochs", type=_count, default=55)
+    p.add_argument("--epochs", type=_count, default=90)
     p.add_argument("--batch-size", type=_count, default=128)
     p.add_argument("--lr", type=_rate, default=2e-3, help="peak learning rate (AdamW, cosine)")
     p.add_argument("--seed", type=_non_negative, default=1234)
-    p.add_argument("--patience", type=_non_negative, default=20,
+    p.add_argument("--patience", type=_non_negative, default=30,
                    help="early-stop patience in epochs")
     p.add_argument("--limit", type=_count, default=None,
                    help="train on a random subset of N Training faces (quick runs)")

@@ -25,14 +25,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 55
+    epochs: int = 90
     batch_size: int = 128
     seed: int = 1234
     learning_rate: float = 2e-3
     weight_decay: float = 1e-4
     warmup_epochs: int = 2
     label_smoothing: float = 0.1
-    patience: int = 20
+    patience: int = 30
     limit: int | None = None
     drop_duplicates: bool = True
     init_from: str | None = None  # a .keras run to continue from (a warm restart)

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 EDGE_ROWS = ("Faces found in the 640x480 frame", "End-to-end per 640x480 frame",
              "Ours by stage", "Classifier per face, ours flip-averaged",
-             "Classifier per face, ours one invoke", "Model file size (KiB)", "MACs per face",
+             "Classifier per face, ours one invoke", "Model file size (KiB)", "MACs per invoke",
              "Start-up to first result", "Peak RSS of that process",
              "TensorFlow imported by that process")
 ACCURACY_ROWS = ("Accuracy, FER2013 PrivateTest, flip-averaged",
