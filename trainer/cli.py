@@ -43,14 +43,19 @@ def _non_negative(text: str) -> int:
     return _count(text, low=0)
 
 
-def _rate(text: str) -> float:
+def _rate(text: str, allow_zero: bool = False) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be between 0 and 1 (exclusive)")
+    if not (0 <= value < 1 if allow_zero else 0 < value < 1):
+        raise argparse.ArgumentTypeError(f"{value} must be at least 0 and below 1" if allow_zero
+                                         else f"{value} must be between 0 and 1 (exclusive)")
     return value
+
+
+def _decay(text: str) -> float:
+    return _rate(text, allow_zero=True)
 
 
 def _blocks(text: str) -> tuple[tuple[int, int], ...]:
@@ -75,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=_count, default=90)
     p.add_argument("--batch-size", type=_count, default=128)
     p.add_argument("--lr", type=_rate, default=2e-3, help="peak learning rate (AdamW, cosine)")
+    p.add_argument("--weight-decay", type=_decay, default=1e-4,
+                   help="AdamW's decoupled weight decay")
     p.add_argument("--seed", type=_non_negative, default=1234)
     p.add_argument("--patience", type=_non_negative, default=30,
                    help="early-stop patience in epochs")
@@ -126,7 +133,8 @@ def _config(args: argparse.Namespace) -> TrainConfig:
 
     extra = {"blocks": args.blocks} if args.blocks else {}
     return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                       learning_rate=args.lr, patience=args.patience, limit=args.limit,
+                       learning_rate=args.lr, weight_decay=args.weight_decay,
+                       patience=args.patience, limit=args.limit,
                        drop_duplicates=not args.keep_duplicates,
                        init_from=str(args.init_from) if args.init_from else None, **extra)
 
