@@ -55,6 +55,8 @@ CASES: dict[str, tuple[Callable[[Path], Path], list[str], str]] = {
     "zero epochs": (_npz, ["--epochs", "0"], "argument --epochs: 0 is below the minimum of 1"),
     "negative batch": (_npz, ["--batch-size", "-4"], "argument --batch-size"),
     "learning rate": (_npz, ["--lr", "5"], "argument --lr: 5.0 must be between 0 and 1"),
+    "weight decay": (_npz, ["--weight-decay", "-0.1"],
+                     "argument --weight-decay: -0.1 must be at least 0 and below 1"),
     "limit not a number": (_npz, ["--limit", "lots"], "'lots' is not a whole number"),
     "blocks": (_npz, ["--blocks", "16x1,32x1"], "needs 5 blocks"),
     "unknown option": (_npz, ["--epoch", "3", "--frobnicate"], "unrecognized arguments"),
@@ -98,3 +100,13 @@ def test_entry_point_error_has_no_traceback_and_no_tensorflow(tmp_path: Path) ->
     assert done.stderr.splitlines() == [
         f"emotion-train: error: dataset not found: {tmp_path / 'x.csv'} "
         "(pass --data with an .npz, .csv or folder)"]
+
+
+def test_options_reach_the_training_config() -> None:
+    from trainer.cli import _config, _parser
+
+    cfg = _config(_parser().parse_args(["--weight-decay", "0.05", "--lr", "0.001",
+                                        "--blocks", "8x1,8x1,8x1,8x1,8x1"]))
+    assert (cfg.weight_decay, cfg.learning_rate) == (0.05, 0.001)
+    assert cfg.blocks == ((8, 1),) * 5
+    assert (cfg.epochs, cfg.patience) == (90, 30)  # the shipped model's recipe
