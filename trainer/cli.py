@@ -77,10 +77,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="FER2013 as .npz, Kaggle fer2013.csv, or a train/ + test/ image folder "
                         "(default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path("runs/latest"), help="run folder")
-    p.add_argument("--epochs", type=_count, default=90)
+    p.add_argument("--epochs", type=_count, default=80)
     p.add_argument("--batch-size", type=_count, default=128)
     p.add_argument("--lr", type=_rate, default=2e-3, help="peak learning rate (AdamW, cosine)")
-    p.add_argument("--weight-decay", type=_decay, default=1e-4,
+    p.add_argument("--weight-decay", type=_decay, default=0.05,
                    help="AdamW's decoupled weight decay")
     p.add_argument("--seed", type=_non_negative, default=1234)
     p.add_argument("--patience", type=_non_negative, default=30,

@@ -15,8 +15,8 @@ from keras import layers
 # (channels, convs) per block; a 2x2 max-pool follows each of the first four blocks.
 # Narrow, single-conv blocks at 48/24 px (memory-bound on a CPU: 32 channels at 48 px cut
 # training speed 2.5x), the width at 12/6/3 px: 46.1 M MACs, 1.3 M parameters, ~680 faces/s
-# in training here. The 21.6 M-MAC v0.1 (16, 32, 64x2, 128x2, 256) was 1.5 points worse
-# flip-averaged (models/README.md).
+# in training here. The 21.6 M-MAC v0.1 (16, 32, 64x2, 128x2, 256) scored lower
+# (models/README.md, "What was tried").
 DEFAULT_BLOCKS: tuple[tuple[int, int], ...] = ((16, 1), (48, 1), (96, 2), (192, 2), (384, 1))
 
 

@@ -25,11 +25,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 90
+    epochs: int = 80
     batch_size: int = 128
     seed: int = 1234
     learning_rate: float = 2e-3
-    weight_decay: float = 1e-4
+    weight_decay: float = 0.05
     warmup_epochs: int = 2
     label_smoothing: float = 0.1
     patience: int = 30

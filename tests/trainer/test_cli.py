@@ -105,8 +105,8 @@ def test_entry_point_error_has_no_traceback_and_no_tensorflow(tmp_path: Path) ->
 def test_options_reach_the_training_config() -> None:
     from trainer.cli import _config, _parser
 
-    cfg = _config(_parser().parse_args(["--weight-decay", "0.05", "--lr", "0.001",
+    cfg = _config(_parser().parse_args(["--weight-decay", "0.01", "--lr", "0.001",
                                         "--blocks", "8x1,8x1,8x1,8x1,8x1"]))
-    assert (cfg.weight_decay, cfg.learning_rate) == (0.05, 0.001)
+    assert (cfg.weight_decay, cfg.learning_rate) == (0.01, 0.001)
     assert cfg.blocks == ((8, 1),) * 5
-    assert (cfg.epochs, cfg.patience) == (90, 30)  # the shipped model's recipe
+    assert (cfg.epochs, cfg.patience) == (80, 30)  # the shipped model's recipe
