@@ -17,8 +17,9 @@ N_CAPTURES = 3
 
 
 def _demo(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(DEMO), *args], capture_output=True, text=True,
-                          timeout=150, cwd=REPO)
+    # faulthandler: a native crash (a SIGSEGV was seen once under load) prints every stack
+    return subprocess.run([sys.executable, "-X", "faulthandler", str(DEMO), *args],
+                          capture_output=True, text=True, timeout=150, cwd=REPO)
 
 
 @pytest.mark.slow
