@@ -45,7 +45,8 @@ def build_model(
             x = layers.MaxPooling2D(2, name=f"block{b}_pool")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dropout(shape.dropout, name="dropout")(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="scores")(x)
+    # float32 scores under any precision policy: bf16 softmax loses the small classes
+    outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="scores")(x)
     return keras.Model(inputs, outputs, name="emotion_cnn")
 
 

@@ -38,9 +38,37 @@ class TrainConfig:
     init_from: str | None = None  # a .keras run to continue from (a warm restart)
     blocks: tuple[tuple[int, int], ...] = DEFAULT_BLOCKS
     dropout: float = 0.4
+    precision: str = "auto"  # auto | float32 | mixed_bfloat16 (see resolve_precision)
+    mixup: float = 0.2  # Beta(a, a) mixing of face pairs; 0 turns it off
+    ema: float = 0.999  # momentum of the weight average that is validated and saved; 0: off
     augment: dict[str, float] = field(default_factory=lambda: {
         "rotation": 0.04, "shift": 0.1, "zoom": 0.1, "contrast": 0.3,
         "brightness": 0.2, "erase": 0.25})
+
+
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+
+
+def resolve_precision(name: str, cpu_flags: set[str] | None = None) -> str:
+    """`auto` picks bf16 only where the CPU runs it natively (AMX or AVX-512 BF16).
+
+    Without those units TensorFlow emulates bf16 and a step gets slower, not faster.
+    """
+    if name not in PRECISIONS:
+        raise ValueError(f"precision {name!r} is not one of {PRECISIONS}")
+    if name != "auto":
+        return name
+    flags = _cpu_flags() if cpu_flags is None else cpu_flags
+    return "mixed_bfloat16" if flags & {"amx_bf16", "avx512_bf16"} else "float32"
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
+    return set(line.partition(":")[2].split())
 
 
 def prepare_training(data: FerData, cfg: TrainConfig) -> tuple[Split, dict[str, int]]:
@@ -81,6 +109,20 @@ def _photometric(images: tf.Tensor, cfg: TrainConfig) -> tf.Tensor:
     return tf.cast(tf.clip_by_value(tf.round(x), 0, 255), tf.uint8)
 
 
+def _mixup(images: tf.Tensor, labels: tf.Tensor, alpha: float) -> tuple[tf.Tensor, tf.Tensor]:
+    """Blend each face with a random partner of the batch, and their labels alike."""
+    n = tf.shape(images)[0]
+    g1 = tf.random.gamma([n], alpha)
+    g2 = tf.random.gamma([n], alpha)
+    lam = g1 / (g1 + g2 + 1e-7)
+    partner = tf.random.shuffle(tf.range(n))
+    x = tf.cast(images, tf.float32)
+    lam_x = lam[:, None, None, None]
+    mixed = lam_x * x + (1 - lam_x) * tf.gather(x, partner)
+    y = lam[:, None] * labels + (1 - lam[:, None]) * tf.gather(labels, partner)
+    return tf.cast(tf.clip_by_value(tf.round(mixed), 0, 255), tf.uint8), y
+
+
 def make_dataset(split: Split, cfg: TrainConfig, training: bool) -> tf.data.Dataset:
     x = split.images[..., None]
     y = keras.utils.to_categorical(split.labels, len(LABELS)).astype("float32")
@@ -93,6 +135,9 @@ def make_dataset(split: Split, cfg: TrainConfig, training: bool) -> tf.data.Data
         ds = ds.map(lambda a, b: (_photometric(
             tf.cast(tf.round(augment(tf.cast(a, tf.float32), training=True)), tf.uint8),
             cfg), b), num_parallel_calls=tf.data.AUTOTUNE)
+        if cfg.mixup > 0:
+            ds = ds.map(lambda a, b: _mixup(a, b, cfg.mixup),
+                        num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -127,17 +172,25 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path) -> keras.Model:
     """Fit, keep the best PublicTest checkpoint in run_dir/model.keras, return it loaded."""
     run_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
+    precision = resolve_precision(cfg.precision)
+    keras.mixed_precision.set_global_policy(precision)
+    log.info("precision: %s (asked: %s)", precision, cfg.precision)
     train_split, notes = prepare_training(data, cfg)
     model = build_model(shape=ModelShape(blocks=cfg.blocks, dropout=cfg.dropout))
     if cfg.init_from:
         model.set_weights(keras.models.load_model(cfg.init_from).get_weights())
     steps = int(np.ceil(len(train_split) / cfg.batch_size))
     model.compile(
-        optimizer=keras.optimizers.AdamW(_schedule(cfg, steps), weight_decay=cfg.weight_decay),
+        optimizer=keras.optimizers.AdamW(_schedule(cfg, steps), weight_decay=cfg.weight_decay,
+                                         use_ema=cfg.ema > 0, ema_momentum=cfg.ema or 0.99),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
         metrics=["accuracy"])
     throughput = _Throughput(len(train_split))
+    # With EMA on, validation and the checkpoint see the averaged weights (swapped in at
+    # each epoch end); the live weights keep training.
+    swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if cfg.ema > 0 else []
     callbacks = [
+        *swap,
         keras.callbacks.ModelCheckpoint(run_dir / "model.keras", monitor="val_accuracy",
                                         save_best_only=True, mode="max"),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
@@ -149,8 +202,9 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path) -> keras.Model:
               validation_data=make_dataset(data.public, cfg, training=False),
               callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2)
     rates = [len(train_split) / s for s in throughput.epoch_s]
-    summary = {"config": asdict(cfg), "data": {"source": data.source, **notes,
-               "train_images": len(train_split)},
+    keras.mixed_precision.set_global_policy("float32")  # leave no global state behind
+    summary = {"config": asdict(cfg), "precision": precision,
+               "data": {"source": data.source, **notes, "train_images": len(train_split)},
                "macs": count_macs(model), "params": int(model.count_params()),
                "epochs_run": len(rates), "train_seconds": round(sum(throughput.epoch_s), 1),
                "images_per_second": round(float(np.median(rates)), 1) if rates else None}
