@@ -72,8 +72,13 @@ class ClassifierConfig(_Strict):
     model_path: Path | None = Field(
         None,
         description="int8 .tflite with its .json sidecar beside it; default: the shipped model")
+    tta: Literal["none", "flip", "crops"] | None = Field(
+        None, description="test-time averaging: none (1 invoke), flip (face and mirror, 2), "
+        "crops (both, each also shifted 3 px four ways, 10); default: the model's own "
+        "(its sidecar's averaging.default)")
     is_flip_averaged: bool = Field(
-        True, description="average the face and its mirror image (2 invokes, <1 ms each)")
+        True, description="false turns averaging off when tta is not set (older key; "
+        "prefer tta)")
     num_threads: int = Field(1, ge=1, le=8, description="LiteRT interpreter threads")
 
 

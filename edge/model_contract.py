@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import edge
+from edge.classify.averaging import AVERAGINGS
 from edge.errors import ModelError
 
 FORMAT = "emotion-edge-model/1"
@@ -37,6 +38,7 @@ class ModelContract:
     face_margin: float  # fraction of the box side added on each side before cropping
     resize: str
     pixel_range: tuple[float, float]  # what pixel values 0..255 are mapped to before quantizing
+    averaging: str = "flip"  # the test-time averaging its accuracy figures were measured with
 
     @property
     def display_name(self) -> str:
@@ -118,11 +120,16 @@ def _contract(model_path: Path, meta: Mapping[str, Any]) -> ModelContract:
     if resize not in RESIZE_MODES:
         raise ValueError(f"'preprocess.resize' = {resize!r}, expected one of {RESIZE_MODES}")
     low, high = (float(v) for v in pre.get("pixel_range", (0, 255)))
+    # sidecars before the averaging block were measured with flip averaging, the old default
+    averaging = str(meta.get("averaging", {}).get("default", "flip"))
+    if averaging not in AVERAGINGS:
+        raise ValueError(f"'averaging.default' = {averaging!r}, expected one of {AVERAGINGS}")
     return ModelContract(
         path=model_path, name=str(meta["name"]), version=str(meta["version"]), labels=labels,
         input_shape=shape, input_dtype=str(meta["input"]["dtype"]),
         output_dtype=str(meta["output"]["dtype"]), is_grayscale=is_gray,
-        face_margin=float(pre.get("face_margin", 0.0)), resize=resize, pixel_range=(low, high))
+        face_margin=float(pre.get("face_margin", 0.0)), resize=resize, pixel_range=(low, high),
+        averaging=averaging)
 
 
 def check_interpreter(contract: ModelContract, inputs: Sequence[Mapping[str, Any]],

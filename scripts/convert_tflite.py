@@ -17,8 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
+from edge.classify.averaging import AVERAGINGS
 from trainer.data import DataError
-from trainer.export import MODES, ConvertRequest, ExportError, run
+from trainer.export import MODES, ConvertRequest, ExportError, remeasure, run
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013.npz"
 
@@ -26,10 +27,11 @@ DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="convert_tflite", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", type=Path, required=True, help="a .keras model from a training run")
+    p.add_argument("--model", type=Path, required=True,
+                   help="a .keras model from a training run (with --remeasure: a .tflite)")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA,
                    help="FER2013 as .npz, .csv or image folder (default: %(default)s)")
-    p.add_argument("--out", type=Path, required=True,
+    p.add_argument("--out", type=Path, default=None,
                    help="output stem: models/emotion-edge writes emotion-edge.tflite + .json")
     p.add_argument("--mode", choices=MODES, default="int8",
                    help="int8 (full-integer, the shipped kind; default), float32 or dynamic")
@@ -43,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="emotion-edge-cnn", help="model name in the sidecar")
     p.add_argument("--version", default=None,
                    help="model version in the sidecar (default: date + sha256 prefix)")
+    p.add_argument("--averaging", choices=AVERAGINGS, default="flip",
+                   help="the test-time averaging the edge uses by default, recorded in the "
+                        "sidecar (default: %(default)s: 2 invokes; crops is 10)")
+    p.add_argument("--remeasure", action="store_true",
+                   help="re-score an exported --model .tflite with every averaging and "
+                        "rewrite its sidecar's figures and default; no Keras model needed")
     p.add_argument("--seed", type=int, default=1234, help="sampling seed")
     p.add_argument("--debug", action="store_true", help="show tracebacks for input errors")
     return p
@@ -51,17 +59,25 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out
-    req = ConvertRequest(model=args.model, data=args.data, out=args.out, mode=args.mode,
-                         max_drop=args.max_drop, rep_samples=args.rep_samples,
-                         limit_eval=args.limit_eval, name=args.name, version=args.version,
-                         seed=args.seed)
     try:
-        return run(req)
+        if args.remeasure:
+            return remeasure(args.model, args.data, args.averaging)
+        if args.out is None:
+            raise ExportError("--out is required (e.g. models/emotion-edge)")
+        return _convert(args)
     except (ExportError, DataError) as e:
         if args.debug:
             raise
         print(f"convert_tflite: error: {e}", file=sys.stderr)
         return 2
+
+
+def _convert(args: argparse.Namespace) -> int:
+    req = ConvertRequest(model=args.model, data=args.data, out=args.out, mode=args.mode,
+                         max_drop=args.max_drop, rep_samples=args.rep_samples,
+                         limit_eval=args.limit_eval, name=args.name, version=args.version,
+                         seed=args.seed, averaging=args.averaging)
+    return run(req)
 
 
 if __name__ == "__main__":

@@ -140,13 +140,22 @@ def _accuracy(pred: np.ndarray, labels: np.ndarray) -> float:
     return round(float((pred == labels).mean()), 4) if len(labels) else 0.0
 
 
-def _side(model: Any, split: Split, clean: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
-    scores = predict_scores(model, split.images)
-    flipped = predict_scores(model, split.images[:, :, ::-1])
-    pred = scores.argmax(1)
+def averaged_scores(model: Any, images: np.ndarray, averaging: str) -> np.ndarray:
+    """Mean scores over the views the edge classifier averages (edge.classify.averaging)."""
+    from edge.classify.averaging import views
+
+    return np.mean([predict_scores(model, v) for v in views(images, averaging)], axis=0)
+
+
+def _side(model: Any, split: Split, clean: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    from edge.classify.averaging import AVERAGINGS
+
+    scores = {a: averaged_scores(model, split.images, a) for a in AVERAGINGS}
+    pred = scores["none"].argmax(1)
+    averaged = {a: _accuracy(s.argmax(1), split.labels) for a, s in scores.items()}
     return pred, {"all": _accuracy(pred, split.labels),
                   "clean": _accuracy(pred[clean], split.labels[clean]),
-                  "flip": _accuracy((scores + flipped).argmax(1), split.labels)}
+                  "flip": averaged["flip"], "averaged": averaged}
 
 
 def compare(keras_model: Any, tflite_model: TfliteModel, data: FerData,
@@ -168,5 +177,19 @@ def compare(keras_model: Any, tflite_model: TfliteModel, data: FerData,
                         "agreement": _accuracy(k_pred, t_pred),
                         "clean": {"n": int(clean.sum()), "keras": k["clean"],
                                   "tflite": t["clean"]},
-                        "flip_averaged": {"keras": k["flip"], "tflite": t["flip"]}}
+                        "flip_averaged": {"keras": k["flip"], "tflite": t["flip"]},
+                        "averaged": {a: {"keras": k["averaged"][a], "tflite": t["averaged"][a]}
+                                     for a in k["averaged"]}}
+    return result
+
+
+def measure_tflite(tflite_model: TfliteModel, data: FerData) -> dict[str, Any]:
+    """The converted model's accuracy per test split and averaging, no Keras model needed
+    (re-measuring a shipped model whose Keras original is gone)."""
+    result: dict[str, Any] = {}
+    for name in ("PublicTest", "PrivateTest"):
+        split = data.split(name)
+        _, t = _side(tflite_model, split, clean_mask(split, data.train))
+        result[name] = {"n": len(split), "tflite": t["all"], "clean_tflite": t["clean"],
+                        "averaged": {a: {"tflite": v} for a, v in t["averaged"].items()}}
     return result

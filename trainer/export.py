@@ -165,6 +165,7 @@ class ModelInfo:
     params: int
     accuracy: dict[str, Any]
     dataset: dict[str, Any]
+    averaging: str = "flip"
 
 
 def sidecar(content: bytes, info: ModelInfo) -> dict[str, Any]:
@@ -175,9 +176,50 @@ def sidecar(content: bytes, info: ModelInfo) -> dict[str, Any]:
     return {"format": FORMAT, "name": info.name,
             "version": info.version or f"{now:%Y.%m.%d}+{sha[:8]}",
             "labels": list(LABELS), "input": io["input"], "output": io["output"],
-            "preprocess": dict(PREPROCESS), "quantization": info.mode,
+            "preprocess": dict(PREPROCESS), "averaging": averaging_block(info.averaging),
+            "quantization": info.mode,
             "accuracy": info.accuracy, "macs": info.macs, "params": info.params,
             "dataset": info.dataset, "sha256": sha, "created": now.isoformat()}
+
+
+def averaging_block(default: str) -> dict[str, Any]:
+    """What the edge averages by default, and what each choice costs; the accuracy block
+    holds each one's figures (`accuracy.<split>.averaged`)."""
+    from edge.classify.averaging import AVERAGINGS, SHIFT_PX, invokes
+
+    if default not in AVERAGINGS:
+        raise ExportError(f"unknown averaging {default!r} (choose one of {AVERAGINGS})")
+    return {"default": default, "shift_px": SHIFT_PX,
+            "invokes": {a: invokes(a) for a in AVERAGINGS}}
+
+
+def remeasure(model: Path, data_path: Path, averaging: str,
+              echo: Callable[[str], None] = print) -> int:
+    """Re-score a shipped .tflite (its Keras original may be gone) with every averaging and
+    rewrite its sidecar's averaging figures and default; the model file is not touched."""
+    from trainer.data import load_dataset
+    from trainer.evaluate import measure_tflite
+
+    side_path = model.with_suffix(".json")
+    meta = json.loads(side_path.read_text())
+    if sha256_of(model) != meta.get("sha256"):
+        raise ExportError(f"{model}: sha256 does not match {side_path}; re-export instead")
+    measured = measure_tflite(TfliteModel(model), load_dataset(data_path))
+    for split, row in measured.items():
+        old = meta["accuracy"][split]
+        if abs(old["tflite"] - row["tflite"]) > 1e-4:
+            raise ExportError(f"{split}: one-pass accuracy {row['tflite']:.4f} differs from "
+                              f"the sidecar's {old['tflite']:.4f}: not the same data or model")
+        kept = old.get("averaged", {})
+        old["averaged"] = {a: {**kept.get(a, {}), **v} for a, v in row["averaged"].items()}
+        echo(f"{split}: " + ", ".join(f"{a} {v['tflite']:.2%}"
+                                      for a, v in row["averaged"].items()))
+    meta["averaging"] = averaging_block(averaging)
+    partial = side_path.with_name(side_path.name + ".partial")
+    partial.write_text(json.dumps(meta, indent=2) + "\n")
+    partial.replace(side_path)
+    echo(f"wrote {side_path} (default averaging: {averaging})")
+    return 0
 
 
 def export(content: bytes, info: ModelInfo, out: Path) -> tuple[Path, Path]:
@@ -218,6 +260,7 @@ class ConvertRequest:
     name: str = "emotion-edge-cnn"
     version: str | None = None
     seed: int = 1234
+    averaging: str = "flip"
 
 
 def _check_request(req: ConvertRequest) -> None:
@@ -234,10 +277,11 @@ def _check_request(req: ConvertRequest) -> None:
 
 
 def _split_line(name: str, row: dict[str, Any]) -> str:
-    c, f = row["clean"], row["flip_averaged"]
+    c, f, m = row["clean"], row["flip_averaged"], row["averaged"]["crops"]
     return (f"{name:<11} n={row['n']:<5} keras {row['keras']:.2%}  tflite {row['tflite']:.2%}  "
             f"agreement {row['agreement']:.2%} | clean n={c['n']}: {c['keras']:.2%} / "
-            f"{c['tflite']:.2%} | flip-averaged {f['keras']:.2%} / {f['tflite']:.2%}")
+            f"{c['tflite']:.2%} | flip-averaged {f['keras']:.2%} / {f['tflite']:.2%}"
+            f" | crops {m['keras']:.2%} / {m['tflite']:.2%}")
 
 
 
@@ -280,7 +324,8 @@ def run(req: ConvertRequest, echo: Callable[[str], None] = print) -> int:
 
     info = ModelInfo(name=req.name, version=req.version, mode=req.mode,
                      macs=count_macs(model), params=int(model.count_params()),
-                     accuracy=accuracy, dataset=dataset_info(req.data, req.limit_eval))
+                     accuracy=accuracy, dataset=dataset_info(req.data, req.limit_eval),
+                     averaging=req.averaging)
     tflite_path, json_path = export(content, info, req.out)
     echo(f"drop vs Keras {drops} points (limit {req.max_drop}); wrote {tflite_path} "
          f"and {json_path}")
