@@ -73,9 +73,8 @@ class ClassifierConfig(_Strict):
         None,
         description="int8 .tflite with its .json sidecar beside it; default: the shipped model")
     tta: Literal["none", "flip", "crops"] | None = Field(
-        None, description="test-time averaging: none (1 invoke), flip (face and mirror, 2), "
-        "crops (both, each also shifted 3 px four ways, 10); default: the model's own "
-        "(its sidecar's averaging.default)")
+        None, description="test-time averaging: none (1 invoke), flip (+ mirror, 2), crops "
+        "(+ 3 px shifts of both, 10); default: the model sidecar's averaging.default")
     is_flip_averaged: bool = Field(
         True, description="false turns averaging off when tta is not set (older key; "
         "prefer tta)")

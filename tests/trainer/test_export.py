@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from edge.classify.averaging import views as _views
 from tests.fixtures.models import synthetic_faces
 from trainer.data import LABELS, FerData, Split
 from trainer.evaluate import TfliteModel, compare, predict_scores
@@ -25,7 +26,8 @@ from trainer.export import (
 )
 
 SIDECAR_KEYS = {"format", "name", "version", "labels", "input", "output", "preprocess",
-                "quantization", "accuracy", "macs", "params", "dataset", "sha256", "created"}
+                "quantization", "accuracy", "macs", "params", "dataset", "sha256", "created",
+                "averaging"}
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +164,20 @@ def test_compare_reports_each_split(keras_model: Any, tiny_model: Path) -> None:
         assert row["keras"] == pytest.approx((predict_scores(keras_model, faces).argmax(1)
                                               == labels).mean(), abs=1e-4)
         assert set(row["flip_averaged"]) == {"keras", "tflite"}
+        assert set(row["averaged"]) == {"none", "flip", "crops"}
+        assert row["averaged"]["none"]["keras"] == row["keras"]
+        assert row["averaged"]["flip"] == row["flip_averaged"]
+        views = _views(faces, "crops")
+        crops = np.mean([predict_scores(keras_model, v) for v in views], axis=0)
+        assert row["averaged"]["crops"]["keras"] == pytest.approx(
+            (crops.argmax(1) == labels).mean(), abs=1e-4)
     assert compare(keras_model, TfliteModel(tiny_model), data, limit=10)["PublicTest"]["n"] == 10
+
+
+def test_the_sidecar_names_its_default_averaging(tiny_model: Path) -> None:
+    meta = json.loads(tiny_model.with_suffix(".json").read_text())
+    assert meta["averaging"] == {"default": "flip", "shift_px": 3,
+                                 "invokes": {"none": 1, "flip": 2, "crops": 10}}
 
 
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:

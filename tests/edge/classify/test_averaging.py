@@ -100,5 +100,5 @@ def test_a_sidecar_without_averaging_means_flip(tiny_model: Path, tmp_path: Path
 
 def test_an_unknown_sidecar_averaging_is_a_model_error(tiny_model: Path, tmp_path: Path) -> None:
     model = _copy_with_averaging(tiny_model, tmp_path, "tencrop")
-    with pytest.raises(ModelError, match="averaging.default"):
+    with pytest.raises(ModelError, match=r"averaging\.default"):
         TfliteEmotionClassifier(ClassifierConfig(model_path=model))
