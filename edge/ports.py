@@ -24,18 +24,56 @@ class Frame:
     captured_at: float  # time.time() when it was grabbed
 
 
+# YuNet's five landmarks, in its order; "right" is the person's right (image left when
+# they face the camera).
+KEYPOINT_NAMES = ("right_eye", "left_eye", "nose", "mouth_right", "mouth_left")
+
+
+@dataclass(frozen=True)
+class CropRule:
+    """How a detector's box maps to the face crop the classifier was trained on.
+
+    FER2013-style crops are squares from brow to chin and roughly ear to ear; detectors
+    draw their boxes differently (YuNet's is narrower and taller). The crop is a square of
+    side `side_per_width` x the box width, centred on the box centre moved down by
+    `center_dy_per_height` x the box height. Each backend calibrates its own rule
+    (scripts/calibrate_crop.py); the classifier only applies its model's margin on top.
+    """
+
+    side_per_width: float = 1.0
+    center_dy_per_height: float = 0.0
+
+    def square(self, x: int, y: int, w: int, h: int) -> tuple[int, int, int]:
+        """The crop's left, top and side in frame pixels; it may reach past the frame."""
+        side = max(1, round(w * self.side_per_width))
+        cx = x + w / 2.0
+        cy = y + h / 2.0 + h * self.center_dy_per_height
+        return round(cx - side / 2.0), round(cy - side / 2.0), side
+
+
 @dataclass(frozen=True)
 class FaceBox:
-    """A face in frame pixels: left, top, width, height."""
+    """A face in frame pixels: left, top, width, height; optionally the detector's landmarks
+    (`KEYPOINT_NAMES` order, frame pixels) and the rule that turns the box into the
+    classifier's crop (None: the box itself is the crop, as for Haar's square boxes)."""
 
     x: int
     y: int
     w: int
     h: int
+    keypoints: tuple[tuple[int, int], ...] = ()
+    crop_rule: CropRule | None = None
 
     @property
     def area(self) -> int:
         return self.w * self.h
+
+    def crop_box(self) -> FaceBox:
+        """The region the classifier should see, before its model's margin."""
+        if self.crop_rule is None:
+            return self
+        x, y, side = self.crop_rule.square(self.x, self.y, self.w, self.h)
+        return FaceBox(x, y, side, side)
 
 
 @dataclass(frozen=True)
@@ -87,15 +125,21 @@ class Result:
             "timestamp": self.timestamp,
             "emotion": top.label if top else None,
             "confidence": round(top.confidence, 4) if top else None,
-            "faces": [
-                {"box": [box.x, box.y, box.w, box.h], "emotion": emo.label,
-                 "confidence": round(emo.confidence, 4),
-                 "scores": {k: round(v, 4) for k, v in emo.scores.items()}}
-                for box, emo in self.faces
-            ],
+            "faces": [_face_json(box, emo) for box, emo in self.faces],
             "latency_ms": {k: round(v, 2) for k, v in self.latency_ms.items()},
             "model": self.model,
         }
+
+
+def _face_json(box: FaceBox, emotion: Emotion) -> dict[str, Any]:
+    face: dict[str, Any] = {
+        "box": [box.x, box.y, box.w, box.h], "emotion": emotion.label,
+        "confidence": round(emotion.confidence, 4),
+        "scores": {k: round(v, 4) for k, v in emotion.scores.items()}}
+    if box.keypoints:  # only detectors with landmarks (YuNet) give them
+        face["keypoints"] = {name: list(point)
+                             for name, point in zip(KEYPOINT_NAMES, box.keypoints, strict=True)}
+    return face
 
 
 class FrameSource(Protocol):

@@ -82,8 +82,9 @@ class TfliteEmotionClassifier:
         return Emotion(label=self.labels[best], confidence=float(scores[best]), scores=named)
 
     def preprocess(self, image: np.ndarray, box: FaceBox) -> np.ndarray:
-        """Crop with the sidecar's margin, convert colour, resize: (h, w, channels) uint8."""
-        crop = _crop(image, box, self.contract.face_margin)
+        """Crop the detector's face region (`box.crop_box()`) with the sidecar's margin,
+        convert colour, resize: (h, w, channels) uint8."""
+        crop = _crop(image, box.crop_box(), self.contract.face_margin)
         if self.contract.is_grayscale and crop.ndim == 3:
             crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
         elif not self.contract.is_grayscale:
