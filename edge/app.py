@@ -171,9 +171,9 @@ def _build_pipeline(app: App, given: Parts) -> tuple[Handler, tuple[str, ...]]:
         given.source = open_source(settings.camera)
     app.own("camera", given.source.close)
     if given.detector is None:
-        from edge.detect.haar import HaarFaceDetector
+        from edge.detect import open_detector
 
-        given.detector = HaarFaceDetector(settings.detector)
+        given.detector = open_detector(settings.detector)
     app.own("detector", given.detector.close)
     if given.classifier is None:
         from edge.classify.tflite import TfliteEmotionClassifier

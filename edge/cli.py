@@ -97,12 +97,14 @@ def _classifier_cfg(settings: Settings, model: Path | None) -> ClassifierConfig:
 def _parts(settings: Settings, model: Path | None,
            is_detecting: bool = True) -> tuple[FaceDetector, EmotionClassifier]:
     from edge.classify.tflite import TfliteEmotionClassifier
-    from edge.detect import WholeFrameDetector
-    from edge.detect.haar import HaarFaceDetector
+    from edge.detect import WholeFrameConfig, open_detector
 
-    detector: FaceDetector = (HaarFaceDetector(settings.detector) if is_detecting
-                              else WholeFrameDetector())
-    return detector, TfliteEmotionClassifier(_classifier_cfg(settings, model))
+    detector = open_detector(settings.detector if is_detecting else WholeFrameConfig())
+    try:
+        return detector, TfliteEmotionClassifier(_classifier_cfg(settings, model))
+    except BaseException:
+        detector.close()
+        raise
 
 
 def _expand(paths: Sequence[Path]) -> tuple[list[Path], int]:
@@ -171,12 +173,16 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _startup_problems(settings: Settings) -> list[str]:
-    """The model and the cascade must load: the checks the daemon makes at start."""
+    """The detector and the model must load: the checks the daemon makes at start. A
+    detector fallback is printed as a warning, not counted as a problem."""
     from edge.classify.tflite import TfliteEmotionClassifier
-    from edge.detect.haar import HaarFaceDetector
+    from edge.detect import open_detector
+
+    def warn(message: str) -> None:
+        print(f"detector: WARNING: {message}")
 
     problems = []
-    for role, build in (("detector", lambda: HaarFaceDetector(settings.detector)),
+    for role, build in (("detector", lambda: open_detector(settings.detector, warn)),
                         ("classifier", lambda: TfliteEmotionClassifier(settings.classifier))):
         try:
             build().close()

@@ -15,15 +15,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 
+from edge.config_base import StrictConfig as _Strict
+from edge.detect import DETECTOR_KINDS, DetectorConfig, default_detector_config
 from edge.errors import ConfigError
 
 ENV_PREFIX = "EMOTION_EDGE_"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PicameraConfig(_Strict):
@@ -50,21 +48,6 @@ class ImagesConfig(_Strict):
 
 
 CameraConfig = Annotated[PicameraConfig | OpenCvConfig | ImagesConfig, Field(discriminator="kind")]
-
-
-class DetectorConfig(_Strict):
-    # OpenCV's alt2 cascade, 256 px, step 1.2, 2 votes: 2.4x faster than v0.1's default
-    # cascade at 320 px / 1.15 / 5 votes, with more faces found and fewer false ones, down to
-    # the 47 px real faces the tests place. 320 px / 1.15 / 3 votes finds 2% more faces in
-    # 1.35x the time (scripts/bench_detector.py measures them all).
-    kind: Literal["haar"] = "haar"
-    cascade_path: Path | None = Field(
-        None, description="Haar cascade XML; default: OpenCV's haarcascade_frontalface_alt2")
-    detect_width_px: int = Field(
-        256, ge=80, description="frames wider than this are downscaled before detection")
-    scale_factor: float = Field(1.2, gt=1.0, le=2.0, description="cascade pyramid step")
-    min_neighbors: int = Field(2, ge=1, description="cascade votes needed for a face")
-    min_face_px: int = Field(48, ge=16, description="smallest face side, in full-frame pixels")
 
 
 class ClassifierConfig(_Strict):
@@ -171,7 +154,7 @@ class Settings(_Strict):
                            description="second topic level; default: the host name")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
     camera: CameraConfig = Field(default_factory=PicameraConfig)
-    detector: DetectorConfig = DetectorConfig()
+    detector: DetectorConfig = Field(default_factory=default_detector_config)
     classifier: ClassifierConfig = ClassifierConfig()
     trigger: TriggerConfig = TriggerConfig()
     mqtt: MqttConfig = MqttConfig()
@@ -222,7 +205,7 @@ def _describe(err: Any) -> str:
     return f"{path or '<root>'}{shown}: {err['msg']}"
 
 
-_KINDS = {"picamera", "opencv", "images"}
+_KINDS = {"picamera", "opencv", "images", *DETECTOR_KINDS}
 
 
 def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:

@@ -118,13 +118,13 @@ def section_classifier(b: Bench) -> list[Row]:
     import cv2
     from bench_edge import load_classifier
 
-    from edge.config import DetectorConfig
-    from edge.detect.haar import HaarFaceDetector
+    from edge.config import Settings
+    from edge.detect import open_detector
     from edge.ports import Frame
 
     image = cv2.imread(str(b.frame), cv2.IMREAD_COLOR)
     frame = Frame(image=image, source=str(b.frame), captured_at=0.0)
-    boxes = HaarFaceDetector(DetectorConfig()).detect(frame)
+    boxes = open_detector(Settings().detector).detect(frame)
     if not boxes:
         raise SystemExit(f"no face found in {b.args.image}; pass --image with a frontal face")
     box = boxes[0]

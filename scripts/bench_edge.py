@@ -2,7 +2,7 @@
 frame and MAC counting from a .tflite graph.
 
 Nothing here re-implements the pipeline: frames come from `ImageFolderSource` (decoded from
-the file on every read), faces from `HaarFaceDetector`, scores from `TfliteEmotionClassifier`
+the file on every read), faces from the default detector, scores from `TfliteEmotionClassifier`
 and results go out through `MqttPublisher` (spool, then QoS 1) to a mosquitto started on a
 free 127.0.0.1 port, all with their default settings except the paths.
 """
@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 
 from edge.classify.tflite import TfliteEmotionClassifier
-from edge.config import ClassifierConfig, DetectorConfig, MqttConfig, SpoolConfig
-from edge.detect.haar import HaarFaceDetector
+from edge.config import ClassifierConfig, MqttConfig, Settings, SpoolConfig
+from edge.detect import open_detector
 from edge.pipeline import Pipeline
 from edge.ports import FaceBox, Frame, Result, TriggerEvent
 from edge.publish.connection import MqttConnection
@@ -138,7 +138,7 @@ def edge_run(model: Path, frame_path: Path, workdir: Path) -> Iterator[EdgeRun]:
         if not connection.is_connected.wait(10):
             raise SystemExit(f"could not connect to the bench broker on 127.0.0.1:{port}")
         parts = [ImageFolderSource(frame_path, is_looping=True),
-                 HaarFaceDetector(DetectorConfig()), load_classifier(model)]
+                 open_detector(Settings().detector), load_classifier(model)]
         for part in parts:
             stack.callback(part.close)
         yield EdgeRun(Pipeline(*parts, device_id="bench"), publisher)

@@ -23,7 +23,7 @@ DAEMON_MODULES = ("edge.cli", "edge.app")  # what the daemon imports before its 
 
 
 def _edge(model: Path, image: np.ndarray) -> int:
-    from edge.config import ClassifierConfig, DetectorConfig
+    from edge.config import ClassifierConfig, Settings
 
     for name in DAEMON_MODULES:
         try:
@@ -32,10 +32,10 @@ def _edge(model: Path, image: np.ndarray) -> int:
             if e.name != name:  # a module the daemon needs is missing: that is a failure
                 raise
     from edge.classify.tflite import TfliteEmotionClassifier
-    from edge.detect.haar import HaarFaceDetector
+    from edge.detect import open_detector
     from edge.ports import Frame
 
-    detector = HaarFaceDetector(DetectorConfig())
+    detector = open_detector(Settings().detector)
     classifier = TfliteEmotionClassifier(ClassifierConfig(model_path=model, num_threads=1))
     frame = Frame(image=image, source="probe", captured_at=0.0)
     boxes = detector.detect(frame)

@@ -19,6 +19,9 @@ from edge.errors import ModelError
 LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 _SCORE = {"type": "number", "minimum": 0, "maximum": 1}
 _MS = {"type": "number", "minimum": 0}
+KEYPOINTS = ["right_eye", "left_eye", "nose", "mouth_right", "mouth_left"]
+_POINT = {"type": "array", "items": {"type": "integer", "minimum": 0},
+          "minItems": 2, "maxItems": 2}
 RESULT_SCHEMA = {  # the public result contract of issue 4, as JSON Schema
     "type": "object",
     "additionalProperties": False,
@@ -42,7 +45,10 @@ RESULT_SCHEMA = {  # the public result contract of issue 4, as JSON Schema
                 "emotion": {"enum": LABELS},
                 "confidence": _SCORE,
                 "scores": {"type": "object", "required": LABELS, "additionalProperties": False,
-                           "properties": {label: _SCORE for label in LABELS}}}}},
+                           "properties": {label: _SCORE for label in LABELS}},
+                "keypoints": {  # optional: only detectors with landmarks (YuNet) give them
+                    "type": "object", "additionalProperties": False, "required": KEYPOINTS,
+                    "properties": {name: _POINT for name in KEYPOINTS}}}}},
         "latency_ms": {"type": "object", "required": ["capture", "detect", "classify", "total"],
                        "additionalProperties": False,
                        "properties": {k: _MS for k in ("capture", "detect", "classify", "total")}},
@@ -82,6 +88,28 @@ def test_detect_json_lines_follow_the_result_schema(
 def test_the_schema_rejects_a_broken_result() -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"id": "x"}, RESULT_SCHEMA)
+
+
+def test_keypoints_are_in_the_schema_for_yunet_and_absent_for_haar(
+        capsys: pytest.CaptureFixture[str], tiny_model: Path, astronaut_path: Path,
+        tmp_path: Path) -> None:
+    docs = {}
+    for kind in ("yunet", "haar"):
+        config = write_config(tmp_path, f'[detector]\nkind = "{kind}"\n')
+        code, out, err = run(capsys, "detect", str(astronaut_path), "--model", str(tiny_model),
+                             "--json", "--config", str(config))
+        assert code == 0, err
+        docs[kind] = json.loads(out)
+        jsonschema.validate(docs[kind], RESULT_SCHEMA)
+    [face] = docs["yunet"]["faces"]
+    x, y, w, h = face["box"]
+    eyes = face["keypoints"]["right_eye"], face["keypoints"]["left_eye"]
+    assert all(x <= px <= x + w and y <= py <= y + h for px, py in face["keypoints"].values())
+    assert eyes[0][0] < eyes[1][0]  # the person's right eye is on the image's left
+    assert "keypoints" not in docs["haar"]["faces"][0]
+    del face["keypoints"]["nose"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(docs["yunet"], RESULT_SCHEMA)
 
 
 def test_unreadable_files_are_reported_skipped_and_fail_the_run(
@@ -159,6 +187,29 @@ def test_check_config_loads_the_model_and_cascade(capsys: pytest.CaptureFixture[
         "classifier.model_path)"]
 
 
+def test_check_config_warns_once_when_yunet_falls_back(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: Path) -> None:
+    path = write_config(tmp_path, f'[detector]\nmodel_path = "{tmp_path}/absent.onnx"\n'
+                                  f'[classifier]\nmodel_path = "{tiny_model}"\n')
+    code, out, err = run(capsys, "check-config", "--config", str(path))
+    [warning, ok] = out.splitlines()
+    assert code == 0 and ok.endswith(": OK") and err == ""
+    assert warning.startswith("detector: WARNING: YuNet face detector unavailable, using the "
+                              "Haar cascade") and f"not found: {tmp_path}/absent.onnx" in warning
+
+
+def test_check_config_fails_on_an_explicit_yunet_that_cannot_load(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: Path) -> None:
+    path = write_config(tmp_path, f'[detector]\nkind = "yunet"\n'
+                                  f'model_path = "{tmp_path}/absent.onnx"\n'
+                                  f'[classifier]\nmodel_path = "{tiny_model}"\n')
+    code, out, _ = run(capsys, "check-config", "--config", str(path))
+    assert code == 1
+    assert out.splitlines() == [f"detector: YuNet model not found: {tmp_path}/absent.onnx; "
+                                "reinstall emotion-edge or set detector.model_path to a YuNet "
+                                ".onnx with its sidecar"]
+
+
 def test_check_config_bad_toml(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "check-config", "--config", str(write_config(tmp_path, "[x")))
     assert code == 1 and "not valid TOML" in err
@@ -189,7 +240,7 @@ def test_no_command_imports_tensorflow(tiny_model: Path, astronaut_path: Path,
     script = f"""
 import sys, contextlib, io
 import edge, edge.cli, edge.pipeline, edge.sources.images, edge.sources.opencv
-import edge.sources.picamera, edge.detect.haar, edge.classify.tflite
+import edge.sources.picamera, edge.detect.haar, edge.detect.yunet, edge.classify.tflite
 with contextlib.redirect_stdout(io.StringIO()):
     assert edge.cli.main(["detect", {str(astronaut_path)!r}, "--model", {str(tiny_model)!r},
                           "--json"]) == 0

@@ -21,7 +21,29 @@ def minimal() -> dict[str, Any]:
 def test_minimal_is_valid_and_fills_defaults() -> None:
     assert config_problems(minimal()) == []
     settings = Settings.model_validate(minimal())
-    assert settings.camera.kind == "images" and settings.detector.min_face_px == 48
+    assert settings.camera.kind == "images" and settings.detector.kind == "auto"
+
+
+@pytest.mark.parametrize(("table", "kind"), [
+    ({}, "auto"),
+    ({"min_face_px": 64}, "auto"),
+    ({"scale_factor": 1.3, "min_face_px": 64}, "haar"),  # a v0.2 table: Haar keys, no kind
+    ({"cascade_path": "/x.xml"}, "haar"),
+    ({"kind": "haar", "detect_width_px": 320}, "haar"),  # the v0.2 example config
+    ({"kind": "yunet", "score_threshold": 0.8}, "yunet"),
+])
+def test_detector_tables_of_today_and_before_pick_their_backend(
+        table: dict[str, Any], kind: str) -> None:
+    data = minimal()
+    data["detector"] = table
+    assert Settings.model_validate(data).detector.kind == kind
+
+
+def test_a_haar_key_under_yunet_is_named() -> None:
+    data = minimal()
+    data["detector"] = {"kind": "yunet", "min_neighbors": 3}
+    [problem] = config_problems(data)
+    assert problem.startswith("detector.min_neighbors = 3:") and "not permitted" in problem
 
 
 def test_unknown_nested_key_is_named_with_its_dotted_path() -> None:

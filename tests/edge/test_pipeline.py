@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from edge.classify.tflite import TfliteEmotionClassifier
-from edge.config import ClassifierConfig, DetectorConfig
+from edge.config import ClassifierConfig
+from edge.detect import HaarDetectorConfig
 from edge.detect.haar import HaarFaceDetector
 from edge.errors import CameraError
 from edge.pipeline import Pipeline, rfc3339
@@ -23,7 +24,7 @@ from tests.edge.conftest import ASTRONAUT_FACE, iou
 
 @pytest.fixture
 def parts(tiny_model: Path) -> tuple[HaarFaceDetector, TfliteEmotionClassifier]:
-    return (HaarFaceDetector(DetectorConfig()),
+    return (HaarFaceDetector(HaarDetectorConfig()),
             TfliteEmotionClassifier(ClassifierConfig(model_path=tiny_model)))
 
 

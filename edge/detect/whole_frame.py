@@ -1,0 +1,30 @@
+"""`WholeFrameDetector`: every frame is one face, for images that are already face crops."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from edge.config_base import StrictConfig
+from edge.ports import FaceBox, Frame
+
+
+class WholeFrameConfig(StrictConfig):
+    kind: Literal["whole_frame"] = Field(
+        "whole_frame", description="no detection: each frame is one face (pre-cropped faces, "
+        "`emotion-edge detect --no-detect`)")
+
+
+class WholeFrameDetector:
+    """Treats the whole frame as one face. Holds nothing; `close` does nothing."""
+
+    def __init__(self, cfg: WholeFrameConfig | None = None) -> None:
+        self.name = "whole frame"
+
+    def detect(self, frame: Frame) -> list[FaceBox]:
+        height, width = frame.image.shape[:2]
+        return [FaceBox(0, 0, width, height)]
+
+    def close(self) -> None:
+        """Nothing to release."""
