@@ -1,0 +1,169 @@
+"""Calibrate each detector's crop rule: does detect -> crop -> classify match the classifier on
+its own 48x48 crops?
+
+    python scripts/calibrate_crop.py [--faces 600] [--data fer2013.npz] [--model M.tflite]
+
+FER2013 PublicTest faces are upscaled to 96-160 px and pasted into 640x480 frames cut from a
+real photo with no face (`scripts/demo_images/3-coffee-no-face.jpg`, CC0; random crops,
+flips and brightness), gray like the faces. Each detector (opened with `open_detector`, as
+the daemon does) looks for the face; the detection overlapping the pasted square most (IoU
+>= 0.4) is cropped with each candidate rule and classified by the shipped classifier with the
+daemon's settings. "direct" classifies the original 48x48 faces. Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge.classify.tflite import TfliteEmotionClassifier
+from edge.config import ClassifierConfig
+from edge.detect import AnyDetectorConfig, HaarDetectorConfig, YunetDetectorConfig, open_detector
+from edge.ports import CropRule, FaceBox, Frame
+
+REPO = Path(__file__).resolve().parent.parent
+BACKGROUND = REPO / "scripts" / "demo_images" / "3-coffee-no-face.jpg"
+DEFAULT_FER = REPO.parent / "shared" / "data" / "fer2013.npz"
+FRAME = (640, 480)
+IOU_FOUND = 0.4
+
+DETECTORS: dict[str, AnyDetectorConfig] = {
+    "Haar (v0.2 default)": HaarDetectorConfig(),
+    "YuNet (default, 320x240)": YunetDetectorConfig(),
+}
+# None: the detector's own box as the crop (stretched to 48x48 if not square).
+RULES: dict[str, tuple[CropRule | None, ...]] = {
+    "Haar (v0.2 default)": (None, CropRule(0.9), CropRule(1.1), CropRule(1.0, 0.05),
+                            CropRule(1.0, -0.05)),
+    "YuNet (default, 320x240)": (
+        None, CropRule(1.0), CropRule(1.1), CropRule(1.2), CropRule(1.25), CropRule(1.3),
+        CropRule(1.4), CropRule(1.1, 0.05), CropRule(1.2, 0.05), CropRule(1.25, 0.05),
+        CropRule(1.3, 0.05), CropRule(1.2, 0.1), CropRule(1.2, -0.05)),
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    frame: Frame
+    truth: tuple[int, int, int, int]
+    face: np.ndarray  # the original 48x48
+    label: int
+
+
+def backgrounds(rng: np.random.Generator, photo: np.ndarray) -> np.ndarray:
+    """A 640x480 gray frame cut from the no-face photo."""
+    scale = float(rng.uniform(1.1, 2.0)) * max(FRAME[0] / photo.shape[1],
+                                               FRAME[1] / photo.shape[0])
+    big = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    x = int(rng.integers(0, big.shape[1] - FRAME[0] + 1))
+    y = int(rng.integers(0, big.shape[0] - FRAME[1] + 1))
+    crop = big[y:y + FRAME[1], x:x + FRAME[0]]
+    crop = crop[:, ::-1] if rng.random() < 0.5 else crop
+    crop = np.clip(crop.astype(np.float32) * rng.uniform(0.7, 1.2), 0, 255).astype(np.uint8)
+    return crop
+
+
+def make_samples(data: Path, n: int, seed: int = 0) -> list[Sample]:
+    with np.load(data) as d:
+        keep = d["usage"] == 1  # PublicTest
+        faces, labels = d["images"][keep], d["labels"][keep]
+    rng = np.random.default_rng(seed)
+    photo = cv2.imread(str(BACKGROUND), cv2.IMREAD_GRAYSCALE)
+    if photo is None:
+        raise SystemExit(f"cannot read {BACKGROUND}")
+    samples = []
+    for k in rng.choice(len(faces), n, replace=False):
+        side = int(rng.integers(96, 161))
+        canvas = backgrounds(rng, photo)
+        margin = side // 3  # room for crops wider than the face
+        x = int(rng.integers(margin, FRAME[0] - side - margin))
+        y = int(rng.integers(margin, FRAME[1] - side - margin))
+        canvas[y:y + side, x:x + side] = cv2.resize(faces[k], (side, side),
+                                                    interpolation=cv2.INTER_CUBIC)
+        frame = Frame(cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR), "calibration", 0.0)
+        samples.append(Sample(frame, (x, y, side, side), faces[k], int(labels[k])))
+    return samples
+
+
+def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    w = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    h = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return w * h / float(a[2] * a[3] + b[2] * b[3] - w * h)
+
+
+def best_match(boxes: list[FaceBox], truth: tuple[int, int, int, int]) -> FaceBox | None:
+    scored = [(iou((b.x, b.y, b.w, b.h), truth), b) for b in boxes]
+    best = max(scored, key=lambda s: s[0], default=(0.0, None))
+    return best[1] if best[0] >= IOU_FOUND else None
+
+
+def label_of(classifier: TfliteEmotionClassifier, frame: Frame, box: FaceBox) -> int:
+    return classifier.labels.index(classifier.classify(frame, box).label)
+
+
+def geometry(matches: list[FaceBox | None], samples: list[Sample]) -> str:
+    """Medians of the rule that would turn each box exactly into the pasted square."""
+    pairs = [(m, s.truth) for m, s in zip(matches, samples, strict=True) if m is not None]
+    side = np.median([t[2] / m.w for m, t in pairs])
+    dy = np.median([((t[1] + t[3] / 2) - (m.y + m.h / 2)) / m.h for m, t in pairs])
+    aspect = np.median([m.h / m.w for m, _ in pairs])
+    return f"box h/w {aspect:.2f}; pasted square = {side:.2f} x width, centre {dy:+.3f} x h"
+
+
+def rule_name(rule: CropRule | None) -> str:
+    if rule is None:
+        return "the box as it is"
+    return f"square {rule.side_per_width:g} x width, centre {rule.center_dy_per_height:+g} x h"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--faces", type=int, default=600)
+    p.add_argument("--data", type=Path,
+                   default=Path(os.environ.get("EMOEDGE_FER2013", DEFAULT_FER)))
+    p.add_argument("--model", type=Path, help="default: the shipped model")
+    args = p.parse_args()
+    cv2.setNumThreads(1)
+    classifier = TfliteEmotionClassifier(ClassifierConfig(model_path=args.model))
+    samples = make_samples(args.data, args.faces)
+    direct = np.array([label_of(classifier, Frame(s.face, "fer", 0.0), FaceBox(0, 0, 48, 48))
+                       for s in samples])
+    truth = np.array([s.label for s in samples])
+    n = len(samples)
+    print(f"{n} PublicTest faces, 96-160 px in 640x480 frames; classifier {classifier.model_name}"
+          f" (daemon settings); direct on the 48x48 originals: {np.mean(direct == truth):.1%}\n")
+    print("| detector | crop rule | found | end-to-end on found | direct on the same faces | "
+          "difference | same label as direct | end-to-end on all (missed = wrong) |")
+    print("|---|---|---|---|---|---|---|---|")
+    pasted = np.array([label_of(classifier, s.frame, FaceBox(*s.truth)) for s in samples])
+    print(f"| (no detector) | the pasted square itself | 100% | {np.mean(pasted == truth):.1%} | "
+          f"{np.mean(direct == truth):.1%} | "
+          f"{100 * (np.mean(pasted == truth) - np.mean(direct == truth)):+.1f} pts | "
+          f"{np.mean(pasted == direct):.1%} | {np.mean(pasted == truth):.1%} |")
+    notes = []
+    for name, cfg in DETECTORS.items():
+        detector = open_detector(cfg)
+        matches = [best_match(detector.detect(s.frame), s.truth) for s in samples]
+        detector.close()
+        notes.append(f"{name}: {geometry(matches, samples)}")
+        found = np.array([m is not None for m in matches])
+        for rule in RULES[name]:
+            e2e = np.array([-1 if m is None else
+                            label_of(classifier, s.frame, replace(m, crop_rule=rule))
+                            for s, m in zip(samples, matches, strict=True)])
+            ok, ref = e2e[found] == truth[found], direct[found] == truth[found]
+            print(f"| {name} | {rule_name(rule)} | {found.mean():.1%} | {ok.mean():.1%} | "
+                  f"{ref.mean():.1%} | {100 * (ok.mean() - ref.mean()):+.1f} pts | "
+                  f"{np.mean(e2e[found] == direct[found]):.1%} | "
+                  f"{np.sum(e2e == truth) / n:.1%} |", flush=True)
+    print("\nGeometry (medians over found faces): " + "; ".join(notes))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
