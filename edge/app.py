@@ -212,7 +212,8 @@ def _build_mqtt(app: App, given: Parts, labels: tuple[str, ...], env: Mapping[st
     if cfg.discovery.is_enabled:
         from edge.publish.discovery import HomeAssistantDiscovery
 
-        HomeAssistantDiscovery(cfg.discovery, connection, labels).start()
+        HomeAssistantDiscovery(cfg.discovery, connection, labels,
+                               cfg.is_snapshot_enabled).start()
     connection.open()
 
 

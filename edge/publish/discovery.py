@@ -1,5 +1,6 @@
 """Home Assistant MQTT discovery: a capture button, an emotion sensor and a confidence
-sensor, grouped under one device and available while `<prefix>/<device>/status` is `online`.
+sensor, plus a camera showing the last annotated capture when snapshots are on, grouped under
+one device and available while `<prefix>/<device>/status` is `online`.
 
 The configs are retained and published on every connect and again whenever Home Assistant
 announces `online` on `<discovery prefix>/status` (it forgets entities when it restarts
@@ -19,8 +20,8 @@ from edge.publish.connection import MqttConnection
 log = logging.getLogger(__name__)
 
 
-def discovery_messages(cfg: DiscoveryConfig, conn: MqttConnection,
-                       labels: Sequence[str]) -> dict[str, dict[str, Any]]:
+def discovery_messages(cfg: DiscoveryConfig, conn: MqttConnection, labels: Sequence[str],
+                       is_snapshot_enabled: bool = False) -> dict[str, dict[str, Any]]:
     """Config topic -> payload for each entity."""
     topics = conn.topics
     device_key = f"emotion_edge_{topics.device}"
@@ -41,9 +42,14 @@ def discovery_messages(cfg: DiscoveryConfig, conn: MqttConnection,
                   "unit_of_measurement": "%", "state_class": "measurement",
                   "value_template": "{{ ((value_json.confidence or 0) * 100) | round(1) }}"}
     base = f"{cfg.prefix}/{{}}/{device_key}/{{}}/config"
-    return {base.format("button", "capture"): button,
-            base.format("sensor", "emotion"): emotion,
-            base.format("sensor", "confidence"): confidence}
+    messages = {base.format("button", "capture"): button,
+                base.format("sensor", "emotion"): emotion,
+                base.format("sensor", "confidence"): confidence}
+    if is_snapshot_enabled:  # the JPEG payloads as they are: HA's MQTT camera takes raw bytes
+        messages[base.format("camera", "snapshot")] = {
+            **common, "name": "Last capture", "unique_id": f"{device_key}_snapshot",
+            "topic": topics.snapshot, "icon": "mdi:face-recognition"}
+    return messages
 
 
 class HomeAssistantDiscovery:
@@ -51,9 +57,10 @@ class HomeAssistantDiscovery:
     Assistant's `online` birth message. Callbacks run on paho's thread and only publish.
     The app starts it after the connection exists; nothing to close."""
 
-    def __init__(self, cfg: DiscoveryConfig, conn: MqttConnection, labels: Sequence[str]) -> None:
+    def __init__(self, cfg: DiscoveryConfig, conn: MqttConnection, labels: Sequence[str],
+                 is_snapshot_enabled: bool = False) -> None:
         self._conn = conn
-        self._messages = discovery_messages(cfg, conn, labels)
+        self._messages = discovery_messages(cfg, conn, labels, is_snapshot_enabled)
         self._ha_status = f"{cfg.prefix}/status"
 
     def start(self) -> None:

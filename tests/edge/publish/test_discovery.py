@@ -50,3 +50,15 @@ def test_press_payload_is_a_capture_command() -> None:
     from edge.triggers.mqtt import parse_command
 
     assert parse_command(b"PRESS").kind == "mqtt"
+
+
+def test_a_camera_on_the_snapshot_topic_only_when_snapshots_are_on() -> None:
+    from edge.publish.discovery import discovery_messages
+
+    conn = MqttConnection(MqttConfig(), "dev", {})
+    camera = BASE.format("camera", "snapshot")
+    assert camera not in discovery_messages(DiscoveryConfig(), conn, LABELS)
+    messages = discovery_messages(DiscoveryConfig(), conn, LABELS, is_snapshot_enabled=True)
+    assert messages[camera]["topic"] == conn.topics.snapshot == "emotion-edge/dev/snapshot"
+    assert messages[camera]["availability_topic"] == "emotion-edge/dev/status"
+    assert len({m["unique_id"] for m in messages.values()}) == 4
