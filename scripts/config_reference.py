@@ -92,20 +92,29 @@ def keys(model: type[BaseModel] = Settings, prefix: str = "") -> list[Key]:
     """Every leaf key in declaration order; a union contributes its `kind` once, then the
     keys of each variant in turn."""
     out: list[Key] = []
-    for name, info in model.model_fields.items():
+    for name, info in _kind_first(model):
         nested, variants = _model_class(info.annotation), _variants(info.annotation)
         if nested is not None:
             out += keys(nested, f"{prefix}{name}.")
         elif variants:
             kinds = [_kind(v) for v in variants]
             out.append(Key(f"{prefix}{name}.kind", kinds[0], " \\| ".join(map(json.dumps, kinds)),
-                           "which frame source to use; the keys below depend on it"))
+                           f"which {_UNION_ROLES.get(name, 'backend')} to use; the keys "
+                           "below depend on it"))
             for variant, kind in zip(variants, kinds, strict=True):
                 out += [_leaf(f"{prefix}{name}.{n}", i, kind)
-                        for n, i in variant.model_fields.items() if n != "kind"]
+                        for n, i in _kind_first(variant) if n != "kind"]
         else:
             out.append(_leaf(f"{prefix}{name}", info))
     return out
+
+
+_UNION_ROLES = {"camera": "frame source", "detector": "face detector"}
+
+
+def _kind_first(model: type[BaseModel]) -> list[tuple[str, FieldInfo]]:
+    """A model's fields with `kind` first, wherever inheritance put it."""
+    return sorted(model.model_fields.items(), key=lambda item: item[0] != "kind")
 
 
 def _toml_value(value: Any) -> str:
@@ -157,7 +166,7 @@ def _table(model: type[BaseModel], path: str, is_active: bool = True) -> list[st
     if path:
         out += ["", f"{mark}[{path}]"]
     subtables: list[str] = []
-    for name, info in model.model_fields.items():
+    for name, info in _kind_first(model):
         dotted = f"{path}.{name}" if path else name
         nested, variants = _model_class(info.annotation), _variants(info.annotation)
         if nested is not None:
