@@ -64,8 +64,9 @@ def backgrounds(rng: np.random.Generator, photo: np.ndarray) -> np.ndarray:
     y = int(rng.integers(0, big.shape[0] - FRAME[1] + 1))
     crop = big[y:y + FRAME[1], x:x + FRAME[0]]
     crop = crop[:, ::-1] if rng.random() < 0.5 else crop
-    crop = np.clip(crop.astype(np.float32) * rng.uniform(0.7, 1.2), 0, 255).astype(np.uint8)
-    return crop
+    dimmed: np.ndarray = np.clip(crop.astype(np.float32) * rng.uniform(0.7, 1.2), 0, 255)
+    dimmed = dimmed.astype(np.uint8)
+    return dimmed
 
 
 def make_samples(data: Path, n: int, seed: int = 0) -> list[Sample]:

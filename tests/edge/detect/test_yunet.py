@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -86,7 +87,7 @@ def damage(model: Path) -> None:
     model.write_bytes(bytes(data))
 
 
-BROKEN = {
+BROKEN: dict[str, tuple[Callable[[Path], object], str]] = {
     "missing": (lambda m: m.unlink(), "YuNet model not found"),
     "corrupt": (damage, "is damaged: sha256"),
     "no sidecar": (lambda m: m.with_suffix(".json").unlink(), "sidecar .* is missing"),
