@@ -164,3 +164,15 @@ def test_a_failing_part_closes_what_was_opened() -> None:
         build(cfg, parts=parts, environ={}, pin_factory=factory)
     assert parts.source.is_closed and parts.publisher.is_closed  # type: ignore[union-attr]
     taken.close()
+
+
+def test_with_snapshots_on_the_app_announces_a_camera_on_the_snapshot_topic(
+        mosquitto: Broker, watch: Watch, running: Callable[..., App]) -> None:
+    data = settings(mosquitto).model_dump()
+    data["mqtt"] = mosquitto.mqtt_config(discovery={"is_enabled": True},
+                                         is_snapshot_enabled=True)
+    watcher = watch(mosquitto, ("homeassistant/camera/+/+/config",))
+    running(Settings.model_validate(data), fake_parts())
+    topic, payload, _ = watcher.next()
+    assert topic == "homeassistant/camera/emotion_edge_dev/snapshot/config"
+    assert json.loads(payload)["topic"] == "emotion-edge/dev/snapshot"
