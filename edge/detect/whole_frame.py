@@ -20,7 +20,7 @@ class WholeFrameDetector:
     """Treats the whole frame as one face. Holds nothing; `close` does nothing."""
 
     def __init__(self, cfg: WholeFrameConfig | None = None) -> None:
-        self.name = "whole frame"
+        """Nothing to configure: `cfg` is taken so every backend opens the same way."""
 
     def detect(self, frame: Frame) -> list[FaceBox]:
         height, width = frame.image.shape[:2]

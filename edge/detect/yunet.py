@@ -108,7 +108,6 @@ class YunetFaceDetector:
             raise ModelError(f"OpenCV {cv2.__version__} cannot load the YuNet model {model} "
                              f"({e}); {OPENCV_FIX}") from e
         self._cfg = cfg
-        self.name = f"YuNet {meta.get('version', '')} at {self._size[0]}x{self._size[1]}".strip()
 
     def detect(self, frame: Frame) -> list[FaceBox]:
         """Every face found, largest first; [] when there is none."""
