@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import edge
+from edge.assets import asset_path
 from edge.config import (
     ClassifierConfig,
     Settings,
@@ -32,7 +33,7 @@ from edge.ports import EmotionClassifier, FaceDetector, Result, TriggerEvent
 
 log = logging.getLogger(__name__)
 
-BUNDLED_PHOTO = Path(edge.__file__).resolve().parent.parent / "tests" / "data" / "astronaut.jpg"
+BUNDLED_PHOTO = "astronaut.jpg"  # in edge/assets: `bench` works from a plain pip install
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -223,9 +224,10 @@ def _bench(args: argparse.Namespace) -> int:
 def _bench_images(paths: Sequence[Path], size: str) -> list[np.ndarray]:
     import cv2
 
-    if not paths and not BUNDLED_PHOTO.is_file():
-        raise CameraError(f"no bundled photo at {BUNDLED_PHOTO}; pass image PATHs to bench")
-    files, failed = _expand(paths or [BUNDLED_PHOTO])
+    photo = asset_path(BUNDLED_PHOTO)
+    if not paths and not photo.is_file():
+        raise CameraError(f"no bundled photo at {photo}; pass image PATHs to bench")
+    files, failed = _expand(paths or [photo])
     images = [image for image in (cv2.imread(str(f)) for f in files) if image is not None]
     if failed or len(images) != len(files) or not images:
         raise CameraError("bench needs readable images; fix or drop the paths reported above")

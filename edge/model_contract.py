@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import edge
+from edge.assets import asset_path
 from edge.classify.averaging import AVERAGINGS
 from edge.errors import ModelError
 
 FORMAT = "emotion-edge-model/1"
 MODEL_FILE = "emotion-edge.tflite"
+INSTALLED_MODELS = Path("/opt/emotion-edge/models")  # where scripts/install-pi.sh puts them
 RESIZE_MODES = ("area", "linear", "nearest")
 _REQUIRED = ("format", "name", "version", "labels", "input", "output", "preprocess", "sha256")
 
@@ -46,9 +47,9 @@ class ModelContract:
 
 
 def default_model_paths() -> list[Path]:
-    """Where the shipped model is looked for: the source tree, then the Pi install."""
-    repo_models = Path(edge.__file__).resolve().parent.parent / "models"
-    return [repo_models / MODEL_FILE, Path("/opt/emotion-edge/models") / MODEL_FILE]
+    """Where the model is looked for without `classifier.model_path`: the Pi install (a
+    model copied there replaces the packaged one), then the model inside the package."""
+    return [INSTALLED_MODELS / MODEL_FILE, asset_path(MODEL_FILE)]
 
 
 def resolve_model_path(configured: Path | None) -> Path:

@@ -1,4 +1,5 @@
-"""Guards the model that ships in models/: its file, its contract and its accuracy.
+"""Guards the model that ships in the package (edge/assets, linked from models/): its file,
+its contract and its accuracy.
 
 The accuracy is measured the way the daemon runs it: the edge's own classifier (LiteRT, the
 sidecar's preprocessing) on every PrivateTest face, with each test-time averaging, and must
@@ -15,14 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge.assets import asset_path
 from edge.classify.averaging import AVERAGINGS
 from edge.classify.tflite import TfliteEmotionClassifier
 from edge.config import ClassifierConfig
 from edge.ports import FaceBox, Frame
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
-MODEL = MODELS / "emotion-edge.tflite"
-SIDECAR = MODELS / "emotion-edge.json"
+MODEL = asset_path("emotion-edge.tflite")  # the copy the package (and the daemon) uses
+SIDECAR = asset_path("emotion-edge.json")
 TOLERANCE = 0.005  # 0.5 points
 
 
@@ -33,6 +35,13 @@ def sidecar() -> dict:
 
 def test_sidecar_sha256_matches_the_shipped_file(sidecar: dict) -> None:
     assert hashlib.sha256(MODEL.read_bytes()).hexdigest() == sidecar["sha256"]
+
+
+@pytest.mark.parametrize("name", ["emotion-edge.tflite", "emotion-edge.json"])
+def test_models_folder_shows_the_packaged_model(name: str) -> None:
+    """models/ links to the package's files: one model, not two copies that can drift (an
+    export to models/ writes through the links)."""
+    assert (MODELS / name).resolve() == asset_path(name).resolve()
 
 
 def test_shipped_model_meets_the_edge_budget(sidecar: dict) -> None:

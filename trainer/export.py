@@ -228,7 +228,8 @@ def export(content: bytes, info: ModelInfo, out: Path) -> tuple[Path, Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     tflite_path, json_path = out.with_name(out.name + ".tflite"), out.with_name(out.name + ".json")
     text = json.dumps(sidecar(content, info), indent=2) + "\n"
-    for path, data in ((tflite_path, content), (json_path, text.encode())):
+    for link, data in ((tflite_path, content), (json_path, text.encode())):
+        path = link.resolve()  # models/ links into edge/assets: replace the file, keep the link
         partial = path.with_name(path.name + ".partial")
         partial.write_bytes(data)
         partial.replace(path)  # a reader never sees half a file; the sidecar lands last

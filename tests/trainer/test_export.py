@@ -150,6 +150,21 @@ def test_export_writes_the_pair_and_strips_a_suffix(tiny_model: Path, tmp_path: 
     assert meta["version"].endswith(meta["sha256"][:8])  # default version names the file
 
 
+def test_export_writes_through_links(tiny_model: Path, tmp_path: Path) -> None:
+    """models/emotion-edge.* link to the package's copy: an export there updates that copy."""
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "models").mkdir()
+    for suffix in (".tflite", ".json"):
+        (tmp_path / "assets" / f"m{suffix}").write_bytes(b"old")
+        (tmp_path / "models" / f"m{suffix}").symlink_to(f"../assets/m{suffix}")
+    info = ModelInfo(name="n", version="1", mode="int8", macs=1, params=2, accuracy={},
+                     dataset={})
+    export(tiny_model.read_bytes(), info, tmp_path / "models" / "m")
+    assert all((tmp_path / "models" / f"m{s}").is_symlink() for s in (".tflite", ".json"))
+    assert (tmp_path / "assets" / "m.tflite").read_bytes() == tiny_model.read_bytes()
+    assert json.loads((tmp_path / "assets" / "m.json").read_text())["version"] == "1"
+
+
 def test_compare_reports_each_split(keras_model: Any, tiny_model: Path) -> None:
     faces, labels = synthetic_faces(seed=9)
     half = len(labels) // 2

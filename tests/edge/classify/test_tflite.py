@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 import edge.model_contract
+from edge.assets import asset_path
 from edge.classify.tflite import TfliteEmotionClassifier, probabilities, quantize
 from edge.config import ClassifierConfig
 from edge.errors import ModelError
-from edge.model_contract import resolve_model_path
+from edge.model_contract import default_model_paths, load_contract, resolve_model_path
 from edge.ports import FaceBox, Frame
 from tests.edge.conftest import ASTRONAUT_FACE, frame_of
 
@@ -162,10 +163,21 @@ def test_wrong_format_and_missing_keys(model_copy: Path) -> None:
 
 def test_default_model_path_lists_where_it_looked(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    places = [tmp_path / "repo" / "m.tflite", tmp_path / "opt" / "m.tflite"]
+    places = [tmp_path / "opt" / "m.tflite", tmp_path / "package" / "m.tflite"]
     monkeypatch.setattr(edge.model_contract, "default_model_paths", lambda: places)
-    with pytest.raises(ModelError, match=r"looked in .*repo/m\.tflite, .*opt/m\.tflite"):
+    with pytest.raises(ModelError, match=r"looked in .*opt/m\.tflite, .*package/m\.tflite"):
         classifier(None)  # type: ignore[arg-type]
     places[1].parent.mkdir()
     places[1].write_bytes(b"x")
     assert resolve_model_path(None) == places[1]
+    places[0].parent.mkdir()
+    places[0].write_bytes(b"x")
+    assert resolve_model_path(None) == places[0]
+    assert resolve_model_path(tmp_path / "mine.tflite") == tmp_path / "mine.tflite"
+
+
+def test_the_pi_install_overrides_the_model_inside_the_package() -> None:
+    installed, packaged = default_model_paths()
+    assert installed == Path("/opt/emotion-edge/models/emotion-edge.tflite")
+    assert packaged == asset_path("emotion-edge.tflite")
+    assert load_contract(packaged).name == "emotion-edge-cnn"  # with its sidecar beside it
