@@ -139,22 +139,29 @@ def _detect(args: argparse.Namespace) -> int:
         if files:
             source = ImageFolderSource(files)
             pipeline = Pipeline(source, detector, classifier, settings.device_id)
-        for path in files:
+        for _ in files:
             try:
-                result, _ = pipeline.handle(TriggerEvent("cli", at=time.time()))
+                result, frame = pipeline.handle(TriggerEvent("cli", at=time.time()))
             except CameraError as e:
                 print(f"emotion-edge: {e}", file=sys.stderr)
                 failed += 1
                 continue
-            print(json.dumps(result.to_json_dict()) if args.json else _describe(path, result))
+            print(_as_json(result, frame.source) if args.json
+                  else _describe(frame.source, result))
     finally:
         classifier.close()
         detector.close()
     return 1 if failed else 0
 
 
-def _describe(path: Path, result: Result) -> str:
-    lines = [f"{path}: {len(result.faces)} face(s)"]
+def _as_json(result: Result, source: str) -> str:
+    """The result contract plus `source`, the file it came from (CLI only: the daemon's
+    results come from the camera)."""
+    return json.dumps({**result.to_json_dict(), "source": source})
+
+
+def _describe(source: str, result: Result) -> str:
+    lines = [f"{source}: {len(result.faces)} face(s)"]
     for box, emotion in result.faces:
         lines.append(f"  [{box.x}, {box.y}, {box.w}, {box.h}] {emotion.label} "
                      f"{emotion.confidence:.2f}")

@@ -57,6 +57,7 @@ def test_detect_from_an_empty_directory_uses_the_packaged_model(
     [result] = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(result["faces"]) == 1 and result["emotion"] is not None
     assert result["model"].startswith("emotion-edge-cnn@")
+    assert result["source"] == str(photo)
     where = subprocess.run([sys.executable, "-c", "import edge; print(edge.__file__)"],
                            cwd=empty, env={**os.environ, "PYTHONPATH": str(installed)},
                            capture_output=True, text=True, check=True).stdout

@@ -13,6 +13,7 @@ from edge.classify.averaging import views
 from edge.config import ClassifierConfig
 from edge.errors import ModelError
 from edge.model_contract import ModelContract, check_interpreter, load_contract, resolve_model_path
+from edge.native_stderr import dropping_banners
 from edge.ports import Emotion, FaceBox, Frame
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,9 @@ class TfliteEmotionClassifier:
     def _load(self, num_threads: int) -> Any:
         path = self.contract.path
         try:
-            interpreter = _interpreter_class()(model_path=str(path), num_threads=num_threads)
-            interpreter.allocate_tensors()
+            with dropping_banners():  # LiteRT's XNNPACK line on fd 2, in every command
+                interpreter = _interpreter_class()(model_path=str(path), num_threads=num_threads)
+                interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as e:
             raise ModelError(f"{path}: not a loadable TFLite model ({e}); re-export it or "
                              "check classifier.model_path") from e

@@ -53,6 +53,7 @@ RESULT_SCHEMA = {  # the public result contract of issue 4, as JSON Schema
                        "additionalProperties": False,
                        "properties": {k: _MS for k in ("capture", "detect", "classify", "total")}},
         "model": {"type": "string", "minLength": 1},
+        "source": {"type": "string", "minLength": 1},  # CLI results only
     },
 }
 
@@ -83,6 +84,8 @@ def test_detect_json_lines_follow_the_result_schema(
         jsonschema.validate(doc, RESULT_SCHEMA)
     assert [len(d["faces"]) for d in docs] == [1, 1, 0]
     assert docs[0]["trigger"] == "cli" and docs[2]["emotion"] is None
+    assert [d["source"] for d in docs] == [str(astronaut_path), str(photos / "a.jpg"),
+                                           str(photos / "b.png")]
 
 
 def test_the_schema_rejects_a_broken_result() -> None:
@@ -254,3 +257,21 @@ print(heavy)
                           timeout=60, env=env, cwd=Path(edge.__file__).parent.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", [
+    ["detect", "{photo}", "--json", "--model", "{model}"],
+    ["check-config", "--config", "{config}"],
+    ["bench", "--frames", "2", "--model", "{model}"],
+], ids=lambda argv: argv[0])
+def test_no_command_prints_the_litert_banner(command: list[str], tiny_model: Path,
+                                             astronaut_path: Path, tmp_path: Path) -> None:
+    """LiteRT writes `INFO: Created TensorFlow Lite XNNPACK delegate for CPU.` to fd 2 from
+    C++; a user, the installer and the journal must not see it."""
+    config = write_config(tmp_path, f'[classifier]\nmodel_path = "{tiny_model}"\n')
+    argv = [arg.format(photo=astronaut_path, model=tiny_model, config=config)
+            for arg in command]
+    done = subprocess.run([str(Path(sys.executable).parent / "emotion-edge"), *argv],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout and done.stderr == ""
