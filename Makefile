@@ -1,5 +1,6 @@
 # Two entry points: `make demo` (the daemon against a broker and sample images) and
-# `make test` (ruff + the whole suite). Both create and reuse .venv; nothing goes system-wide.
+# `make test` (ruff, mypy --strict on edge/, the whole suite). Both create and reuse .venv;
+# nothing goes system-wide.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -21,6 +22,7 @@ demo: $(VENV)/.edge
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check edge trainer scripts tests
+	$(VENV)/bin/mypy --strict edge
 
 test: lint
 	$(PY) -m pytest -q

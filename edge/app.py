@@ -206,7 +206,12 @@ def _build_mqtt(app: App, given: Parts, labels: tuple[str, ...], env: Mapping[st
         app.publisher = publisher
         app.own("connection", connection.close)
         publisher.start()
-        app.own("publisher", lambda: (publisher.drain(DRAIN_S), publisher.close()))
+
+        def drain_and_close() -> None:
+            publisher.drain(DRAIN_S)  # a clean stop sends what is spooled while connected
+            publisher.close()
+
+        app.own("publisher", drain_and_close)
     else:
         app.own("connection", connection.close)
     if cfg.discovery.is_enabled:

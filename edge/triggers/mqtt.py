@@ -37,7 +37,7 @@ def parse_command(payload: bytes) -> TriggerEvent:
         return TriggerEvent("mqtt", at=time.time())
     try:
         data = json.loads(text)
-    except ValueError as e:
+    except json.JSONDecodeError as e:
         raise BadCommand(f"payload is not valid JSON ({e.msg})") from e
     if not isinstance(data, dict):
         raise BadCommand(f"JSON payload must be an object, not {type(data).__name__}")
