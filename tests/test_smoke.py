@@ -1,14 +1,33 @@
 """Both packages import and both CLIs answer --help."""
 
+import importlib
+import pkgutil
 import subprocess
 import sys
 
 
 def test_packages_import() -> None:
+    """Every module of both packages imports here, without a camera or GPIO."""
     import edge
     import trainer
 
-    assert edge.__name__ == "edge" and trainer.__name__ == "trainer"
+    names = [module.name for package in (edge, trainer)
+             for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}.")
+             if not module.name.endswith(".__main__")]  # those run the CLI
+    assert {"edge.cli", "edge.app", "edge.sources.picamera", "trainer.cli"} <= set(names)
+    for name in names:
+        importlib.import_module(name)
+
+
+def test_importing_the_packages_loads_no_vendor_library() -> None:
+    """Vendor libraries load inside the backends that use them, never on `import edge`."""
+    vendors = {"cv2", "numpy", "tensorflow", "keras", "ai_edge_litert", "paho", "gpiozero",
+               "picamera2", "pydantic"}
+    code = f"import sys, edge, trainer; print(sorted({{m.split('.')[0] for m in sys.modules}}"\
+           f" & {vendors!r}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_edge_cli_help() -> None:

@@ -5,7 +5,7 @@ kill -9, sd_notify) is in test_daemon.py."""
 from __future__ import annotations
 
 import json
-import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,6 +14,7 @@ from gpiozero.pins.mock import MockFactory
 
 from edge.app import App, Parts, build
 from edge.config import Settings
+from tests import wait
 from tests.fakes import CountingSource, FixedClassifier, FixedDetector, ListPublisher
 from tests.fixtures.broker import Broker, Watcher
 
@@ -72,14 +73,10 @@ def test_button_press_gives_a_result_and_lights_the_led(running: Callable[..., A
     cfg = settings(button={"is_enabled": True, "pin": 17, "led_pin": 27, "bounce_s": 0})
     running(cfg, fake_parts(publisher, source=source), pin_factory=factory)
     factory.pin(17).drive_low()
-    lit = threading.Event()
-    for _ in range(100):  # the capture is hung in read(): the LED must be on meanwhile
-        if factory.pin(27).state == 1:
-            lit.set()
-            break
-        lit.wait(0.02)
-    source.release.set()
-    assert lit.is_set()
+    try:  # the capture is hung in read(): the LED must be on meanwhile
+        wait.until(lambda: factory.pin(27).state == 1, 2, "the LED lit during the capture")
+    finally:
+        source.release.set()
     assert publisher.next().trigger == "button"
     assert factory.pin(27).state == 0
 
@@ -112,16 +109,23 @@ def test_interval_results_survive_a_broker_outage_in_order(
     assert app.connection is not None and app.connection.is_connected.wait(5)
     watcher.next(RESULT)
     broker.stop()
-    threading.Event().wait(1.0)  # ~10 captures while the broker is away
-    assert app.publisher is not None and app.publisher.depth >= 5  # type: ignore[attr-defined]
+    publisher, worker = app.publisher, app.worker
+    assert publisher is not None and worker is not None
+    wait.until(lambda: publisher.depth >= 5,  # type: ignore[attr-defined]
+               what="5 results spooled while the broker is away")
     broker.start()
     assert app.connection.is_connected.wait(10)
-    threading.Event().wait(0.5)
-    app.triggers[-1].close()  # stop the interval captures, then count what arrived
-    got = [json.loads(payload) for payload in watcher.drain(RESULT, quiet_s=1.5)]
-    assert app.worker is not None and app.worker.captures >= 12
-    assert app.publisher.depth == 0  # type: ignore[attr-defined]
-    assert len(got) + 1 == app.worker.captures  # each result once
+    back_at = worker.captures
+    wait.until(lambda: worker.captures >= back_at + 3, what="3 captures once it is back")
+    app.triggers[-1].close()  # stop the interval captures
+    watcher.publish("emotion-edge/dev/capture/set", json.dumps({"request_id": "last"}))
+    got = []  # every result up to the one asked for last: results arrive in order
+    while (doc := json.loads(watcher.next(RESULT)[1]))["request_id"] != "last":
+        got.append(doc)
+    app.stop_worker()
+    wait.until(lambda: publisher.depth == 0,  # type: ignore[attr-defined]
+               what="every result acknowledged and unspooled")
+    assert len(got) + 2 == worker.captures  # each result once (the first and last read apart)
     assert len({r["id"] for r in got}) == len(got)
     stamps = [r["timestamp"] for r in got]
     assert stamps == sorted(stamps)  # in order
@@ -137,18 +141,36 @@ def test_continuous_mode_publishes_changes(running: Callable[..., App]) -> None:
     assert first.trigger == "continuous"
 
 
-def test_close_closes_every_part_once(mosquitto: Broker, watch: Watch) -> None:
-    parts = fake_parts()
-    app = build(settings(mosquitto), parts=parts, environ={})
+def test_close_closes_every_part_once(mosquitto: Broker, watch: Watch,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from edge.notify import Notifier
+    from edge.publish.connection import MqttConnection
+    from edge.publish.mqtt import MqttPublisher
+    from edge.publish.spool import Spool
+    from edge.triggers.mqtt import MqttTrigger
+
+    closed: Counter[str] = Counter()
+    parts = (CountingSource, FixedDetector, FixedClassifier, MqttConnection, MqttPublisher,
+             Spool, MqttTrigger, Notifier)
+    for cls in parts:
+        monkeypatch.setattr(cls, "close", _counting(cls.close, cls.__name__, closed))
+    app = build(settings(mosquitto), parts=fake_parts(), environ={})
     app.start()
     assert app.connection is not None and app.connection.is_connected.wait(5)
     watcher = watch(mosquitto, ("emotion-edge/dev/status",))
     assert watcher.next()[1:] == (b"online", True)
     app.close()
     assert watcher.next()[1:] == (b"offline", False)
-    assert parts.source.is_closed and parts.detector.is_closed  # type: ignore[union-attr]
-    assert parts.classifier.is_closed  # type: ignore[union-attr]
     app.close()  # idempotent
+    assert closed == {cls.__name__: 1 for cls in parts}
+
+
+def _counting(close: Callable[..., None], name: str,
+              closed: Counter[str]) -> Callable[..., None]:
+    def counted(self: object, *args: Any, **kwargs: Any) -> None:
+        closed[name] += 1
+        close(self, *args, **kwargs)
+    return counted
 
 
 def test_a_failing_part_closes_what_was_opened() -> None:

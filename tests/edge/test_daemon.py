@@ -9,7 +9,6 @@ import os
 import shutil
 import socket
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests import wait
 from tests.edge.daemon import REPO, Daemon
 from tests.fixtures.broker import Broker, Watcher
 
@@ -90,11 +90,8 @@ def test_restart_replays_a_non_empty_spool(
     config = daemon_config(tmp_path, mosquitto, tiny_model, images, interval_s=0.2)
     daemon = daemons(tmp_path, config)
     daemon.start()
-    deadline = time.monotonic() + 30
     spool = tmp_path / "spool.sqlite"
-    pause = threading.Event()
-    while spool_depth(spool) < 3 and time.monotonic() < deadline:
-        pause.wait(0.1)
+    wait.until(lambda: spool_depth(spool) >= 3, 30, "3 results spooled with the broker away")
     assert daemon.stop() == 0  # nothing to flush to: the results stay in the spool
     left = spool_depth(spool)
     assert left >= 3
@@ -131,7 +128,6 @@ def test_command_with_request_id_and_malformed_payloads(
         watcher.client.publish(CAPTURE, payload, qos=0)
 
     fuzz()
-    watcher.drain(RESULT, quiet_s=1.0)  # let the captures the valid payloads asked for finish
     assert daemon.is_running
     watcher.publish(CAPTURE, json.dumps({"request_id": "after-fuzz"}))
     ids = []
@@ -150,19 +146,31 @@ class NotifySocket:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(path))
 
-    def wait_for(self, field: str, timeout_s: float) -> list[str]:
-        """Messages up to and including the first holding `field`; TimeoutError if none."""
-        seen = []
+    def wait_for(self, field: str, timeout_s: float, count: int = 1) -> list[str]:
+        """Messages up to and including the `count`th holding `field`; TimeoutError if fewer
+        came within timeout_s."""
+        seen: list[str] = []
         deadline = time.monotonic() + timeout_s
-        while True:
+        while sum(field in message.splitlines() for message in seen) < count:
             self.sock.settimeout(max(0.01, deadline - time.monotonic()))
             try:
-                message = self.sock.recv(4096).decode()
+                seen.append(self.sock.recv(4096).decode())
             except TimeoutError:
-                raise TimeoutError(f"no {field} within {timeout_s} s; got {seen}") from None
-            seen.append(message)
-            if field in message.splitlines():
-                return seen
+                raise TimeoutError(f"{count} x {field} not within {timeout_s} s; got {seen}"
+                                   ) from None
+        return seen
+
+    def flush(self) -> list[str]:
+        """The messages already received, without waiting."""
+        seen = []
+        self.sock.setblocking(False)
+        try:
+            while True:
+                seen.append(self.sock.recv(4096).decode())
+        except BlockingIOError:
+            return seen
+        finally:
+            self.sock.setblocking(True)
 
     def collect(self, duration_s: float) -> list[str]:
         seen = []
@@ -192,9 +200,9 @@ def test_sd_notify_ready_watchdog_status_stopping(
     ready = notify.wait_for("READY=1", timeout_s=30)[-1]
     status = [line for line in ready.splitlines() if line.startswith("STATUS=")]
     assert status and "captures" in status[0] and "spool" in status[0]
-    seen = notify.collect(2.0)
-    # the idle worker wakes every WATCHDOG_USEC / 2 = 0.2 s: ~10 pings (fewer on a busy box)
-    assert seen.count("WATCHDOG=1") >= 4
+    # the idle worker wakes every WATCHDOG_USEC / 2 = 0.2 s: ~10 pings in 2 s (fewer on a
+    # busy box); 4 are enough
+    notify.wait_for("WATCHDOG=1", timeout_s=2.0, count=4)
     assert daemon.stop() == 0
     assert "STOPPING=1" in notify.wait_for("STOPPING=1", timeout_s=5)[-1]
 
@@ -204,17 +212,36 @@ def test_no_watchdog_once_the_camera_hangs(
         daemons: Callable[..., Daemon]) -> None:
     folder = tmp_path / "hung"
     folder.mkdir()
-    os.mkfifo(folder / "a.jpg")  # reading it blocks forever: nobody writes
+    photo = folder / "a.jpg"
+    os.mkfifo(photo)  # reading it blocks while we hold its write end and write nothing
     env = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "400000"}
     daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, folder,
                                              interval_s=1.0), env)
     daemon.start()
     notify.wait_for("READY=1", timeout_s=30)
-    before = notify.collect(0.8)
-    assert before.count("WATCHDOG=1") >= 2  # healthy while idle
-    notify.collect(0.5)  # the first capture starts and hangs in read()
-    after = notify.collect(1.5)
-    assert "WATCHDOG=1" not in after
-    assert daemon.is_running
-    daemon.proc.send_signal(15)  # type: ignore[union-attr]
-    assert "STOPPING=1" in notify.wait_for("STOPPING=1", timeout_s=5)[-1]
+    notify.wait_for("WATCHDOG=1", timeout_s=0.8, count=2)  # healthy while idle
+    writer = _open_once_read(photo, timeout_s=10)  # the first capture hangs in read()
+    try:
+        notify.flush()  # pings sent before it
+        after = notify.collect(1.5)
+        assert "WATCHDOG=1" not in after
+        assert daemon.is_running
+        daemon.proc.send_signal(15)  # type: ignore[union-attr]
+        assert "STOPPING=1" in notify.wait_for("STOPPING=1", timeout_s=5)[-1]
+    finally:
+        os.close(writer)
+
+
+def _open_once_read(fifo: Path, timeout_s: float) -> int:
+    """The write end of `fifo`, once a reader has it open (before that, ENXIO)."""
+    opened: list[int] = []
+
+    def try_open() -> bool:
+        try:
+            opened.append(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            return False
+        return True
+
+    wait.until(try_open, timeout_s, f"the daemon opened {fifo.name} for reading")
+    return opened[0]

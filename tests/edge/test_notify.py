@@ -3,6 +3,7 @@ cases are in test_daemon.py)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -67,7 +68,23 @@ def test_watchdog_for_another_pid_is_ignored(manager: tuple[socket.socket, str])
     assert sock.recv(4096) == b"STATUS=after"
 
 
-def test_a_vanished_manager_does_not_raise(tmp_path: Path) -> None:
-    notifier = Notifier({"NOTIFY_SOCKET": str(tmp_path / "gone.sock")})
-    notifier.ready("nobody listens")
-    assert notifier.is_enabled
+def test_a_vanished_manager_does_not_raise(tmp_path: Path,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "notify.sock"
+    notifier = Notifier({"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "1000000"})
+    with caplog.at_level(logging.DEBUG, logger="edge.notify"):
+        notifier.ready("nobody listens")
+        notifier.watchdog()
+        notifier.status("still nobody")
+        notifier.stopping()
+    failed = [r for r in caplog.records if r.getMessage().startswith("sd_notify to")]
+    assert len(failed) == 4  # each call tried, failed and went on
+    back = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        back.bind(str(path))
+        back.settimeout(2)
+        notifier.status("back")
+        assert back.recv(4096) == b"STATUS=back"  # and it keeps talking once one listens
+    finally:
+        back.close()
+        notifier.close()

@@ -11,6 +11,7 @@ import pytest
 from edge.config import MqttConfig
 from edge.errors import BrokerError
 from edge.publish.connection import MqttConnection, read_password
+from tests import wait
 from tests.fixtures.broker import Broker, Watcher
 
 STATUS = "emotion-edge/dev/status"
@@ -68,12 +69,11 @@ def test_password_auth(mosquitto_auth: Broker, opened: Callable[..., MqttConnect
 def test_wrong_password_is_refused_and_logged_once(
         mosquitto_auth: Broker, opened: Callable[..., MqttConnection],
         caplog: pytest.LogCaptureFixture) -> None:
-    import threading
-
     caplog.set_level(logging.ERROR)
     cfg = MqttConfig(**mosquitto_auth.mqtt_config(password="wrong"))
     conn = opened(MqttConnection(cfg, "dev", {}))
-    threading.Event().wait(1.5)  # several refused attempts at 0.1-0.5 s backoff
+    wait.until(lambda: mosquitto_auth.log_text().count("not authorised") >= 3,
+               what="3 refused attempts (0.1-0.5 s backoff)")
     assert not conn.is_connected.is_set()
     refusals = [r for r in caplog.records if "refused" in r.getMessage()]
     assert len(refusals) == 1
@@ -112,15 +112,14 @@ def test_mutual_tls(mosquitto_tls: Broker, opened: Callable[..., MqttConnection]
 
 def test_tls_with_the_wrong_ca_never_connects(
         tmp_path: Path, mosquitto_tls: Broker, opened: Callable[..., MqttConnection]) -> None:
-    import threading
-
     from tests.fixtures.broker import make_certificates
 
     other = make_certificates(tmp_path / "other")
     cfg = mosquitto_tls.mqtt_config()
     cfg["tls"] = {**cfg["tls"], "ca_file": str(other.ca)}  # type: ignore[dict-item]
     conn = opened(MqttConnection(MqttConfig(**cfg), "dev", {}))
-    threading.Event().wait(1.0)
+    wait.until(lambda: mosquitto_tls.log_text().count("alert unknown ca") >= 2,
+               what="2 handshakes where the client rejected the broker's certificate")
     assert not conn.is_connected.is_set()
 
 

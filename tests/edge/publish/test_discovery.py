@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from edge.config import DiscoveryConfig, MqttConfig
 from edge.publish.connection import MqttConnection
-from edge.publish.discovery import HomeAssistantDiscovery
+from edge.publish.discovery import HomeAssistantDiscovery, discovery_messages
 from tests.fakes import LABELS
 from tests.fixtures.broker import Broker, Watcher
 
@@ -47,14 +47,17 @@ def test_entities_and_republish_on_home_assistant_online(mosquitto: Broker,
 
 
 def test_press_payload_is_a_capture_command() -> None:
+    """What Home Assistant's button sends, as its discovery config tells it, is a capture."""
     from edge.triggers.mqtt import parse_command
 
-    assert parse_command(b"PRESS").kind == "mqtt"
+    conn = MqttConnection(MqttConfig(), "dev", {})
+    button = discovery_messages(DiscoveryConfig(), conn, LABELS)[BASE.format("button",
+                                                                             "capture")]
+    assert button["command_topic"] == conn.topics.capture
+    assert parse_command(str(button["payload_press"]).encode()).kind == "mqtt"
 
 
 def test_a_camera_on_the_snapshot_topic_only_when_snapshots_are_on() -> None:
-    from edge.publish.discovery import discovery_messages
-
     conn = MqttConnection(MqttConfig(), "dev", {})
     camera = BASE.format("camera", "snapshot")
     assert camera not in discovery_messages(DiscoveryConfig(), conn, LABELS)

@@ -15,6 +15,7 @@ from edge.ports import Frame
 from edge.publish.connection import MqttConnection
 from edge.publish.mqtt import MqttPublisher
 from edge.publish.spool import Spool
+from tests import wait
 from tests.fakes import make_result
 from tests.fixtures.broker import Broker, Watcher
 
@@ -89,9 +90,11 @@ def test_broker_away_then_back_every_result_once_in_order(
     assert s.spool.depth() == 7  # kept while the broker is away
     broker.start()
     assert s.conn.is_connected.wait(10)
-    got = [json.loads(p)["id"] for p in watcher.drain(RESULT, quiet_s=1.5)]
-    assert got == [f"r{i}" for i in range(10)]  # once each, in order
-    assert s.spool.depth() == 0
+    got = [json.loads(watcher.next(RESULT)[1])["id"] for _ in range(10)]
+    assert got == [f"r{i}" for i in range(10)]  # in order
+    s.publisher.publish(make_result(10))
+    assert json.loads(watcher.next(RESULT)[1])["id"] == "r10"  # and once each: no repeat between
+    wait.until(lambda: s.spool.depth() == 0, what="every result acknowledged and unspooled")
 
 
 def test_restart_replays_the_spool(tmp_path: Path, mosquitto: Broker, watch: Watch) -> None:
