@@ -29,6 +29,8 @@ from typing import Any
 from bench_report import Row, alternate, notes, ratio, render, section_command, timing_rows
 from bench_report import goal as goal_text
 
+from trainer.data import default_fer2013_path
+
 REPO = Path(__file__).resolve().parent.parent
 SECTIONS = ("accuracy", "e2e", "classifier", "startup")
 E2E = "End-to-end per 640x480 frame: file, detect, classify (ours: + MQTT publish)"
@@ -212,8 +214,6 @@ SECTION_RUNNERS = {"accuracy": section_accuracy, "e2e": section_e2e,
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    default_data = Path(os.environ.get("EMOEDGE_FER2013",
-                                       REPO.parent / "shared" / "data" / "fer2013.npz"))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
     add("--quick", action="store_true", help="few iterations and 300 faces (for the test)")
@@ -224,7 +224,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--only", action="append", choices=SECTIONS, help="run this section (repeatable)")
     add("--image", type=Path, default=REPO / "tests" / "data" / "astronaut.jpg",
         help="photo with one face, placed in a 640x480 frame")
-    add("--data", type=Path, default=default_data, help="FER2013 .npz (or .csv, or folder)")
+    add("--data", type=Path, default=default_fer2013_path(),
+        help="FER2013 .npz, .csv or folder (default: $EMOEDGE_FER2013, else ./fer2013.csv)")
     add("--faces", type=int, help="score only a random subset of PrivateTest (default: all)")
     add("--probe-runs", type=int, help="start-up probes per side (default 3, 1 with --quick)")
     add("--no-peer", action="store_true", help="measure emotion-edge only")

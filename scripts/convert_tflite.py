@@ -1,7 +1,7 @@
 """Convert a trained Keras model to the TFLite model the Pi runs, verify it, write its contract.
 
     python scripts/convert_tflite.py --model runs/<name>/model.keras \\
-        --data ../shared/data/fer2013.npz --out models/<name>
+        --data fer2013.csv --out models/<name>
 
 writes models/<name>.tflite and models/<name>.json, after checking the converted model
 against Keras on PublicTest and PrivateTest. Exit 0 written, 1 rejected by --max-drop
@@ -18,10 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from edge.classify.averaging import AVERAGINGS
-from trainer.data import DataError
+from trainer.data import FER2013_ENV, DataError, default_fer2013_path
 from trainer.export import MODES, ConvertRequest, ExportError, remeasure, run
-
-DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013.npz"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,8 +27,9 @@ def _parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, required=True,
                    help="a .keras model from a training run (with --remeasure: a .tflite)")
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                   help="FER2013 as .npz, .csv or image folder (default: %(default)s)")
+    p.add_argument("--data", type=Path, default=default_fer2013_path(),
+                   help="FER2013 as .npz, Kaggle fer2013.csv or image folder "
+                        f"(default: ${FER2013_ENV}, else ./fer2013.csv; now %(default)s)")
     p.add_argument("--out", type=Path, default=None,
                    help="output stem: models/emotion-edge writes emotion-edge.tflite + .json")
     p.add_argument("--mode", choices=MODES, default="int8",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from trainer.data import FER2013_ENV, default_fer2013_path
+
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_FER = REPO.parent / "shared" / "data" / "fer2013.npz"
 
 pytest_plugins = ["tests.fixtures.models", "tests.fixtures.broker"]
 
@@ -21,7 +21,7 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def fer2013_path() -> Path:
     """The real FER2013 .npz; tests that need it skip with the reason when it is absent."""
-    path = Path(os.environ.get("EMOEDGE_FER2013", DEFAULT_FER))
+    path = default_fer2013_path()
     if not path.exists():
-        pytest.skip(f"FER2013 not found at {path} (set EMOEDGE_FER2013); CI always has it")
+        pytest.skip(f"FER2013 not found at {path} (set {FER2013_ENV}); `make test` sets it")
     return path

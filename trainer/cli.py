@@ -15,12 +15,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from trainer.data import DataError, FerData, Split
+from trainer.data import FER2013_ENV, DataError, FerData, Split, default_fer2013_path
 
 if TYPE_CHECKING:
     from trainer.train import TrainConfig
 
-DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013.npz"
 PROG = "emotion-train"
 N_BLOCKS = 5
 
@@ -74,9 +73,9 @@ def _blocks(text: str) -> tuple[tuple[int, int], ...]:
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description=__doc__.splitlines()[0])
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA,
+    p.add_argument("--data", type=Path, default=default_fer2013_path(),
                    help="FER2013 as .npz, Kaggle fer2013.csv, or a train/ + test/ image folder "
-                        "(default: %(default)s)")
+                        f"(default: ${FER2013_ENV}, else ./fer2013.csv; now %(default)s)")
     p.add_argument("--out", type=Path, default=Path("runs/latest"), help="run folder")
     p.add_argument("--epochs", type=_count, default=80)
     p.add_argument("--batch-size", type=_count, default=128)

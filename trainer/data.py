@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,14 @@ SPLITS: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
 FACE_SIZE = 48
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".pgm")
 _PREFIX = re.compile(r"^(Training|PublicTest|PrivateTest)_")
+FER2013_ENV = "EMOEDGE_FER2013"
+
+
+def default_fer2013_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The dataset read when no --data is given (trainer, converter, benchmarks, tests):
+    $EMOEDGE_FER2013, else Kaggle's `fer2013.csv` in the working directory."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(FER2013_ENV) or "fer2013.csv")
 
 
 class DataError(ValueError):

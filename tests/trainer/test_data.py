@@ -18,6 +18,7 @@ from trainer.data import (
     Split,
     clean_mask,
     clean_training,
+    default_fer2013_path,
     limit_split,
     load_dataset,
 )
@@ -32,6 +33,11 @@ def _rows(data: FerData) -> set[tuple[bytes, int, str]]:
 
 def _expected() -> set[tuple[bytes, int, str]]:
     return {(img.tobytes(), int(lab), SPLITS[u]) for img, lab, u in zip(*FER, strict=True)}
+
+
+def test_default_dataset_is_the_variable_else_kaggles_csv_here() -> None:
+    assert default_fer2013_path({}) == Path("fer2013.csv")
+    assert default_fer2013_path({"EMOEDGE_FER2013": "/data/fer.npz"}) == Path("/data/fer.npz")
 
 
 def test_labels_are_the_canonical_fer2013_order() -> None:
