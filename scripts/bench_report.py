@@ -119,12 +119,21 @@ def section_command(repo: Path, argv: list[str], section: str) -> str:
     return shlex.join([python, "scripts/bench.py", *kept, "--only", section])
 
 
+def _shown(path: Path) -> str:
+    """`path` as a reader can use it: relative to the working directory when inside it, else
+    its name (an absolute path would be this machine's)."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return path.name
+
+
 def notes(args: argparse.Namespace, peer: Any, skip: str) -> list[str]:
     """What was compared and how, above the table."""
     meta = json.loads(args.model.with_suffix(".json").read_text())
     peer_text = (f"fer {peer.version} (`FER(mtcnn=False)`, its mini-Xception TFLite through "
                  "`tf.lite.Interpreter`)") if peer else skip
-    return [f"Ours: `{args.model}` ({meta.get('name')}@{meta.get('version')}, "
+    return [f"Ours: `{_shown(args.model)}` ({meta.get('name')}@{meta.get('version')}, "
             f"{meta.get('quantization')}, sha256 {str(meta.get('sha256'))[:12]}) through "
             "LiteRT, with the daemon's default settings. Peer: " + peer_text + ".",
             f"Machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the "

@@ -58,6 +58,7 @@ def test_converts_and_writes_the_contract(script: ModuleType, tiny_keras_model: 
     acc = meta["accuracy"]["PrivateTest"]
     assert acc["n"] == 56 and acc["agreement"] >= 0.95 and acc["tflite"] >= 0.9
     assert meta["dataset"]["sha256"] == hashlib.sha256(fake_fer.read_bytes()).hexdigest()
+    assert meta["dataset"]["source"] == fake_fer.name  # no path of the machine that converted
     printed = capsys.readouterr().out
     for needle in ("PublicTest", "PrivateTest", "agreement", "bytes", "latency", "wrote"):
         assert needle in printed

@@ -242,7 +242,8 @@ def representative_faces(train: Split, n: int, seed: int) -> np.ndarray:
 
 
 def dataset_info(path: Path, limit_eval: int | None) -> dict[str, Any]:
-    return {"source": str(path), "name": path.stem, "sha256": sha256_of(path) if path.is_file()
+    # the file name only: a full path would be the converting machine's
+    return {"source": path.name, "name": path.stem, "sha256": sha256_of(path) if path.is_file()
             else None, "representative_split": "Training",
             "evaluated_splits": ["PublicTest", "PrivateTest"], "limit_eval": limit_eval}
 

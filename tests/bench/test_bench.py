@@ -70,6 +70,7 @@ def test_every_edge_row_is_there_with_its_command(table: dict[str, list[str]]) -
     text = table["__text__"][0]
     for i, section in enumerate(SECTIONS, start=1):
         assert re.search(rf"- \[{i}\] `.*scripts/bench.py .*--only {section}`", text)
+    assert re.search(r"^Ours: `[^/`]+`", text, re.MULTILINE)  # no path of this machine
     refs = {cells[4] for metric, cells in table.items() if metric != "__text__"}
     assert refs == {"[1]", "[2]", "[3]", "[4]"}
 
