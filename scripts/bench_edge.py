@@ -9,12 +9,9 @@ free 127.0.0.1 port, all with their default settings except the paths.
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,9 +27,9 @@ from edge.publish.connection import MqttConnection
 from edge.publish.mqtt import MqttPublisher
 from edge.publish.spool import Spool
 from edge.sources.images import ImageFolderSource
+from edge.testing.broker import Broker
 
 FRAME_SIZE = (640, 480)  # width, height of the benchmark frame
-MOSQUITTO = "/usr/sbin/mosquitto"
 
 
 def make_frame(photo: Path, out: Path) -> Path:
@@ -48,43 +45,6 @@ def make_frame(photo: Path, out: Path) -> Path:
     canvas[:, left:left + scaled.shape[1]] = scaled
     cv2.imwrite(str(out), canvas, [cv2.IMWRITE_JPEG_QUALITY, 90])
     return out
-
-
-def free_port() -> int:
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def mosquitto(workdir: Path, timeout_s: float = 10.0) -> Iterator[int]:
-    """Run our own mosquitto on a free loopback port (never the system one on 1883)."""
-    binary = shutil.which("mosquitto") or MOSQUITTO
-    port = free_port()
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    try:
-        _wait_for_port(port, proc, timeout_s)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=5)
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise SystemExit(f"mosquitto exited with {proc.returncode}: {err.strip()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.02)  # a script waiting on another process, not a test
-    raise SystemExit(f"mosquitto did not listen on 127.0.0.1:{port} within {timeout_s} s")
 
 
 def load_classifier(model: Path, is_flip_averaged: bool = True) -> TfliteEmotionClassifier:
@@ -124,7 +84,8 @@ class EdgeRun:
 def edge_run(model: Path, frame_path: Path, workdir: Path) -> Iterator[EdgeRun]:
     """Source, detector, classifier, publisher connected to a fresh loopback broker."""
     with ExitStack() as stack:
-        port = stack.enter_context(mosquitto(workdir))
+        (workdir / "broker").mkdir(exist_ok=True)
+        port = stack.enter_context(Broker(workdir / "broker")).port
         cfg = MqttConfig(host="127.0.0.1", port=port,
                          spool=SpoolConfig(path=workdir / "spool.sqlite"))
         spool = Spool(workdir / "spool.sqlite", cfg.spool.max_results, cfg.spool.max_age_s)

@@ -3,20 +3,17 @@ on a free port, else an embedded amqtt broker (pure Python, installed with `make
 
 from __future__ import annotations
 
-import getpass
-import logging
 import shutil
-import socket
-import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.testing.broker import AmqttBroker, Broker, mosquitto_binary
 
 KINDS = ("auto", "existing", "mosquitto", "amqtt")
 
@@ -49,78 +46,31 @@ def answers_mqtt(host: str, port: int, timeout_s: float = 2.0) -> bool:
         client.loop_stop()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_port(port: int, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    pause = threading.Event()
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the demo broker did not open 127.0.0.1:{port}") from None
-            pause.wait(0.05)
-
-
-def mosquitto_binary() -> str | None:
-    found = shutil.which("mosquitto")
-    return found or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
-
-
 def start_mosquitto(binary: str) -> BrokerHandle:
     """A private mosquitto on a free loopback port: anonymous, nothing persisted."""
     workdir = Path(tempfile.mkdtemp(prefix="emotion-edge-demo-broker-"))
-    port = free_port()
-    conf = workdir / "mosquitto.conf"
-    # run as whoever we are: as root, mosquitto would otherwise switch to user `mosquitto`
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    f"user {getpass.getuser()}\n")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    broker = Broker(workdir, binary=binary)
 
     def stop() -> None:
-        proc.terminate()
-        proc.wait(timeout=10)
+        broker.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
     try:
-        _wait_for_port(port)
-    except RuntimeError:
+        broker.start()
+    except (TimeoutError, RuntimeError) as e:
         stop()
-        raise
-    return BrokerHandle("127.0.0.1", port, f"mosquitto ({binary}, started for the demo)", stop)
+        raise RuntimeError(f"the demo broker did not start: {e}") from e
+    return BrokerHandle(broker.host, broker.port, f"mosquitto ({binary}, started for the demo)",
+                        stop)
 
 
 def start_amqtt() -> BrokerHandle:
     """amqtt on its own asyncio loop in a daemon thread, on a free loopback port."""
-    import asyncio
-
-    from amqtt.broker import Broker
-
-    logging.getLogger("amqtt").setLevel(logging.CRITICAL)  # its chatter is not the demo's
-    port = free_port()
-    config = {"listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
-              "auth": {"allow-anonymous": True}, "topic-check": {"enabled": False}}
-    loop = asyncio.new_event_loop()
-    broker = Broker(config, loop=loop)
-    thread = threading.Thread(target=loop.run_forever, name="amqtt", daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(broker.start(), loop).result(10)
-    _wait_for_port(port)
-
-    def stop() -> None:
-        # No broker.shutdown(): it waits 5 s for an internal task, and this process is about
-        # to exit anyway, with everything it needed already received.
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-
-    return BrokerHandle("127.0.0.1", port, "amqtt (embedded, started for the demo)", stop)
+    # quick stop: this process is about to exit, with everything it needed received
+    broker = AmqttBroker(Path(tempfile.gettempdir()), is_quick_stop=True)
+    broker.start()
+    return BrokerHandle(broker.host, broker.port, "amqtt (embedded, started for the demo)",
+                        broker.stop)
 
 
 def find_broker(kind: str = "auto") -> BrokerHandle:
