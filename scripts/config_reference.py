@@ -22,10 +22,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from edge.config import ENV_PREFIX, Settings
 
-from edge.config import ENV_PREFIX, Settings  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 EXAMPLE = REPO / "systemd" / "config.example.toml"
 README = REPO / "README.md"

@@ -15,8 +15,6 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
-
 from edge.classify.averaging import AVERAGINGS
 from trainer.data import FER2013_ENV, DataError, default_fer2013_path
 from trainer.export import MODES, ConvertRequest, ExportError, remeasure, run

@@ -4,6 +4,7 @@ import importlib
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 
 def test_packages_import() -> None:
@@ -40,3 +41,10 @@ def test_trainer_cli_help() -> None:
     out = subprocess.run([sys.executable, "-m", "trainer", "--help"], capture_output=True,
                          text=True, check=True).stdout
     assert "--data" in out and "--limit" in out
+
+
+def test_scripts_use_the_installed_packages() -> None:
+    """Scripts import edge and trainer as installed (`pip install -e .`), never by editing
+    sys.path."""
+    scripts = Path(__file__).resolve().parent.parent / "scripts"
+    assert not [s.name for s in scripts.glob("*.py") if "sys.path" in s.read_text()]
