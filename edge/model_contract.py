@@ -80,10 +80,7 @@ def load_contract(model_path: Path) -> ModelContract:
         raise ModelError(f"{model_path}: sha256 {digest[:12]}… does not match {where} "
                          f"({str(meta['sha256'])[:12]}…); the model and its sidecar are from "
                          "different exports: copy both files from the same export")
-    try:
-        return _contract(model_path, meta)
-    except (KeyError, TypeError, ValueError) as e:
-        raise ModelError(f"{where}: bad or missing field {e}; re-export the model") from e
+    return contract_of(model_path, meta)
 
 
 def _read_sidecar(path: Path) -> dict[str, Any]:
@@ -96,13 +93,31 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
         raise ModelError(f"{path}: not valid JSON ({e}); re-export the model") from e
     if not isinstance(meta, dict):
         raise ModelError(f"{path}: expected a JSON object; re-export the model")
+    _check_keys(meta, path)
+    return meta
+
+
+def _check_keys(meta: Mapping[str, Any], where: Path) -> None:
     missing = [key for key in _REQUIRED if key not in meta]
     if missing:
-        raise ModelError(f"{path}: missing {', '.join(missing)}; re-export the model")
+        raise ModelError(f"{where}: missing {', '.join(missing)}; re-export the model")
     if meta["format"] != FORMAT:
-        raise ModelError(f"{path}: format {meta['format']!r}, expected {FORMAT!r}; "
+        raise ModelError(f"{where}: format {meta['format']!r}, expected {FORMAT!r}; "
                          "re-export the model with this version of the converter")
-    return meta
+
+
+def contract_of(model_path: Path, meta: Mapping[str, Any]) -> ModelContract:
+    """The contract a sidecar document states, checked as `load_contract` checks it.
+
+    The trainer's exporter runs every sidecar it writes through this before writing, so
+    the writer and the reader of the contract cannot drift apart.
+    """
+    where = sidecar_path(model_path)
+    _check_keys(meta, where)
+    try:
+        return _contract(model_path, meta)
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelError(f"{where}: bad or missing field {e}; re-export the model") from e
 
 
 def _contract(model_path: Path, meta: Mapping[str, Any]) -> ModelContract:

@@ -40,21 +40,17 @@ class TfliteModel:
         self.is_resizable = True
 
     def quantize(self, x: np.ndarray) -> np.ndarray:
-        """Model input as the interpreter wants it; a scale of 0 feeds raw values."""
+        """Model input as the interpreter wants it: the edge classifier's own quantize."""
+        from edge.classify.tflite import quantize
+
         scale, zero = self.input["quantization"]
-        dtype = np.dtype(self.input["dtype"])
-        if scale == 0:
-            return x.astype(dtype)
-        info = np.iinfo(dtype)
-        q = np.round(x.astype(np.float32) / scale + zero)
-        clipped: np.ndarray = np.clip(q, info.min, info.max)
-        return clipped.astype(dtype)
+        return quantize(x, np.dtype(self.input["dtype"]), scale, zero)
 
     def dequantize(self, q: np.ndarray) -> np.ndarray:
-        """Float scores from the raw output tensor."""
-        scale, zero = self.output["quantization"]
-        scores = q.astype(np.float32)
-        return scores if scale == 0 else (scores - np.float32(zero)) * np.float32(scale)
+        """Float scores from the raw output tensor, as the edge classifier reads them."""
+        from edge.classify.tflite import dequantize
+
+        return dequantize(q, *self.output["quantization"])
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         if len(x) != self._batch:

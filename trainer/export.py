@@ -24,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from edge.errors import ModelError
+from edge.model_contract import FORMAT, contract_of
 from trainer.data import FACE_SIZE, LABELS, Split, limit_split
 from trainer.evaluate import TfliteModel
 
-FORMAT = "emotion-edge-model/1"
 MODES = ("int8", "float32", "dynamic")
 PREPROCESS = {"grayscale": True, "face_margin": 0.0, "resize": "area", "pixel_range": [0, 255]}
 INPUT_SHAPE = (FACE_SIZE, FACE_SIZE, 1)
@@ -227,7 +228,12 @@ def export(content: bytes, info: ModelInfo, out: Path) -> tuple[Path, Path]:
     out = out.with_suffix("") if out.suffix in (".tflite", ".json") else out
     out.parent.mkdir(parents=True, exist_ok=True)
     tflite_path, json_path = out.with_name(out.name + ".tflite"), out.with_name(out.name + ".json")
-    text = json.dumps(sidecar(content, info), indent=2) + "\n"
+    meta = sidecar(content, info)
+    try:
+        contract_of(tflite_path, meta)  # what the edge will read, or fail before writing
+    except ModelError as e:
+        raise ExportError(f"the sidecar would not load on the edge: {e}") from e
+    text = json.dumps(meta, indent=2) + "\n"
     for link, data in ((tflite_path, content), (json_path, text.encode())):
         path = link.resolve()  # models/ links into edge/assets: replace the file, keep the link
         partial = path.with_name(path.name + ".partial")

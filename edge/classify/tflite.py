@@ -141,11 +141,17 @@ def quantize(face: np.ndarray, dtype: np.dtype[Any], scale: float, zero_point: i
     return quantized.astype(dtype)
 
 
-def probabilities(raw: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """The output tensor -> scores that sum to 1 (dequantized; softmax if they are logits)."""
+def dequantize(raw: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """The output tensor as float32 values; a scale of 0 means "not quantized"."""
     values = raw.astype(np.float32)
     if scale != 0 and np.issubdtype(raw.dtype, np.integer):
-        values = (values - zero_point) * scale
+        values = (values - np.float32(zero_point)) * np.float32(scale)
+    return values
+
+
+def probabilities(raw: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """The output tensor -> scores that sum to 1 (dequantized; softmax if they are logits)."""
+    values = dequantize(raw, scale, zero_point)
     if values.min() < -1e-3 or values.max() > 1.0 + 1e-3:
         exp: np.ndarray = np.exp(values - values.max())
         return exp / float(exp.sum())

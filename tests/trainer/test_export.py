@@ -195,6 +195,18 @@ def test_the_sidecar_names_its_default_averaging(tiny_model: Path) -> None:
                                  "invokes": {"none": 1, "flip": 2, "crops": 10}}
 
 
+def test_export_refuses_a_sidecar_the_edge_would_not_load(
+        tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import trainer.export
+
+    monkeypatch.setitem(trainer.export.PREPROCESS, "resize", "cubic")
+    info = ModelInfo(name="t", version="1", mode="int8", macs=1, params=1, accuracy={},
+                     dataset={})
+    with pytest.raises(ExportError, match=r"would not load on the edge.*resize"):
+        export(tiny_model.read_bytes(), info, tmp_path / "m")
+    assert not list(tmp_path.iterdir()), "nothing written"
+
+
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="model not found"):
         load_keras_model(tmp_path / "nope.keras")
