@@ -176,9 +176,9 @@ def _build_pipeline(app: App, given: Parts) -> tuple[Handler, tuple[str, ...]]:
         given.detector = open_detector(settings.detector)
     app.own("detector", given.detector.close)
     if given.classifier is None:
-        from edge.classify.tflite import TfliteEmotionClassifier
+        from edge.classify import open_classifier
 
-        given.classifier = TfliteEmotionClassifier(settings.classifier)
+        given.classifier = open_classifier(settings.classifier)
     app.own("classifier", given.classifier.close)
     pipeline = Pipeline(given.source, given.detector, given.classifier, settings.device_id)
     return pipeline, tuple(given.classifier.labels)

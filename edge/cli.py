@@ -97,12 +97,12 @@ def _classifier_cfg(settings: Settings, model: Path | None) -> ClassifierConfig:
 
 def _parts(settings: Settings, model: Path | None,
            is_detecting: bool = True) -> tuple[FaceDetector, EmotionClassifier]:
-    from edge.classify.tflite import TfliteEmotionClassifier
+    from edge.classify import open_classifier
     from edge.detect import WholeFrameConfig, open_detector
 
     detector = open_detector(settings.detector if is_detecting else WholeFrameConfig())
     try:
-        return detector, TfliteEmotionClassifier(_classifier_cfg(settings, model))
+        return detector, open_classifier(_classifier_cfg(settings, model))
     except BaseException:
         detector.close()
         raise
@@ -183,7 +183,7 @@ def _check_config(args: argparse.Namespace) -> int:
 def _startup_problems(settings: Settings) -> list[str]:
     """The detector and the model must load: the checks the daemon makes at start. A
     detector fallback is printed as a warning, not counted as a problem."""
-    from edge.classify.tflite import TfliteEmotionClassifier
+    from edge.classify import open_classifier
     from edge.detect import open_detector
 
     def warn(message: str) -> None:
@@ -191,7 +191,7 @@ def _startup_problems(settings: Settings) -> list[str]:
 
     problems = []
     for role, build in (("detector", lambda: open_detector(settings.detector, warn)),
-                        ("classifier", lambda: TfliteEmotionClassifier(settings.classifier))):
+                        ("classifier", lambda: open_classifier(settings.classifier))):
         try:
             build().close()
         except EdgeError as e:

@@ -52,7 +52,7 @@ class Bench:
 
 
 def section_accuracy(b: Bench) -> list[Row]:
-    """Our classifier (flip-averaged, the default, and plain) vs fer's on the same faces."""
+    """Our classifier with each test-time averaging (the default first) vs fer's."""
     import numpy as np
     from bench_edge import classify_faces, load_classifier
     from bench_peer import FER_LABELS
@@ -69,20 +69,22 @@ def section_accuracy(b: Bench) -> list[Row]:
         pick = np.sort(np.random.default_rng(0).permutation(len(labels))[:b.args.faces])
         faces, labels, is_clean = faces[pick], labels[pick], is_clean[pick]
     truth = np.array(LABELS)[labels]
-    ours = {flip: classify_faces(load_classifier(b.args.model, flip), faces) == truth
-            for flip in (True, False)}
+    ours = {tta: classify_faces(load_classifier(b.args.model, tta), faces) == truth
+            for tta in _averagings(b)}
     theirs = None
     if b.peer is not None:
         theirs = np.array(FER_LABELS)[b.peer.classify_faces(faces).argmax(axis=1)] == truth
     part = " (random subset)" if len(labels) < len(data.private) else ""
-    specs = [("Accuracy, FER2013 PrivateTest, flip-averaged (the default)", True, slice(None)),
-             ("Accuracy, FER2013 PrivateTest, one pass (no flip)", False, slice(None)),
-             ("Accuracy, clean PrivateTest (no exact copy in Training)", True, is_clean)]
+    default = _averagings(b)[0]
+    specs = [(f"Accuracy, FER2013 PrivateTest, {_averaging_name(b, tta)}", tta, slice(None))
+             for tta in _averagings(b)]
+    specs.append((f"Accuracy, clean PrivateTest (no exact copy in Training), {default}",
+                  default, is_clean))
     rows = []
-    for name, flip, where in specs:
-        mine = float(ours[flip][where].mean()) * 100
+    for name, tta, where in specs:
+        mine = float(ours[tta][where].mean()) * 100
         peer = float(theirs[where].mean()) * 100 if theirs is not None else None
-        n = len(ours[flip][where])
+        n = len(ours[tta][where])
         rows.append(Row(
             f"{name}{part}, n={n} (%)", f"{mine:.1f}",
             f"{peer:.1f}" if peer is not None else b.skip,
@@ -133,12 +135,29 @@ def section_classifier(b: Bench) -> list[Row]:
     crop = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[box.y:box.y + box.h, box.x:box.x + box.w]
     peer_step = (lambda: b.peer.classify_faces([crop])) if b.peer else None
     rows = []
-    for flip, name in ((True, "flip-averaged, 2 invokes"), (False, "one invoke")):
-        ours = load_classifier(b.args.model, flip)
+    for tta in _averagings(b):
+        ours = load_classifier(b.args.model, tta)
         mine, theirs = alternate(lambda c=ours: c.classify(frame, box), peer_step,
                                  b.args.frames * 5, warmup=5)
-        rows += timing_rows(f"Classifier per face, ours {name}", mine, theirs, b.skip)
+        rows += timing_rows(f"Classifier per face, ours {_averaging_name(b, tta)}", mine,
+                            theirs, b.skip)
     return rows + _model_rows(b)
+
+
+def _averagings(b: Bench) -> list[str]:
+    """Every test-time averaging, the model's default first."""
+    from edge.classify.averaging import AVERAGINGS
+    from edge.model_contract import load_contract
+
+    default = load_contract(b.args.model).averaging
+    return [default, *(a for a in AVERAGINGS if a != default)]
+
+
+def _averaging_name(b: Bench, tta: str) -> str:
+    from edge.classify.averaging import invokes
+
+    default = " (the default)" if tta == _averagings(b)[0] else ""
+    return f"tta={tta}, {invokes(tta)} invoke{'s' if invokes(tta) > 1 else ''}{default}"
 
 
 def _model_rows(b: Bench) -> list[Row]:
@@ -158,7 +177,7 @@ def _model_rows(b: Bench) -> list[Row]:
                 f"{fer_size:.0f}" if fer_size else b.skip,
                 ratio(fer_size, size, "smaller", "larger") if fer_size else ""),
             Row("MACs per invoke (M; ours from the sidecar, graph count in brackets; "
-                "flip averaging invokes twice)",
+                "each averaged view is one invoke)",
                 f"{macs / 1e6:.1f} ({graph / 1e6:.1f})",
                 f"{fer_macs / 1e6:.1f} (graph)" if fer_macs else b.skip,
                 ratio(fer_macs, macs or graph, "fewer", "more") if fer_macs else "")]

@@ -2,7 +2,7 @@
 frame and MAC counting from a .tflite graph.
 
 Nothing here re-implements the pipeline: frames come from `ImageFolderSource` (decoded from
-the file on every read), faces from the default detector, scores from `TfliteEmotionClassifier`
+the file on every read), faces from the default detector, scores from the classifier
 and results go out through `MqttPublisher` (spool, then QoS 1) to a mosquitto started on a
 free 127.0.0.1 port, all with their default settings except the paths.
 """
@@ -18,11 +18,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.classify.tflite import TfliteEmotionClassifier
+from edge.classify import open_classifier
 from edge.config import ClassifierConfig, MqttConfig, Settings, SpoolConfig
 from edge.detect import open_detector
 from edge.pipeline import Pipeline
-from edge.ports import FaceBox, Frame, Result, TriggerEvent
+from edge.ports import EmotionClassifier, FaceBox, Frame, Result, TriggerEvent
 from edge.publish.connection import MqttConnection
 from edge.publish.mqtt import MqttPublisher
 from edge.publish.spool import Spool
@@ -47,13 +47,12 @@ def make_frame(photo: Path, out: Path) -> Path:
     return out
 
 
-def load_classifier(model: Path, is_flip_averaged: bool = True) -> TfliteEmotionClassifier:
-    """Our classifier as the daemon builds it (one thread), flip averaging as asked."""
-    cfg = ClassifierConfig(model_path=model, num_threads=1, is_flip_averaged=is_flip_averaged)
-    return TfliteEmotionClassifier(cfg)
+def load_classifier(model: Path, tta: str | None = None) -> EmotionClassifier:
+    """Our classifier as the daemon builds it (one thread); tta None: the model's default."""
+    return open_classifier(ClassifierConfig(model_path=model, num_threads=1, tta=tta))
 
 
-def classify_faces(classifier: TfliteEmotionClassifier, faces: np.ndarray) -> np.ndarray:
+def classify_faces(classifier: EmotionClassifier, faces: np.ndarray) -> np.ndarray:
     """The predicted label name of each uint8 48x48 face, each face given as a whole frame."""
     names = []
     for face in faces:

@@ -31,12 +31,12 @@ def _edge(model: Path, image: np.ndarray) -> int:
         except ModuleNotFoundError as e:
             if e.name != name:  # a module the daemon needs is missing: that is a failure
                 raise
-    from edge.classify.tflite import TfliteEmotionClassifier
+    from edge.classify import open_classifier
     from edge.detect import open_detector
     from edge.ports import Frame
 
     detector = open_detector(Settings().detector)
-    classifier = TfliteEmotionClassifier(ClassifierConfig(model_path=model, num_threads=1))
+    classifier = open_classifier(ClassifierConfig(model_path=model, num_threads=1))
     frame = Frame(image=image, source="probe", captured_at=0.0)
     boxes = detector.detect(frame)
     for box in boxes:

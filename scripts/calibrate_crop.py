@@ -14,21 +14,20 @@ daemon's settings. "direct" classifies the original 48x48 faces. Prints a markdo
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from edge.classify.tflite import TfliteEmotionClassifier
+from edge.classify import open_classifier
 from edge.config import ClassifierConfig
 from edge.detect import AnyDetectorConfig, HaarDetectorConfig, YunetDetectorConfig, open_detector
-from edge.ports import CropRule, FaceBox, Frame
+from edge.ports import CropRule, EmotionClassifier, FaceBox, Frame
+from trainer.data import default_fer2013_path
 
 REPO = Path(__file__).resolve().parent.parent
 BACKGROUND = REPO / "scripts" / "demo_images" / "3-coffee-no-face.jpg"
-DEFAULT_FER = REPO.parent / "shared" / "data" / "fer2013.npz"
 FRAME = (640, 480)
 IOU_FOUND = 0.4
 
@@ -103,7 +102,7 @@ def best_match(boxes: list[FaceBox], truth: tuple[int, int, int, int]) -> FaceBo
     return best[1] if best[0] >= IOU_FOUND else None
 
 
-def label_of(classifier: TfliteEmotionClassifier, frame: Frame, box: FaceBox) -> int:
+def label_of(classifier: EmotionClassifier, frame: Frame, box: FaceBox) -> int:
     return classifier.labels.index(classifier.classify(frame, box).label)
 
 
@@ -125,12 +124,12 @@ def rule_name(rule: CropRule | None) -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--faces", type=int, default=600)
-    p.add_argument("--data", type=Path,
-                   default=Path(os.environ.get("EMOEDGE_FER2013", DEFAULT_FER)))
+    p.add_argument("--data", type=Path, default=default_fer2013_path(),
+                   help="FER2013 .npz or .csv (default: $EMOEDGE_FER2013, else ./fer2013.csv)")
     p.add_argument("--model", type=Path, help="default: the shipped model")
     args = p.parse_args()
     cv2.setNumThreads(1)
-    classifier = TfliteEmotionClassifier(ClassifierConfig(model_path=args.model))
+    classifier = open_classifier(ClassifierConfig(model_path=args.model))
     samples = make_samples(args.data, args.faces)
     direct = np.array([label_of(classifier, Frame(s.face, "fer", 0.0), FaceBox(0, 0, 48, 48))
                        for s in samples])
