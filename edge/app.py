@@ -74,7 +74,8 @@ class App:
         if self.connection is not None:
             cfg = self.connection.cfg
             state = "connected" if self.connection.is_connected.is_set() else "NOT connected"
-            parts.append(f"{state} to {cfg.host}:{cfg.port}")
+            problem = self.mqtt_problem()
+            parts.append(f"{problem or state} to {cfg.host}:{cfg.port}")
         if self.worker is not None:
             parts.append(f"{self.worker.captures} captures")
             if not self.worker.is_healthy:
@@ -85,6 +86,12 @@ class App:
         if depth is not None:
             parts.append(f"spool {depth}")
         return ", ".join(parts)
+
+    def mqtt_problem(self) -> str | None:
+        """Why MQTT cannot recover on its own (see `MqttConnection.problem`), or None."""
+        if self.connection is None:
+            return None
+        return self.connection.problem(lambda: int(getattr(self.publisher, "depth", 0)))
 
     def stop_worker(self) -> None:
         """Stop the worker after its capture in progress (part of `close`)."""
@@ -231,6 +238,8 @@ def _build_worker(app: App, pipeline: Handler) -> None:
     app.worker = Worker(pipeline, app.publisher, shutdown=app.shutdown, notifier=app.notifier,
                         queue_size=cfg.queue_size, min_interval_s=cfg.min_interval_s,
                         continuous=continuous)
+    if app.connection is not None:
+        app.worker.add_health(app.mqtt_problem)
     app.own("worker", app.stop_worker)
 
 

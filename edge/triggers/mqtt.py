@@ -1,8 +1,13 @@
 """MqttTrigger: a capture on each message to `<prefix>/<device>/capture/set`.
 
-Empty or plain payload (`PRESS`, `1`, ...): capture now. A JSON object
-`{"request_id": "..."}`: capture and echo the id in the result. Anything else (broken JSON,
-JSON that is not an object, a non-string id, an oversized payload): one log line, ignored.
+The rule, in order:
+- an empty or plain-text payload (`PRESS`, `1`, ...) captures now;
+- a JSON object captures; its `request_id` (a string of 1 to 128 characters) is echoed in
+  the result, a missing or `null` one means "no id", and other keys are ignored, so `{}`
+  and `{"foo": 1}` capture without an id;
+- anything else is ignored: broken JSON, JSON that is not an object, a `request_id` of
+  another type or length, nesting deeper than 32 levels, a payload over 1 KiB, and every
+  retained message (commands are events; see `MqttConnection.subscribe`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ log = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 1024
 MAX_REQUEST_ID_CHARS = 128
+MAX_DEPTH = 32  # json.loads recurses per level and raises RecursionError near 1000
 
 
 class BadCommand(ValueError):
@@ -35,8 +41,12 @@ def parse_command(payload: bytes) -> TriggerEvent:
         raise BadCommand("payload is not UTF-8 text") from e
     if not text.startswith(("{", "[", '"')):
         return TriggerEvent("mqtt", at=time.time())
+    if _depth(text) > MAX_DEPTH:
+        raise BadCommand(f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
         data = json.loads(text)
+    except RecursionError as e:  # not a ValueError; unreachable after _depth, kept as a guard
+        raise BadCommand("JSON nested too deeply") from e
     except json.JSONDecodeError as e:
         raise BadCommand(f"payload is not valid JSON ({e.msg})") from e
     if not isinstance(data, dict):
@@ -47,6 +57,26 @@ def parse_command(payload: bytes) -> TriggerEvent:
     if request_id is not None and not 0 < len(request_id) <= MAX_REQUEST_ID_CHARS:
         raise BadCommand(f"request_id must have 1 to {MAX_REQUEST_ID_CHARS} characters")
     return TriggerEvent("mqtt", request_id=request_id, at=time.time())
+
+
+def _depth(text: str) -> int:
+    """Deepest `[`/`{` nesting outside JSON strings (a cheap scan of at most 1 KiB)."""
+    depth = deepest = 0
+    in_string = is_escaped = False
+    for char in text:
+        if is_escaped:
+            is_escaped = False
+        elif in_string:
+            is_escaped = char == "\\"
+            in_string = char != '"'
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 class MqttTrigger:
@@ -60,7 +90,7 @@ class MqttTrigger:
 
     def start(self, fire: Callable[[TriggerEvent], None]) -> None:
         self._fire = fire
-        self._conn.subscribe(self._conn.topics.capture, self._on_payload)
+        self._conn.subscribe(self._conn.topics.capture, self._on_payload, is_event=True)
 
     def _on_payload(self, payload: bytes) -> None:
         if self._fire is None:

@@ -53,3 +53,17 @@ def test_any_payload_gives_an_event_or_bad_command(payload: bytes) -> None:
     except BadCommand:
         return
     assert event.request_id is None or isinstance(event.request_id, str)
+
+
+@pytest.mark.parametrize("payload", [b"[" * 1000, b'{"a":' * 200, b"[" * 33 + b"]" * 33,
+                                     b'{"request_id": "r", "x": ' + b"[" * 40 + b"]" * 40 + b"}"])
+def test_deep_nesting_is_refused_not_a_recursion_error(payload: bytes) -> None:
+    with pytest.raises(BadCommand, match="nested deeper than 32"):
+        parse_command(payload)
+
+
+def test_nesting_up_to_the_limit_and_brackets_in_strings_are_fine() -> None:
+    nested = b'{"request_id": "r1", "x": ' + b"[" * 31 + b"]" * 31 + b"}"
+    assert parse_command(nested).request_id == "r1"
+    quoted = json.dumps({"request_id": "[" * 100 + '\\"{'}).encode()
+    assert parse_command(quoted).request_id == "[" * 100 + '\\"{'
