@@ -8,12 +8,14 @@ The rule, in order:
 - anything else is ignored: broken JSON, JSON that is not an object, a `request_id` of
   another type or length, nesting deeper than 32 levels, a payload over 1 KiB, and every
   retained message (commands are events; see `MqttConnection.subscribe`).
+Ignored payloads are logged at most once a minute with the reason, plus a count of the rest.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 1024
 MAX_REQUEST_ID_CHARS = 128
 MAX_DEPTH = 32  # json.loads recurses per level and raises RecursionError near 1000
+LOG_INTERVAL_S = 60.0
 
 
 class BadCommand(ValueError):
@@ -79,14 +82,52 @@ def _depth(text: str) -> int:
     return deepest
 
 
+class IgnoredLog:
+    """Bounded logging of ignored payloads: the first one of each interval is logged with its
+    reason, the others are counted and summed up in one line once the interval is over (at
+    the next ignored payload, or at `flush`). So an SD card's journal gets at most two lines
+    per interval, whatever a client sends. Thread-safe."""
+
+    def __init__(self, topic: str, interval_s: float = LOG_INTERVAL_S) -> None:
+        self.topic = topic
+        self.interval_s = interval_s
+        self.total = 0
+        self._suppressed = 0
+        self._window_start = float("-inf")
+        self._lock = threading.Lock()
+
+    def note(self, error: BadCommand) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._window_start < self.interval_s:
+                self.total += 1
+                self._suppressed += 1
+                return
+            self._summary_locked()
+            self.total += 1
+            self._window_start = now
+        log.warning("ignored capture command on %s: %s", self.topic, error)
+
+    def flush(self) -> None:
+        with self._lock:
+            self._summary_locked()
+
+    def _summary_locked(self) -> None:
+        if self._suppressed:
+            log.warning("ignored %d more capture command(s) on %s, not logged one by one "
+                        "(%d since start)", self._suppressed, self.topic, self.total)
+        self._suppressed = 0
+
+
 class MqttTrigger:
     """Subscribes to the capture topic on the shared connection (renewed on every
     reconnect). `fire` runs on paho's network thread and only enqueues. The connection
     is owned by the app, not by this trigger."""
 
-    def __init__(self, connection: MqttConnection) -> None:
+    def __init__(self, connection: MqttConnection, log_interval_s: float = LOG_INTERVAL_S) -> None:
         self._conn = connection
         self._fire: Callable[[TriggerEvent], None] | None = None
+        self.ignored = IgnoredLog(connection.topics.capture, log_interval_s)
 
     def start(self, fire: Callable[[TriggerEvent], None]) -> None:
         self._fire = fire
@@ -98,9 +139,10 @@ class MqttTrigger:
         try:
             event = parse_command(payload)
         except BadCommand as e:
-            log.warning("ignored capture command on %s: %s", self._conn.topics.capture, e)
+            self.ignored.note(e)
             return
         self._fire(event)
 
     def close(self) -> None:
         self._fire = None
+        self.ignored.flush()
