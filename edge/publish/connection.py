@@ -15,6 +15,7 @@ been down longer than `mqtt.max_disconnected_s` while results wait, for the watc
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -80,6 +81,39 @@ def read_password(cfg: MqttConfig, environ: Mapping[str, str]) -> str | None:
     return cfg.password.get_secret_value() if cfg.password is not None else None
 
 
+class _Client(mqtt.Client):
+    """paho's client, keeping why the last connection attempt failed: paho's network loop
+    swallows the OSError (a TLS verification failure, a refused port) and calls
+    `on_connect_fail` without it."""
+
+    last_connect_error: OSError | None = None
+
+    def reconnect(self) -> mqtt.MQTTErrorCode:
+        try:
+            return super().reconnect()
+        except OSError as e:
+            self.last_connect_error = e
+            raise
+
+
+def describe_connect_error(error: OSError | None, is_tls: bool) -> str:
+    """A one-line reason for a failed connection attempt, naming TLS faults as such."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (f"TLS certificate check failed: {error.reason}: {error.verify_message} "
+                "(check mqtt.tls.ca_file is the CA that signed the broker's certificate and "
+                "mqtt.host is a name in that certificate)")
+    if isinstance(error, ssl.SSLError):
+        return (f"TLS handshake failed: {error.reason or error} (check mqtt.port is the "
+                "broker's TLS listener and mqtt.tls.* matches the broker's certificates)")
+    if error is None:
+        return "connection failed"
+    if is_tls and isinstance(error, ConnectionResetError | BrokenPipeError):
+        # after the TCP connect, a TLS client's first act is the handshake
+        return ("connection reset during the TLS handshake (check mqtt.port is the broker's "
+                "TLS listener, not a plain one)")
+    return error.strerror or str(error) or type(error).__name__
+
+
 class MqttConnection:
     """Owns one paho client. `subscribe` and `add_connect_listener` register callbacks that
     run on paho's network thread (they must only enqueue or publish); `publish` may be
@@ -102,9 +136,9 @@ class MqttConnection:
         self._down_since: float | None = None  # monotonic; None while connected
         self._client = self._make_client(device_id, environ)
 
-    def _make_client(self, device_id: str, environ: Mapping[str, str]) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"emotion-edge-{device_id}",
-                             clean_session=True)
+    def _make_client(self, device_id: str, environ: Mapping[str, str]) -> _Client:
+        client = _Client(CallbackAPIVersion.VERSION2, client_id=f"emotion-edge-{device_id}",
+                         clean_session=True)
         client.will_set(self.topics.status, "offline", qos=1, retain=True)
         password = read_password(self.cfg, environ)
         if self.cfg.username is not None:
@@ -224,9 +258,11 @@ class MqttConnection:
                         self.cfg.host, self.cfg.port, reason_code)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
-        self._log_state("unreachable", logging.WARNING,
-                        "cannot reach MQTT broker %s:%s; retrying, results are spooled",
-                        self.cfg.host, self.cfg.port)
+        reason = describe_connect_error(getattr(client, "last_connect_error", None),
+                                        self.cfg.tls.is_enabled)
+        self._log_state(f"unreachable {reason}", logging.WARNING,
+                        "cannot reach MQTT broker %s:%s: %s; retrying, results are spooled",
+                        self.cfg.host, self.cfg.port, reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         with self._lock:

@@ -109,17 +109,35 @@ def test_mutual_tls(mosquitto_tls: Broker, opened: Callable[..., MqttConnection]
     assert conn.is_connected.wait(5)
 
 
-def test_tls_with_the_wrong_ca_never_connects(
-        tmp_path: Path, mosquitto_tls: Broker, opened: Callable[..., MqttConnection]) -> None:
+def test_tls_with_the_wrong_ca_never_connects_and_says_why(
+        tmp_path: Path, mosquitto_tls: Broker, opened: Callable[..., MqttConnection],
+        caplog: pytest.LogCaptureFixture) -> None:
     from tests.fixtures.broker import make_certificates
 
     other = make_certificates(tmp_path / "other")
     cfg = mosquitto_tls.mqtt_config()
     cfg["tls"] = {**cfg["tls"], "ca_file": str(other.ca)}  # type: ignore[dict-item]
+    caplog.set_level(logging.WARNING)
     conn = opened(MqttConnection(MqttConfig(**cfg), "dev", {}))
     wait.until(lambda: mosquitto_tls.log_text().count("alert unknown ca") >= 2,
                what="2 handshakes where the client rejected the broker's certificate")
     assert not conn.is_connected.is_set()
+    failures = [r.getMessage() for r in caplog.records if "cannot reach" in r.getMessage()]
+    assert len(failures) == 1  # once per change, not once per attempt
+    assert "CERTIFICATE_VERIFY_FAILED" in failures[0] and "mqtt.tls.ca_file" in failures[0]
+
+
+def test_tls_to_a_plain_listener_says_tls(
+        mosquitto: Broker, caplog: pytest.LogCaptureFixture,
+        opened: Callable[..., MqttConnection]) -> None:
+    import threading
+
+    caplog.set_level(logging.WARNING)
+    opened(MqttConnection(MqttConfig(**mosquitto.mqtt_config(tls={"is_enabled": True})),
+                          "dev", {}))
+    threading.Event().wait(1.0)
+    failures = [r.getMessage() for r in caplog.records if "cannot reach" in r.getMessage()]
+    assert len(failures) == 1 and "TLS handshake" in failures[0]
 
 
 def test_missing_tls_file_is_a_broker_error(tmp_path: Path) -> None:
