@@ -18,6 +18,7 @@ from types import FrameType
 from typing import Any
 
 from edge.config import Settings
+from edge.errors import EdgeError
 from edge.notify import Notifier
 from edge.ports import EmotionClassifier, FaceDetector, FrameSource, ResultPublisher, Trigger
 from edge.publish.connection import MqttConnection
@@ -168,6 +169,43 @@ def _report(app: App, previous: str) -> str:
     return text
 
 
+def startup_problems(settings: Settings, environ: Mapping[str, str],
+                     warn: Callable[[str], None] | None = None) -> list[str]:
+    """The start-up checks of `build` that hold no device, one line per problem: the camera
+    path or device node, the MQTT password and TLS files (the CA must parse), the detector
+    and the model (loaded, then closed). `emotion-edge check-config` runs them (systemd's
+    ExecStartPre), so a config it passes does not fail at once in `run`. `warn` gets what
+    is not a problem but worth saying (a detector falling back)."""
+    from edge.publish.connection import MqttConnection
+    from edge.sources import check_source
+
+    checks: list[tuple[str, Callable[[], object]]] = [
+        ("camera", lambda: check_source(settings.camera)),
+        ("mqtt", lambda: MqttConnection(settings.mqtt, settings.device_id, environ)),
+        ("detector", lambda: _open_detector(settings, warn).close()),
+        ("classifier", lambda: _open_classifier(settings).close())]
+    problems = []
+    for role, check in checks:
+        try:
+            check()  # an MqttConnection that is never opened holds no socket
+        except EdgeError as e:
+            problems.append(f"{role}: {e}")
+    return problems
+
+
+def _open_detector(settings: Settings,
+                   warn: Callable[[str], None] | None = None) -> FaceDetector:
+    from edge.detect import open_detector
+
+    return open_detector(settings.detector, warn)
+
+
+def _open_classifier(settings: Settings) -> EmotionClassifier:
+    from edge.classify import open_classifier
+
+    return open_classifier(settings.classifier)
+
+
 def _build_pipeline(app: App, given: Parts) -> tuple[Handler, tuple[str, ...]]:
     from edge.pipeline import Pipeline
 
@@ -178,14 +216,10 @@ def _build_pipeline(app: App, given: Parts) -> tuple[Handler, tuple[str, ...]]:
         given.source = open_source(settings.camera)
     app.own("camera", given.source.close)
     if given.detector is None:
-        from edge.detect import open_detector
-
-        given.detector = open_detector(settings.detector)
+        given.detector = _open_detector(settings)
     app.own("detector", given.detector.close)
     if given.classifier is None:
-        from edge.classify import open_classifier
-
-        given.classifier = open_classifier(settings.classifier)
+        given.classifier = _open_classifier(settings)
     app.own("classifier", given.classifier.close)
     pipeline = Pipeline(given.source, given.detector, given.classifier, settings.device_id)
     return pipeline, tuple(given.classifier.labels)
