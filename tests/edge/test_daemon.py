@@ -363,10 +363,8 @@ def test_delivery_is_at_least_once_in_order_with_an_id_to_deduplicate(
     again.start()
     assert status.next(STATUS, timeout_s=30)[1] == b"online"
     spool = tmp_path / "spool.sqlite"
-    deadline = time.monotonic() + 30
-    while spool_depth(spool) and time.monotonic() < deadline:
-        threading.Event().wait(0.2)
-    assert again.stop() == 0 and spool_depth(spool) == 0
+    wait.until(lambda: spool_depth(spool) == 0, 30, "the restarted daemon drained the spool")
+    assert again.stop() == 0
     results = [json.loads(p) for p in got + watcher.drain(RESULT, quiet_s=1.5)]
     first: dict[str, dict[str, Any]] = {}
     for result in results:
