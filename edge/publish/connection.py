@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from edge.config import MqttConfig
 from edge.errors import BrokerError
@@ -88,7 +88,7 @@ class _Client(mqtt.Client):
 
     last_connect_error: OSError | None = None
 
-    def reconnect(self) -> mqtt.MQTTErrorCode:
+    def reconnect(self) -> MQTTErrorCode:
         try:
             return super().reconnect()
         except OSError as e:
