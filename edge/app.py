@@ -1,8 +1,9 @@
 """The composition root: `build(settings)` wires every part, `run_daemon(settings)` runs it.
 
 Open order: pipeline parts (source, detector, classifier), then MQTT (spool, connection,
-publisher, Home Assistant discovery), then the worker and the triggers. Close order is the
-reverse: triggers stop, the capture in progress finishes, the spool is flushed while
+publisher, Home Assistant discovery), then the worker and the triggers; `start()` starts
+the triggers, then opens the MQTT connection (so `online` follows the subscriptions). Close
+order is the reverse: triggers stop, the capture in progress finishes, the spool is flushed while
 connected, `offline` is published, the connection closes, then the pipeline parts.
 """
 
@@ -67,6 +68,9 @@ class App:
         self.is_worker_stopped = False
         for trigger in self.triggers:
             trigger.start(self.worker.fire)
+        if self.connection is not None:
+            # only now: `online` follows the subscriptions, so it means commands are heard
+            self.connection.open()
         self.notifier.ready(self.status_text())
         log.info("ready: %s", self.status_text())
 
@@ -260,7 +264,6 @@ def _build_mqtt(app: App, given: Parts, labels: tuple[str, ...], env: Mapping[st
 
         HomeAssistantDiscovery(cfg.discovery, connection, labels,
                                cfg.is_snapshot_enabled).start()
-    connection.open()
 
 
 def _build_worker(app: App, pipeline: Handler) -> None:
