@@ -1,8 +1,9 @@
 """The composition root: `build(settings)` wires every part, `run_daemon(settings)` runs it.
 
 Open order: pipeline parts (source, detector, classifier), then MQTT (spool, connection,
-publisher, Home Assistant discovery), then the worker and the triggers. Close order is the
-reverse: triggers stop, the capture in progress finishes, the spool is flushed while
+publisher, Home Assistant discovery), then the worker and the triggers; `start()` starts
+the triggers, then opens the MQTT connection (so `online` follows the subscriptions). Close
+order is the reverse: triggers stop, the capture in progress finishes, the spool is flushed while
 connected, `offline` is published, the connection closes, then the pipeline parts.
 """
 
@@ -18,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 from edge.config import Settings
+from edge.errors import EdgeError
 from edge.notify import Notifier
 from edge.ports import EmotionClassifier, FaceDetector, FrameSource, ResultPublisher, Trigger
 from edge.publish.connection import MqttConnection
@@ -66,6 +68,9 @@ class App:
         self.is_worker_stopped = False
         for trigger in self.triggers:
             trigger.start(self.worker.fire)
+        if self.connection is not None:
+            # only now: `online` follows the subscriptions, so it means commands are heard
+            self.connection.open()
         self.notifier.ready(self.status_text())
         log.info("ready: %s", self.status_text())
 
@@ -74,7 +79,8 @@ class App:
         if self.connection is not None:
             cfg = self.connection.cfg
             state = "connected" if self.connection.is_connected.is_set() else "NOT connected"
-            parts.append(f"{state} to {cfg.host}:{cfg.port}")
+            problem = self.mqtt_problem()
+            parts.append(f"{problem or state} to {cfg.host}:{cfg.port}")
         if self.worker is not None:
             parts.append(f"{self.worker.captures} captures")
             if not self.worker.is_healthy:
@@ -85,6 +91,12 @@ class App:
         if depth is not None:
             parts.append(f"spool {depth}")
         return ", ".join(parts)
+
+    def mqtt_problem(self) -> str | None:
+        """Why MQTT cannot recover on its own (see `MqttConnection.problem`), or None."""
+        if self.connection is None:
+            return None
+        return self.connection.problem(lambda: int(getattr(self.publisher, "depth", 0)))
 
     def stop_worker(self) -> None:
         """Stop the worker after its capture in progress (part of `close`)."""
@@ -161,6 +173,43 @@ def _report(app: App, previous: str) -> str:
     return text
 
 
+def startup_problems(settings: Settings, environ: Mapping[str, str],
+                     warn: Callable[[str], None] | None = None) -> list[str]:
+    """The start-up checks of `build` that hold no device, one line per problem: the camera
+    path or device node, the MQTT password and TLS files (the CA must parse), the detector
+    and the model (loaded, then closed). `emotion-edge check-config` runs them (systemd's
+    ExecStartPre), so a config it passes does not fail at once in `run`. `warn` gets what
+    is not a problem but worth saying (a detector falling back)."""
+    from edge.publish.connection import MqttConnection
+    from edge.sources import check_source
+
+    checks: list[tuple[str, Callable[[], object]]] = [
+        ("camera", lambda: check_source(settings.camera)),
+        ("mqtt", lambda: MqttConnection(settings.mqtt, settings.device_id, environ)),
+        ("detector", lambda: _open_detector(settings, warn).close()),
+        ("classifier", lambda: _open_classifier(settings).close())]
+    problems = []
+    for role, check in checks:
+        try:
+            check()  # an MqttConnection that is never opened holds no socket
+        except EdgeError as e:
+            problems.append(f"{role}: {e}")
+    return problems
+
+
+def _open_detector(settings: Settings,
+                   warn: Callable[[str], None] | None = None) -> FaceDetector:
+    from edge.detect import open_detector
+
+    return open_detector(settings.detector, warn)
+
+
+def _open_classifier(settings: Settings) -> EmotionClassifier:
+    from edge.classify import open_classifier
+
+    return open_classifier(settings.classifier)
+
+
 def _build_pipeline(app: App, given: Parts) -> tuple[Handler, tuple[str, ...]]:
     from edge.pipeline import Pipeline
 
@@ -171,14 +220,10 @@ def _build_pipeline(app: App, given: Parts) -> tuple[Handler, tuple[str, ...]]:
         given.source = open_source(settings.camera)
     app.own("camera", given.source.close)
     if given.detector is None:
-        from edge.detect import open_detector
-
-        given.detector = open_detector(settings.detector)
+        given.detector = _open_detector(settings)
     app.own("detector", given.detector.close)
     if given.classifier is None:
-        from edge.classify import open_classifier
-
-        given.classifier = open_classifier(settings.classifier)
+        given.classifier = _open_classifier(settings)
     app.own("classifier", given.classifier.close)
     pipeline = Pipeline(given.source, given.detector, given.classifier, settings.device_id)
     return pipeline, tuple(given.classifier.labels)
@@ -219,7 +264,6 @@ def _build_mqtt(app: App, given: Parts, labels: tuple[str, ...], env: Mapping[st
 
         HomeAssistantDiscovery(cfg.discovery, connection, labels,
                                cfg.is_snapshot_enabled).start()
-    connection.open()
 
 
 def _build_worker(app: App, pipeline: Handler) -> None:
@@ -231,6 +275,8 @@ def _build_worker(app: App, pipeline: Handler) -> None:
     app.worker = Worker(pipeline, app.publisher, shutdown=app.shutdown, notifier=app.notifier,
                         queue_size=cfg.queue_size, min_interval_s=cfg.min_interval_s,
                         continuous=continuous)
+    if app.connection is not None:
+        app.worker.add_health(app.mqtt_problem)
     app.own("worker", app.stop_worker)
 
 

@@ -172,31 +172,17 @@ def _check_config(args: argparse.Namespace) -> int:
     data = apply_env(read_toml(args.config), os.environ)
     problems = config_problems(data)
     if not problems:
-        problems = _startup_problems(Settings.model_validate(data))
+        from edge.app import startup_problems
+
+        def warn(message: str) -> None:  # a detector fallback is a warning, not a problem
+            print(f"detector: WARNING: {message}")
+
+        problems = startup_problems(Settings.model_validate(data), os.environ, warn)
     for problem in problems:
         print(problem)
     if not problems:
         print(f"{args.config or 'default configuration'}: OK")
     return 1 if problems else 0
-
-
-def _startup_problems(settings: Settings) -> list[str]:
-    """The detector and the model must load: the checks the daemon makes at start. A
-    detector fallback is printed as a warning, not counted as a problem."""
-    from edge.classify import open_classifier
-    from edge.detect import open_detector
-
-    def warn(message: str) -> None:
-        print(f"detector: WARNING: {message}")
-
-    problems = []
-    for role, build in (("detector", lambda: open_detector(settings.detector, warn)),
-                        ("classifier", lambda: open_classifier(settings.classifier))):
-        try:
-            build().close()
-        except EdgeError as e:
-            problems.append(f"{role}: {e}")
-    return problems
 
 
 def _bench(args: argparse.Namespace) -> int:

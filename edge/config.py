@@ -130,6 +130,9 @@ class MqttConfig(_Strict):
     keepalive_s: int = Field(30, ge=5, description="MQTT keepalive")
     reconnect_min_s: float = Field(1.0, gt=0, description="first reconnect delay")
     reconnect_max_s: float = Field(60.0, gt=0, description="longest reconnect delay")
+    max_disconnected_s: float = Field(
+        600.0, gt=0, description="not connected this long while results wait in the spool: "
+        "report it in STATUS= and stop the watchdog pings, so systemd restarts the daemon")
     tls: TlsConfig = TlsConfig()
     discovery: DiscoveryConfig = DiscoveryConfig()
     is_snapshot_enabled: bool = Field(False, description="publish a JPEG of each capture")

@@ -45,6 +45,8 @@ class Worker:
         self._min_interval_s = min_interval_s
         self._continuous = continuous
         self._busy = list(busy)
+        self._health: list[Callable[[], str | None]] = []
+        self.problem: str | None = None  # what a health check last reported
         self.captures = 0
         self.dropped = 0
         self.merged = 0
@@ -60,9 +62,13 @@ class Worker:
         """Also call `show(True)` / `show(False)` around each capture."""
         self._busy.append(show)
 
+    def add_health(self, check: Callable[[], str | None]) -> None:
+        """Also stop the watchdog pings while `check()` names a problem (the MQTT side)."""
+        self._health.append(check)
+
     @property
     def is_healthy(self) -> bool:
-        return self.failures < UNHEALTHY_AFTER_FAILURES
+        return self.failures < UNHEALTHY_AFTER_FAILURES and self.problem is None
 
     def fire(self, event: TriggerEvent) -> None:
         """Enqueue a capture; never blocks (called from library threads)."""
@@ -105,9 +111,24 @@ class Worker:
 
     def _ping(self) -> None:
         now = time.monotonic()
-        if self.is_healthy and now - self._last_ping >= self._wake_s / 2:
-            self._last_ping = now
+        if now - self._last_ping < self._wake_s / 2:
+            return
+        self._last_ping = now
+        self._check_health()
+        if self.is_healthy:
             self._notifier.watchdog()
+
+    def _check_health(self) -> None:
+        problem = next((p for p in (check() for check in self._health) if p), None)
+        if problem == self.problem:
+            return
+        if problem is None:
+            log.info("healthy again: %s is over", self.problem)
+        elif self._notifier.watchdog_interval_s is not None:
+            log.error("%s: no more watchdog pings, so systemd restarts the service", problem)
+        else:
+            log.error("%s (no systemd watchdog here to restart the service)", problem)
+        self.problem = problem
 
     def _is_merged(self, event: TriggerEvent) -> bool:
         # A request that carries an id has someone waiting for that id: never merge it away.

@@ -3,6 +3,7 @@
 #
 #   sudo scripts/install-pi.sh            # install or upgrade, then (re)start the service
 #   sudo scripts/install-pi.sh --no-start # install, enable, but leave it stopped
+#   scripts/install-pi.sh --help          # usage; an unknown option exits 2, changing nothing
 #
 # Safe to run again: it upgrades the code, the models and the unit, and never overwrites
 # /etc/emotion-edge/config.toml, the password file or /etc/default/emotion-edge.
@@ -22,6 +23,30 @@ START=1
 
 say() { echo "install-pi: $*"; }
 die() { echo "install-pi: error: $*" >&2; exit 1; }
+
+usage() {
+    cat <<USAGE
+Usage: sudo $0 [--no-start]
+
+Install or upgrade emotion-edge as a systemd service: apt packages, the user
+'$SERVICE', a venv in $VENV, the config in $CONF_DIR (never
+overwritten) and the unit, then (re)start it.
+
+  --no-start   install and enable the service, but do not (re)start it
+  -h, --help   show this help and exit
+USAGE
+}
+
+parse_args() {
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --no-start) START=0 ;;
+            -h|--help) usage; exit 0 ;;
+            *) echo "install-pi: error: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+        esac
+        shift
+    done
+}
 
 is_pi() { grep -qs "Raspberry Pi" /proc/device-tree/model; }
 
@@ -49,33 +74,93 @@ check_platform() {
     fi
 }
 
+has_apt_package() { apt-cache policy "$1" 2>/dev/null | grep 'Candidate:' | grep -qv '(none)'; }
+
 install_packages() {
-    local packages=(python3-venv)
+    local packages=(python3-venv) package
+    apt-get update -qq
     if is_pi; then
         # picamera2 and libcamera come from the OS (not on PyPI); lgpio drives the GPIO chip.
-        packages+=(python3-picamera2 python3-lgpio)
+        # Only Raspberry Pi OS's archive has them, not plain Debian or Ubuntu on a Pi.
+        for package in python3-picamera2 python3-lgpio; do
+            if has_apt_package "$package"; then
+                packages+=("$package")
+            else
+                say "skipping $package: not in this system's apt sources (not Raspberry Pi" \
+                    "OS?). Without picamera2 only a USB camera works (camera.kind = \"opencv\");" \
+                    "without lgpio, no GPIO button or LED"
+            fi
+        done
     fi
     say "apt: ${packages[*]}"
-    apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"
 }
 
-install_venv() {
+python_minor() { "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null; }
+
+make_venv() {
+    # A venv is bound to the Python minor it was made with: after an OS upgrade (3.11 ->
+    # 3.13) the old one dies with "No module named 'pip'". Make it again; pip refills it.
+    local have want
+    want="$(python_minor "$PYTHON")"
+    have="$(python_minor "$VENV/bin/python" || true)"
+    if [ -n "$have" ] && [ "$have" != "$want" ]; then
+        say "the venv is for Python $have, the system has $want: making it again"
+        rm -rf "$VENV"
+    elif [ -z "$have" ] && [ -e "$VENV" ]; then
+        say "the venv in $VENV does not run: making it again"
+        rm -rf "$VENV"
+    fi
     # --system-site-packages: picamera2, libcamera and lgpio are the OS's, not pip's.
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv --system-site-packages "$VENV"
-    local constraints="$PREFIX/constraints.txt"
-    : > "$constraints"
+}
+
+write_constraints() {
     # bookworm's picamera2 stack (simplejpeg, PyAV) is built against numpy 1.x and breaks
-    # ("numpy.dtype size changed") if pip puts numpy 2 in front of it; pip then picks
-    # opencv-python-headless 4.11, the last release that accepts numpy 1.x.
+    # ("numpy.dtype size changed") if pip puts numpy 2 in front of it. With numpy 1, cap
+    # what would otherwise be downloaded and discarded (~143 MB on a Pi): OpenCV 4.12+
+    # and ml_dtypes 0.6+ require numpy 2.
+    : > "$1"
     if "$PYTHON" -c 'import numpy, sys; sys.exit(int(numpy.__version__.split(".")[0]) != 1)' \
             2>/dev/null; then
-        echo 'numpy<2' >> "$constraints"
+        printf '%s\n' 'numpy<2' 'opencv-python-headless<4.12' 'ml_dtypes<0.6' >> "$1"
     fi
-    say "pip: installing ${SRC}[pi] into $VENV (no TensorFlow)"
-    "$VENV/bin/pip" install --quiet --constraint "$constraints" "${SRC}[pi]"
-    # The same version number after a code change: reinstall the project itself.
-    "$VENV/bin/pip" install --quiet --no-deps --force-reinstall "$SRC"
+}
+
+build_wheel() {
+    # Out of tree: a copy of the source in a temp dir, so root leaves no build/ or
+    # *.egg-info in the user's clone, and no stale build/lib can resurrect a deleted module.
+    local tmp="$1"
+    mkdir -p "$tmp/src" "$tmp/dist"
+    tar -C "$SRC" --exclude=./.git --exclude=./.venv --exclude=./build --exclude='*.egg-info' \
+        --exclude=__pycache__ -cf - . | tar -C "$tmp/src" -xf -
+    "$VENV/bin/pip" wheel --quiet --no-deps --wheel-dir "$tmp/dist" "$tmp/src" >&2
+    ls "$tmp/dist"/emotion_edge-*.whl
+}
+
+install_project() {
+    # $1: a pip constraints file; $2: extras such as [pi]
+    local tmp wheel status=0
+    tmp="$(mktemp -d)"
+    if wheel="$(build_wheel "$tmp")"; then
+        say "pip: installing $(basename "$wheel")$2 into $VENV"
+        "$VENV/bin/pip" install --quiet --constraint "$1" "${wheel}$2" || status=1
+        # The same version number after a code change: reinstall the project itself (pip
+        # removes every file the old one installed, so a module deleted upstream goes too).
+        [ "$status" = 1 ] \
+            || "$VENV/bin/pip" install --quiet --no-deps --force-reinstall "$wheel" || status=1
+    else
+        status=1
+    fi
+    rm -rf "$tmp"
+    return "$status"
+}
+
+install_venv() {
+    make_venv
+    local constraints="$PREFIX/constraints.txt"
+    write_constraints "$constraints"
+    install_project "$constraints" "[pi]"  # no TensorFlow
     install -d -m 0755 "$PREFIX/models"
     install -m 0644 "$SRC"/models/*.tflite "$SRC"/models/*.json "$PREFIX/models/"
     [ ! -f "$SRC/README.md" ] || install -m 0644 "$SRC/README.md" "$PREFIX/README.md"
@@ -102,9 +187,16 @@ install_config() {
     [ -e "$CONF_DIR/mqtt-password" ] || install -m 0600 -o root -g root /dev/null \
         "$CONF_DIR/mqtt-password"
     [ -e "$ENV_FILE" ] || install -m 0644 "$SRC/systemd/emotion-edge.env.example" "$ENV_FILE"
-    say "checking the config as the service user"
-    runuser -u "$SERVICE" -- "$VENV/bin/emotion-edge" check-config --config "$CONF_DIR/config.toml" \
-        || die "fix $CONF_DIR/config.toml (one line per problem above), then run this again"
+    say "checking the config as the service user, with $ENV_FILE as the unit reads it"
+    (
+        set -a  # export every assignment of the environment file, as EnvironmentFile= does
+        # shellcheck disable=SC1090
+        . "$ENV_FILE"
+        set +a
+        runuser -u "$SERVICE" -- "$VENV/bin/emotion-edge" check-config \
+            --config "$CONF_DIR/config.toml"
+    ) || die "fix $CONF_DIR/config.toml or $ENV_FILE (one line per problem above), then" \
+             "run this again"
 }
 
 install_unit() {
@@ -123,7 +215,7 @@ install_unit() {
 }
 
 main() {
-    [ "${1:-}" != "--no-start" ] || START=0
+    parse_args "$@"  # before anything changes: --help and a typo must not install
     check_platform
     install_packages
     install_user
@@ -133,4 +225,7 @@ main() {
     say "done. Watch the results: mosquitto_sub -v -t 'emotion-edge/#'"
 }
 
-main "$@"
+# Sourced (by the tests), define the functions only.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    main "$@"
+fi

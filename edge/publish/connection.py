@@ -4,19 +4,27 @@ The app opens it once and closes it last: `open()` starts paho's network thread 
 `connect_async` + `loop_start`, and paho reconnects with backoff on its own. Every connect
 publishes `online` (retained) and renews the subscriptions; the last will and a clean
 `close()` leave `offline` (retained) on the status topic.
+
+Every paho callback is a trust boundary: an exception raised in one (a handler, a listener)
+would end paho's network thread for good while the process looks alive. So each is guarded:
+the first failure of each callback is logged with its traceback, later ones are counted,
+and the loop goes on. `problem()` reports a dead network thread, or a connection that has
+been down longer than `mqtt.max_disconnected_s` while results wait, for the watchdog.
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from edge.config import MqttConfig
 from edge.errors import BrokerError
@@ -73,6 +81,39 @@ def read_password(cfg: MqttConfig, environ: Mapping[str, str]) -> str | None:
     return cfg.password.get_secret_value() if cfg.password is not None else None
 
 
+class _Client(mqtt.Client):
+    """paho's client, keeping why the last connection attempt failed: paho's network loop
+    swallows the OSError (a TLS verification failure, a refused port) and calls
+    `on_connect_fail` without it."""
+
+    last_connect_error: OSError | None = None
+
+    def reconnect(self) -> MQTTErrorCode:
+        try:
+            return super().reconnect()
+        except OSError as e:
+            self.last_connect_error = e
+            raise
+
+
+def describe_connect_error(error: OSError | None, is_tls: bool) -> str:
+    """A one-line reason for a failed connection attempt, naming TLS faults as such."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (f"TLS certificate check failed: {error.reason}: {error.verify_message} "
+                "(check mqtt.tls.ca_file is the CA that signed the broker's certificate and "
+                "mqtt.host is a name in that certificate)")
+    if isinstance(error, ssl.SSLError):
+        return (f"TLS handshake failed: {error.reason or error} (check mqtt.port is the "
+                "broker's TLS listener and mqtt.tls.* matches the broker's certificates)")
+    if error is None:
+        return "connection failed"
+    if is_tls and isinstance(error, ConnectionResetError | BrokenPipeError):
+        # after the TCP connect, a TLS client's first act is the handshake
+        return ("connection reset during the TLS handshake (check mqtt.port is the broker's "
+                "TLS listener, not a plain one)")
+    return error.strerror or str(error) or type(error).__name__
+
+
 class MqttConnection:
     """Owns one paho client. `subscribe` and `add_connect_listener` register callbacks that
     run on paho's network thread (they must only enqueue or publish); `publish` may be
@@ -86,13 +127,18 @@ class MqttConnection:
         self._handlers: dict[str, Callable[[bytes], None]] = {}
         self._connect_listeners: list[Callable[[], None]] = []
         self._ack_listeners: list[Callable[[int], None]] = []
+        self._event_topics: set[str] = set()
         self._state = "new"
         self._lock = threading.Lock()
+        self.callback_errors: dict[str, int] = {}
+        self.ignored_retained = 0
+        self._network: threading.Thread | None = None
+        self._down_since: float | None = None  # monotonic; None while connected
         self._client = self._make_client(device_id, environ)
 
-    def _make_client(self, device_id: str, environ: Mapping[str, str]) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"emotion-edge-{device_id}",
-                             clean_session=True)
+    def _make_client(self, device_id: str, environ: Mapping[str, str]) -> _Client:
+        client = _Client(CallbackAPIVersion.VERSION2, client_id=f"emotion-edge-{device_id}",
+                         clean_session=True)
         client.will_set(self.topics.status, "offline", qos=1, retain=True)
         password = read_password(self.cfg, environ)
         if self.cfg.username is not None:
@@ -101,17 +147,23 @@ class MqttConnection:
             _set_tls(client, self.cfg)
         client.reconnect_delay_set(self.cfg.reconnect_min_s,  # type: ignore[arg-type]
                                    self.cfg.reconnect_max_s)  # type: ignore[arg-type]
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        client.on_connect_fail = self._on_connect_fail
-        client.on_publish = self._on_publish
+        client.on_connect = self._guarded("on_connect", self._on_connect)
+        client.on_disconnect = self._guarded("on_disconnect", self._on_disconnect)
+        client.on_message = self._guarded("on_message", self._on_message)
+        client.on_connect_fail = self._guarded("on_connect_fail", self._on_connect_fail)
+        client.on_publish = self._guarded("on_publish", self._on_publish)
+        client.suppress_exceptions = True  # paho's own last line of defence, behind ours
         return client
 
-    def subscribe(self, topic: str, handler: Callable[[bytes], None]) -> None:
-        """Deliver each message on `topic` (exact name) to `handler`, across reconnects."""
+    def subscribe(self, topic: str, handler: Callable[[bytes], None], *,
+                  is_event: bool = False) -> None:
+        """Deliver each message on `topic` (exact name) to `handler`, across reconnects.
+        On an event topic (commands) a retained message is stale, not a new event: it is
+        not delivered, so it cannot fire again on every reconnect; the first is logged."""
         with self._lock:
             self._handlers[topic] = handler
+            if is_event:
+                self._event_topics.add(topic)
         if self.is_connected.is_set():
             self._client.subscribe(topic, qos=1)
 
@@ -132,7 +184,27 @@ class MqttConnection:
         except (OSError, ValueError) as e:
             raise BrokerError(f"cannot use MQTT broker {self.cfg.host}:{self.cfg.port}: {e}; "
                               "check mqtt.host and mqtt.port") from e
+        self._down_since = time.monotonic()
         self._client.loop_start()
+        # paho keeps its thread only in a private attribute; without it, no liveness check
+        self._network = getattr(self._client, "_thread", None)
+
+    def problem(self, pending: Callable[[], int]) -> str | None:
+        """Why the MQTT side cannot recover on its own, or None: the network thread is
+        dead, or the broker has been away longer than mqtt.max_disconnected_s while
+        `pending()` results wait. Any thread."""
+        if self._state == "closed":
+            return None
+        if self._network is not None and not self._network.is_alive():
+            return "MQTT network thread has died"
+        since = self._down_since
+        if since is None or time.monotonic() - since < self.cfg.max_disconnected_s:
+            return None
+        waiting = pending()
+        if waiting == 0:
+            return None
+        return (f"not connected to MQTT for over {self.cfg.max_disconnected_s:.0f} s "
+                f"with {waiting} result(s) waiting")
 
     def close(self, timeout_s: float = 3.0) -> None:
         """Publish `offline` (retained) if connected, disconnect, stop the network thread."""
@@ -162,18 +234,23 @@ class MqttConnection:
             return
         self._log_state("connected", logging.INFO, "connected to MQTT broker %s", where)
         self.generation += 1
-        client.publish(self.topics.status, "online", qos=1, retain=True)
+        self._down_since = None
         with self._lock:
             topics = list(self._handlers)
         for topic in topics:
             client.subscribe(topic, qos=1)
+        # after the subscriptions: the broker handles them first, so whoever sees `online`
+        # can send a command at once
+        client.publish(self.topics.status, "online", qos=1, retain=True)
         self.is_connected.set()
         for listener in self._connect_listeners:
-            listener()
+            self._call("a connect listener", listener)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any,
                        reason_code: Any, properties: Any) -> None:
         self.is_connected.clear()
+        if self._down_since is None:
+            self._down_since = time.monotonic()
         if self._state != "connected":  # a refusal or a failed attempt: already logged
             return
         self._log_state("disconnected", logging.WARNING,
@@ -181,20 +258,51 @@ class MqttConnection:
                         self.cfg.host, self.cfg.port, reason_code)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
-        self._log_state("unreachable", logging.WARNING,
-                        "cannot reach MQTT broker %s:%s; retrying, results are spooled",
-                        self.cfg.host, self.cfg.port)
+        reason = describe_connect_error(getattr(client, "last_connect_error", None),
+                                        self.cfg.tls.is_enabled)
+        self._log_state(f"unreachable {reason}", logging.WARNING,
+                        "cannot reach MQTT broker %s:%s: %s; retrying, results are spooled",
+                        self.cfg.host, self.cfg.port, reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         with self._lock:
             handler = self._handlers.get(msg.topic)
-        if handler is not None:
-            handler(bytes(msg.payload))
+            is_event = msg.topic in self._event_topics
+        if handler is None:
+            return
+        if is_event and msg.retain:
+            self._ignore_retained(msg.topic)
+            return
+        self._call(f"the handler of {msg.topic}", handler, bytes(msg.payload))
+
+    def _ignore_retained(self, topic: str) -> None:
+        self.ignored_retained += 1
+        if self.ignored_retained == 1:
+            log.warning("ignored a retained message on %s: commands are events, a retained one "
+                        "would fire on every reconnect; clear it with `mosquitto_pub -r -n -t "
+                        "%s` (further ones are ignored silently)", topic, topic)
 
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int,
                     reason_code: Any, properties: Any) -> None:
         for listener in self._ack_listeners:
-            listener(mid)
+            self._call("an acknowledgement listener", listener, mid)
+
+    def _guarded(self, name: str, callback: Callable[..., None]) -> Callable[..., None]:
+        """`callback` for paho: whatever it raises is logged and never reaches paho's loop."""
+
+        def run(*args: Any) -> None:
+            self._call(name, callback, *args)
+
+        return run
+
+    def _call(self, name: str, function: Callable[..., None], *args: Any) -> None:
+        try:
+            function(*args)
+        except Exception:
+            count = self.callback_errors[name] = self.callback_errors.get(name, 0) + 1
+            if count == 1:
+                log.exception("error in %s (MQTT network thread); ignored, the connection "
+                              "goes on; further errors there are counted, not logged", name)
 
 
 def _set_tls(client: mqtt.Client, cfg: MqttConfig) -> None:

@@ -22,6 +22,21 @@ _CAMERA_HINT = ("check the cable and `v4l2-ctl --list-devices`, that no other pr
                 "the camera (`fuser {dev}`), and that this user is in the `video` group")
 
 
+def check_device(cfg: OpenCvConfig) -> None:
+    """CameraError if camera.device names a device node or a video file that does not exist
+    (what the constructor checks before it opens anything)."""
+    target, name = _target(cfg.device)
+    path = f"/dev/video{target}" if isinstance(target, int) else target
+    is_device = isinstance(target, int) or path.startswith("/dev/")
+    if (is_device or _is_file(target)) and not Path(path).exists():
+        what = _CAMERA_HINT.format(dev=path) if is_device else "check camera.device"
+        raise CameraError(f"{name}: not found; {what}")
+
+
+def _is_file(target: int | str) -> bool:
+    return isinstance(target, str) and "://" not in target and not target.startswith("/dev/")
+
+
 def _target(device: int | str) -> tuple[int | str, str]:
     """What to hand to VideoCapture and a name for messages."""
     if isinstance(device, int) or device.isdigit():
@@ -45,9 +60,8 @@ class OpenCvSource:
     def __init__(self, cfg: OpenCvConfig) -> None:
         self._cfg = cfg
         self._target, self.name = _target(cfg.device)
-        self._is_file = isinstance(self._target, str) and "://" not in self._target \
-            and not self._target.startswith("/dev/")
-        self._check_exists()
+        self._is_file = _is_file(self._target)
+        check_device(cfg)
         self._capture = self._open()
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opencv-read")
         self._pending: Future[tuple[bool, np.ndarray | None]] | None = None
@@ -58,13 +72,6 @@ class OpenCvSource:
             except CameraError:
                 self.close()
                 raise
-
-    def _check_exists(self) -> None:
-        path = f"/dev/video{self._target}" if isinstance(self._target, int) else self._target
-        is_device = isinstance(self._target, int) or path.startswith("/dev/")
-        if (is_device or self._is_file) and not Path(path).exists():
-            what = _CAMERA_HINT.format(dev=path) if is_device else "check camera.device"
-            raise CameraError(f"{self.name}: not found; {what}")
 
     def _open(self) -> cv2.VideoCapture:
         timeout_ms = int(self._cfg.timeout_s * 1000)

@@ -9,6 +9,7 @@ loop. The daemon never imports this module.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import logging
 import shutil
@@ -189,6 +190,21 @@ class AmqttBroker(Broker):
             return
         if not self.is_quick_stop:
             asyncio.run_coroutine_threadsafe(self._amqtt.shutdown(), self._loop).result(10)
+        # No task may outlive the loop: pending tasks of a stopped loop are garbage-collected
+        # while the interpreter finalizes, which crashed the demo with SIGSEGV at exit now
+        # and then ("Garbage-collecting ... asyncio/queues.py in get", issue 13). So cancel
+        # them, let them unwind on their own loop, then stop and close it.
+        with contextlib.suppress(TimeoutError):  # a task ignoring its cancellation
+            asyncio.run_coroutine_threadsafe(_cancel_all_tasks(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        if not self._thread.is_alive():
+            self._loop.close()
         self._thread = None
+
+
+async def _cancel_all_tasks() -> None:
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -14,7 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 UNIT = REPO / "systemd" / "emotion-edge.service"
 INSTALLED_BIN = "/opt/emotion-edge/venv/bin/emotion-edge"
-MAX_EXPOSURE = 2.0  # "OK" is 1.0-4.9; the unit scores 1.6 with systemd 252
+MAX_EXPOSURE = 2.0  # "OK" is 1.0-4.9; the unit scores 1.6-1.7 across systemd 252.x: a bound
 SCRIPTS = [REPO / "scripts" / "install-pi.sh", REPO / "scripts" / "uninstall-pi.sh"]
 
 needs_analyze = pytest.mark.skipif(shutil.which("systemd-analyze") is None,

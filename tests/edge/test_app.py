@@ -198,3 +198,20 @@ def test_with_snapshots_on_the_app_announces_a_camera_on_the_snapshot_topic(
     topic, payload, _ = watcher.next()
     assert topic == "homeassistant/camera/emotion_edge_dev/snapshot/config"
     assert json.loads(payload)["topic"] == "emotion-edge/dev/snapshot"
+
+
+def test_online_means_the_capture_topic_is_subscribed(mosquitto: Broker, watch: Watch) -> None:
+    """A client that sends a command on seeing `online` is heard: the connection opens only
+    after the MQTT trigger subscribed (it used to open in build(), and a quick connect
+    published `online` before the subscription, so the first command was lost)."""
+    watcher = watch(mosquitto, ("emotion-edge/dev/status", RESULT))
+    app = build(settings(mosquitto), parts=fake_parts(), environ={})
+    try:
+        with pytest.raises(TimeoutError):  # built, not started: not online yet
+            watcher.next("emotion-edge/dev/status", timeout_s=1.0)
+        app.start()
+        assert watcher.next("emotion-edge/dev/status")[1] == b"online"
+        watcher.publish("emotion-edge/dev/capture/set", json.dumps({"request_id": "at-once"}))
+        assert json.loads(watcher.next(RESULT)[1])["request_id"] == "at-once"
+    finally:
+        app.close()

@@ -275,3 +275,55 @@ def test_no_command_prints_the_litert_banner(command: list[str], tiny_model: Pat
                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout and done.stderr == ""
+
+
+def check_config_lines(capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: Path,
+                       extra: str) -> tuple[int, list[str]]:
+    """check-config on a config that is valid except for what `extra` adds."""
+    text = f'device_id = "pi-1"\n[classifier]\nmodel_path = "{tiny_model}"\n{extra}'
+    code, out, _ = run(capsys, "check-config", "--config", str(write_config(tmp_path, text)))
+    return code, out.splitlines()
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ('[camera]\nkind = "images"\npath = "{tmp}/no-such-folder"\n',
+     "camera: image path not found: {tmp}/no-such-folder"),
+    ('[camera]\nkind = "images"\npath = "{tmp}/empty"\n',
+     "camera: no images (.jpg, .png, ...) in {tmp}/empty"),
+    ('[camera]\nkind = "opencv"\ndevice = "/dev/video97"\n',
+     "camera: /dev/video97: not found; check the cable"),
+    ('[camera]\nkind = "opencv"\ndevice = 97\n', "camera: camera 97 (/dev/video97): not found"),
+    ('[camera]\nkind = "opencv"\ndevice = "{tmp}/clip.avi"\n',
+     "camera: {tmp}/clip.avi: not found; check camera.device"),
+    ('[mqtt]\npassword_file = "{tmp}/no-password"\n',
+     "mqtt: cannot read the MQTT password file {tmp}/no-password: No such file or directory; "
+     "check mqtt.password_file"),
+    ('[mqtt.tls]\nis_enabled = true\nca_file = "{tmp}/no-ca.crt"\n',
+     "mqtt: TLS file {tmp}/no-ca.crt not found; check mqtt.tls.*_file"),
+    ('[mqtt.tls]\nis_enabled = true\nca_file = "{tmp}/garbage.crt"\n',
+     "mqtt: unusable TLS files ({tmp}/garbage.crt)"),
+])
+def test_check_config_runs_every_start_up_check_that_holds_no_device(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: Path,
+        extra: str, expected: str) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "garbage.crt").write_text("-----BEGIN CERTIFICATE-----\nnot base64\n")
+    code, lines = check_config_lines(capsys, tmp_path, tiny_model,
+                                     extra.format(tmp=tmp_path))
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0].startswith(expected.format(tmp=tmp_path))
+
+
+def test_check_config_passes_what_run_can_start(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: Path,
+        astronaut_path: Path) -> None:
+    from tests.fixtures.broker import make_certificates
+
+    ca = make_certificates(tmp_path / "certs").ca
+    password = tmp_path / "password"
+    password.write_text("s3cret\n")
+    extra = (f'[camera]\nkind = "images"\npath = "{astronaut_path}"\n[mqtt]\n'
+             f'password_file = "{password}"\n[mqtt.tls]\nis_enabled = true\n'
+             f'ca_file = "{ca}"\n')
+    code, lines = check_config_lines(capsys, tmp_path, tiny_model, extra)
+    assert code == 0 and lines[-1].endswith(": OK"), lines

@@ -245,3 +245,142 @@ def _open_once_read(fifo: Path, timeout_s: float) -> int:
 
     wait.until(try_open, timeout_s, f"the daemon opened {fifo.name} for reading")
     return opened[0]
+
+
+def drain(watcher: Watcher, topic: str, quiet_s: float) -> list[bytes]:
+    """Every payload on `topic` until none came for quiet_s."""
+    got = []
+    while True:
+        try:
+            got.append(watcher.next(topic, timeout_s=quiet_s)[1])
+        except TimeoutError:
+            return got
+
+
+def answered(watcher: Watcher, request_id: str, timeout_s: float = 10.0,
+             others: list[Any] | None = None) -> dict[str, Any]:
+    """Publish a capture with `request_id` and return its result; the request ids of
+    results that came before it go to `others`."""
+    watcher.publish(CAPTURE, json.dumps({"request_id": request_id}))
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result: dict[str, Any] = json.loads(
+            watcher.next(RESULT, timeout_s=max(0.1, deadline - time.monotonic()))[1])
+        if result["request_id"] == request_id:
+            return result
+        if others is not None:
+            others.append(result["request_id"])
+
+
+def test_deeply_nested_commands_leave_the_daemon_answering(
+        tmp_path: Path, mosquitto: Broker, watch: Watch, tiny_model: Path, images: Path,
+        daemons: Callable[..., Daemon]) -> None:
+    watcher = watch(mosquitto, (RESULT, STATUS))
+    daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, images))
+    daemon.start()
+    assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+    answered(watcher, "r1")
+    for _ in range(50):
+        watcher.publish(CAPTURE, "[" * 1000)
+    assert answered(watcher, "r2")["trigger"] == "mqtt"
+    assert daemon.stop() == 0
+    log = daemon.log_text()
+    assert "Traceback" not in log and "nested deeper than 32" in log
+    assert log.count("ignored capture command") == 1  # 50 ignored, one line (the rest at stop)
+
+
+def test_a_retained_hostile_command_is_ignored_on_every_start(
+        tmp_path: Path, mosquitto: Broker, watch: Watch, tiny_model: Path, images: Path,
+        daemons: Callable[..., Daemon]) -> None:
+    watcher = watch(mosquitto, (RESULT, STATUS))
+    watcher.publish(CAPTURE, "[" * 1000, is_retained=True)
+    daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, images))
+    for _ in range(2):
+        daemon.start()
+        assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+        assert answered(watcher, "r2")["request_id"] == "r2"
+        assert daemon.stop() == 0
+        assert watcher.next(STATUS, timeout_s=10)[1] == b"offline"
+        log = daemon.log_text()
+        assert "ignored a retained message on " + CAPTURE in log and "Traceback" not in log
+    watcher.publish(CAPTURE, json.dumps({"request_id": "stale"}), is_retained=True)
+    daemon.start()
+    assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+    before: list[Any] = []
+    assert answered(watcher, "r3", others=before)["request_id"] == "r3"
+    assert daemon.stop() == 0
+    assert before == [] and drain(watcher, RESULT, 0.5) == []  # "stale" never ran
+
+
+def status_line(notify: NotifySocket, prefix: str, timeout_s: float) -> str:
+    """The first STATUS= line starting with `prefix`; TimeoutError if none came in time."""
+    deadline = time.monotonic() + timeout_s
+    while (left := deadline - time.monotonic()) > 0:
+        for message in notify.collect(min(left, 0.5)):
+            for line in message.splitlines():
+                if line.startswith(prefix):
+                    return line
+    raise TimeoutError(f"no {prefix!r} within {timeout_s} s")
+
+
+def test_a_long_outage_with_waiting_results_stops_the_watchdog(
+        tmp_path: Path, mosquitto: Broker, tiny_model: Path, images: Path,
+        notify: NotifySocket, daemons: Callable[..., Daemon]) -> None:
+    config = daemon_config(tmp_path, mosquitto, tiny_model, images, interval_s=0.5)
+    config["mqtt"]["max_disconnected_s"] = 1.0
+    env = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "400000"}
+    daemon = daemons(tmp_path, config, env)
+    daemon.start()
+    notify.wait_for("READY=1", timeout_s=30)
+    notify.wait_for("WATCHDOG=1", timeout_s=5, count=2)  # connected: healthy
+    mosquitto.stop()
+    status = status_line(notify, "STATUS=not connected to MQTT for over 1 s with", 15.0)
+    assert "result(s) waiting to 127.0.0.1" in status
+    notify.flush()
+    assert "WATCHDOG=1" not in notify.collect(1.5)  # systemd would restart us now
+    mosquitto.start()  # back: healthy again, the spool drains
+    notify.wait_for("WATCHDOG=1", timeout_s=15)
+    assert daemon.stop() == 0
+    assert "no more watchdog pings" in daemon.log_text()
+
+
+def results_ever_spooled(path: Path) -> int:
+    """How many results the spool has ever stored (its AUTOINCREMENT counter)."""
+    with sqlite3.connect(path) as db:
+        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'results'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_delivery_is_at_least_once_in_order_with_an_id_to_deduplicate(
+        tmp_path: Path, mosquitto_persistent: Broker, watch: Watch, tiny_model: Path,
+        images: Path, daemons: Callable[..., Daemon]) -> None:
+    """The README's promise across the worst case, kill -9 while results are in flight and
+    the broker restarting: every result arrives at least once, first arrivals in capture
+    order, and a duplicate (QoS 1 resends) carries the same `id`."""
+    broker = mosquitto_persistent
+    watcher = watch(broker, (RESULT,), client_id="dedup-watcher")
+    config = daemon_config(tmp_path, broker, tiny_model, images, interval_s=0.1)
+    daemon = daemons(tmp_path, config)
+    daemon.start()
+    got = [watcher.next(RESULT, timeout_s=30)[1]]
+    broker.restart()  # a reconnect with results in flight
+    got.append(watcher.next(RESULT, timeout_s=30)[1])
+    daemon.kill()  # SIGKILL: acks in flight are lost, the spool keeps what was not acked
+    config["trigger"].pop("interval_s")
+    status = watch(broker, (STATUS,))
+    assert status.next(STATUS)[1] == b"offline"  # the last will, retained
+    again = daemons(tmp_path, config)
+    again.start()
+    assert status.next(STATUS, timeout_s=30)[1] == b"online"
+    spool = tmp_path / "spool.sqlite"
+    wait.until(lambda: spool_depth(spool) == 0, 30, "the restarted daemon drained the spool")
+    assert again.stop() == 0
+    results = [json.loads(p) for p in got + drain(watcher, RESULT, 1.5)]
+    first: dict[str, dict[str, Any]] = {}
+    for result in results:
+        first.setdefault(result["id"], result)
+    assert len(first) == results_ever_spooled(spool)  # each result at least once
+    stamps = [r["timestamp"] for r in first.values()]
+    assert stamps == sorted(stamps)  # first arrivals in capture order
+    for result in results:  # a duplicate is the same result, field for field
+        assert result == first[result["id"]]

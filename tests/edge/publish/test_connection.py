@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -46,8 +47,6 @@ def test_online_on_connect_offline_on_close(mosquitto: Broker, watch: Watch,
 
 def test_subscriptions_survive_a_broker_restart(mosquitto: Broker, watch: Watch,
                                                 opened: Callable[..., MqttConnection]) -> None:
-    import queue
-
     got: queue.Queue[bytes] = queue.Queue()
     conn = opened(MqttConnection(MqttConfig(**mosquitto.mqtt_config()), "dev", {}))
     conn.subscribe("emotion-edge/dev/capture/set", got.put)
@@ -110,20 +109,137 @@ def test_mutual_tls(mosquitto_tls: Broker, opened: Callable[..., MqttConnection]
     assert conn.is_connected.wait(5)
 
 
-def test_tls_with_the_wrong_ca_never_connects(
-        tmp_path: Path, mosquitto_tls: Broker, opened: Callable[..., MqttConnection]) -> None:
+def test_tls_with_the_wrong_ca_never_connects_and_says_why(
+        tmp_path: Path, mosquitto_tls: Broker, opened: Callable[..., MqttConnection],
+        caplog: pytest.LogCaptureFixture) -> None:
     from tests.fixtures.broker import make_certificates
 
     other = make_certificates(tmp_path / "other")
     cfg = mosquitto_tls.mqtt_config()
     cfg["tls"] = {**cfg["tls"], "ca_file": str(other.ca)}  # type: ignore[dict-item]
+    caplog.set_level(logging.WARNING)
     conn = opened(MqttConnection(MqttConfig(**cfg), "dev", {}))
     wait.until(lambda: mosquitto_tls.log_text().count("alert unknown ca") >= 2,
                what="2 handshakes where the client rejected the broker's certificate")
     assert not conn.is_connected.is_set()
+    failures = [r.getMessage() for r in caplog.records if "cannot reach" in r.getMessage()]
+    assert len(failures) == 1  # once per change, not once per attempt
+    assert "CERTIFICATE_VERIFY_FAILED" in failures[0] and "mqtt.tls.ca_file" in failures[0]
+
+
+def test_tls_to_a_plain_listener_says_tls(
+        mosquitto: Broker, caplog: pytest.LogCaptureFixture,
+        opened: Callable[..., MqttConnection]) -> None:
+    import threading
+
+    caplog.set_level(logging.WARNING)
+    opened(MqttConnection(MqttConfig(**mosquitto.mqtt_config(tls={"is_enabled": True})),
+                          "dev", {}))
+    threading.Event().wait(1.0)
+    failures = [r.getMessage() for r in caplog.records if "cannot reach" in r.getMessage()]
+    assert len(failures) == 1 and "TLS handshake" in failures[0]
 
 
 def test_missing_tls_file_is_a_broker_error(tmp_path: Path) -> None:
     cfg = MqttConfig(tls={"is_enabled": True, "ca_file": tmp_path / "nope.crt"})
     with pytest.raises(BrokerError, match=r"nope\.crt"):
         MqttConnection(cfg, "dev", {})
+
+
+CAPTURE = "emotion-edge/dev/capture/set"
+
+
+def subscribed(watcher: Watcher, got: queue.Queue[bytes]) -> None:
+    """Return once `got` receives what is published on CAPTURE: `is_connected` is set
+    before the broker's SUBACK, so a message sent at once may find no subscription yet."""
+    for _ in range(20):
+        watcher.publish(CAPTURE, b"probe")
+        try:
+            if got.get(timeout=0.5) == b"probe":
+                break
+        except queue.Empty:
+            continue
+    while not got.empty():
+        got.get()
+
+
+def test_a_raising_handler_or_listener_never_ends_the_network_loop(
+        mosquitto: Broker, watch: Watch, opened: Callable[..., MqttConnection],
+        caplog: pytest.LogCaptureFixture) -> None:
+    got: queue.Queue[bytes] = queue.Queue()
+
+    def handler(payload: bytes) -> None:
+        if payload.startswith(b"["):
+            import json
+
+            json.loads(payload)  # RecursionError, the fault of issue 13
+        got.put(payload)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("listener bug")
+
+    caplog.set_level(logging.ERROR)
+    conn = MqttConnection(MqttConfig(**mosquitto.mqtt_config()), "dev", {})
+    conn.add_connect_listener(broken)
+    conn.add_ack_listener(broken)
+    conn.subscribe(CAPTURE, handler)
+    opened(conn)
+    assert conn.is_connected.wait(5)
+    watcher = watch(mosquitto, (STATUS,))
+    subscribed(watcher, got)
+    for _ in range(3):
+        watcher.publish(CAPTURE, b"[" * 1000)
+    watcher.publish(CAPTURE, b'{"request_id":"r2"}')
+    assert got.get(timeout=5) == b'{"request_id":"r2"}'
+    conn.publish("emotion-edge/dev/x", b"acked").wait_for_publish(5)  # runs the ack listener
+    assert conn.is_connected.is_set() and conn.problem(lambda: 1) is None
+    assert conn.callback_errors["the handler of " + CAPTURE] == 3
+    tracebacks = sorted(r.exc_info[0].__name__ for r in caplog.records  # type: ignore[index]
+                        if r.exc_info)
+    assert tracebacks == ["RecursionError", "RuntimeError", "RuntimeError"]  # once per callback
+
+
+def test_retained_messages_are_not_delivered_on_event_topics(
+        mosquitto: Broker, watch: Watch, opened: Callable[..., MqttConnection],
+        caplog: pytest.LogCaptureFixture) -> None:
+    import queue
+
+    watcher = watch(mosquitto, (STATUS,))
+    watcher.publish(CAPTURE, b'{"request_id":"stale"}', is_retained=True)
+    watcher.publish("emotion-edge/dev/state", b"kept", is_retained=True)
+    events: queue.Queue[bytes] = queue.Queue()
+    states: queue.Queue[bytes] = queue.Queue()
+    conn = MqttConnection(MqttConfig(**mosquitto.mqtt_config()), "dev", {})
+    conn.subscribe(CAPTURE, events.put, is_event=True)
+    conn.subscribe("emotion-edge/dev/state", states.put)
+    caplog.set_level(logging.WARNING)
+    opened(conn)
+    assert states.get(timeout=5) == b"kept"  # a state topic keeps its retained value
+    watcher.publish(CAPTURE, b'{"request_id":"r2"}')
+    assert events.get(timeout=5) == b'{"request_id":"r2"}'  # the stale command never came
+    assert events.empty() and conn.ignored_retained == 1
+    assert "ignored a retained message on " + CAPTURE in caplog.text
+
+
+def test_problem_names_a_dead_network_thread(
+        mosquitto: Broker, opened: Callable[..., MqttConnection]) -> None:
+    conn = opened(MqttConnection(MqttConfig(**mosquitto.mqtt_config()), "dev", {}))
+    assert conn.is_connected.wait(5) and conn.problem(lambda: 5) is None
+    conn._client.loop_stop()  # what an escaped exception did to paho's thread before
+    assert conn.problem(lambda: 0) == "MQTT network thread has died"
+
+
+def test_problem_names_a_long_outage_only_while_results_wait(
+        mosquitto: Broker, opened: Callable[..., MqttConnection]) -> None:
+    import threading
+
+    cfg = MqttConfig(**mosquitto.mqtt_config(max_disconnected_s=0.5))
+    conn = opened(MqttConnection(cfg, "dev", {}))
+    assert conn.is_connected.wait(5)
+    mosquitto.stop()
+    threading.Event().wait(0.7)
+    assert conn.problem(lambda: 0) is None  # nothing waits: no reason to restart
+    assert conn.problem(lambda: 3) == ("not connected to MQTT for over 0 s with 3 result(s) "
+                                       "waiting")
+    mosquitto.start()
+    assert conn.is_connected.wait(10) and conn.problem(lambda: 3) is None

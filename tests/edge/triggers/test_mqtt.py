@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from hypothesis import given, settings
@@ -53,3 +54,48 @@ def test_any_payload_gives_an_event_or_bad_command(payload: bytes) -> None:
     except BadCommand:
         return
     assert event.request_id is None or isinstance(event.request_id, str)
+
+
+@pytest.mark.parametrize("payload", [b"[" * 1000, b'{"a":' * 200, b"[" * 33 + b"]" * 33,
+                                     b'{"request_id": "r", "x": ' + b"[" * 40 + b"]" * 40 + b"}"])
+def test_deep_nesting_is_refused_not_a_recursion_error(payload: bytes) -> None:
+    with pytest.raises(BadCommand, match="nested deeper than 32"):
+        parse_command(payload)
+
+
+def test_nesting_up_to_the_limit_and_brackets_in_strings_are_fine() -> None:
+    nested = b'{"request_id": "r1", "x": ' + b"[" * 31 + b"]" * 31 + b"}"
+    assert parse_command(nested).request_id == "r1"
+    quoted = json.dumps({"request_id": "[" * 100 + '\\"{'}).encode()
+    assert parse_command(quoted).request_id == "[" * 100 + '\\"{'
+
+
+@pytest.mark.parametrize("payload", [b"{}", b'{"foo": 1}', b'{"request_id": null}',
+                                     b'{"request_id": null, "foo": [1, {"b": 2}]}'])
+def test_any_json_object_captures_without_an_id_unless_request_id_is_a_string(
+        payload: bytes) -> None:
+    event = parse_command(payload)
+    assert event.kind == "mqtt" and event.request_id is None
+
+
+def test_ignored_payloads_are_logged_once_per_interval_with_a_count(
+        caplog: pytest.LogCaptureFixture) -> None:
+    import threading
+
+    from edge.triggers.mqtt import IgnoredLog
+
+    caplog.set_level(logging.WARNING, logger="edge.triggers.mqtt")
+    ignored = IgnoredLog("t/capture/set", interval_s=0.3)
+    for _ in range(1000):
+        ignored.note(BadCommand("payload is not UTF-8 text"))
+    assert len(caplog.records) == 1 and "not UTF-8" in caplog.records[0].getMessage()
+    threading.Event().wait(0.35)
+    ignored.note(BadCommand("JSON nested deeper than 32 levels"))
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 3
+    assert "999 more capture command(s)" in lines[1] and "1000 since start" in lines[1]
+    assert "nested" in lines[2]
+    ignored.note(BadCommand("x"))
+    ignored.flush()  # at close: the count of the last interval is not lost
+    assert "1 more capture command(s)" in caplog.records[-1].getMessage()
+    assert ignored.total == 1002
