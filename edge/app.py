@@ -20,9 +20,9 @@ from typing import Any
 
 from edge.config import Settings
 from edge.errors import EdgeError
+from edge.mqtt.connection import MqttConnection
 from edge.notify import Notifier
 from edge.ports import EmotionClassifier, FaceDetector, FrameSource, ResultPublisher, Trigger
-from edge.publish.connection import MqttConnection
 from edge.worker import Handler, Worker
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ def startup_problems(settings: Settings, environ: Mapping[str, str],
     and the model (loaded, then closed). `emotion-edge check-config` runs them (systemd's
     ExecStartPre), so a config it passes does not fail at once in `run`. `warn` gets what
     is not a problem but worth saying (a detector falling back)."""
-    from edge.publish.connection import MqttConnection
+    from edge.mqtt.connection import MqttConnection
     from edge.sources import check_source
 
     checks: list[tuple[str, Callable[[], object]]] = [
@@ -236,14 +236,14 @@ def _build_mqtt(app: App, given: Parts, labels: tuple[str, ...], env: Mapping[st
         app.own("publisher", given.publisher.close)
         if not settings.trigger.is_mqtt_enabled:
             return
-    from edge.publish.connection import MqttConnection
+    from edge.mqtt.connection import MqttConnection
 
     cfg = settings.mqtt
     connection = MqttConnection(cfg, settings.device_id, env)
     app.connection = connection
     if given.publisher is None:
-        from edge.publish.mqtt import MqttPublisher
-        from edge.publish.spool import Spool, spool_path
+        from edge.mqtt.publisher import MqttPublisher
+        from edge.mqtt.spool import Spool, spool_path
 
         spool = Spool(spool_path(cfg.spool.path, env), cfg.spool.max_results, cfg.spool.max_age_s)
         app.own("spool", spool.close)
@@ -260,14 +260,14 @@ def _build_mqtt(app: App, given: Parts, labels: tuple[str, ...], env: Mapping[st
     else:
         app.own("connection", connection.close)
     if cfg.discovery.is_enabled:
-        from edge.publish.discovery import HomeAssistantDiscovery
+        from edge.mqtt.discovery import HomeAssistantDiscovery
 
         HomeAssistantDiscovery(cfg.discovery, connection, labels,
                                cfg.is_snapshot_enabled).start()
 
 
 def _build_worker(app: App, pipeline: Handler) -> None:
-    from edge.triggers.continuous import ContinuousMode
+    from edge.continuous import ContinuousMode
 
     cfg = app.settings.trigger
     assert app.publisher is not None

@@ -10,10 +10,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from edge.continuous import ContinuousMode
 from edge.errors import EdgeError
 from edge.notify import Notifier
 from edge.ports import Frame, Result, ResultPublisher, TriggerEvent
-from edge.triggers.continuous import ContinuousMode
 
 log = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ import numpy as np
 from edge.classify import open_classifier
 from edge.config import ClassifierConfig, MqttConfig, Settings, SpoolConfig
 from edge.detect import open_detector
+from edge.mqtt.connection import MqttConnection
+from edge.mqtt.publisher import MqttPublisher
+from edge.mqtt.spool import Spool
 from edge.pipeline import Pipeline
 from edge.ports import EmotionClassifier, FaceBox, Frame, Result, TriggerEvent
-from edge.publish.connection import MqttConnection
-from edge.publish.mqtt import MqttPublisher
-from edge.publish.spool import Spool
 from edge.sources.images import ImageFolderSource
 from edge.testing.broker import Broker
 

@@ -143,10 +143,10 @@ def test_continuous_mode_publishes_changes(running: Callable[..., App]) -> None:
 
 def test_close_closes_every_part_once(mosquitto: Broker, watch: Watch,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from edge.mqtt.connection import MqttConnection
+    from edge.mqtt.publisher import MqttPublisher
+    from edge.mqtt.spool import Spool
     from edge.notify import Notifier
-    from edge.publish.connection import MqttConnection
-    from edge.publish.mqtt import MqttPublisher
-    from edge.publish.spool import Spool
     from edge.triggers.mqtt import MqttTrigger
 
     closed: Counter[str] = Counter()

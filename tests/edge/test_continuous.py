@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from edge.config import ContinuousConfig
+from edge.continuous import ContinuousMode
 from edge.ports import Emotion, FaceBox, Result
-from edge.triggers.continuous import ContinuousMode
 from tests.fakes import LABELS
 
 

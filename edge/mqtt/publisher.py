@@ -15,9 +15,9 @@ import threading
 import time
 
 from edge.config import MqttConfig
+from edge.mqtt.connection import MqttConnection
+from edge.mqtt.spool import Spool
 from edge.ports import Frame, Result
-from edge.publish.connection import MqttConnection
-from edge.publish.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class MqttPublisher:
             self._last_emotion = top.label if top else "none"
             self._emotion_sent_gen = -1
         if self.cfg.is_snapshot_enabled and frame is not None and self._conn.is_connected.is_set():
-            from edge.publish.snapshot import encode_snapshot
+            from edge.mqtt.snapshot import encode_snapshot
 
             self._conn.publish(self._conn.topics.snapshot, encode_snapshot(result, frame), qos=0)
         self._wake.set()

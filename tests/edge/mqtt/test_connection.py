@@ -11,7 +11,7 @@ import pytest
 
 from edge.config import MqttConfig
 from edge.errors import BrokerError
-from edge.publish.connection import MqttConnection, read_password
+from edge.mqtt.connection import MqttConnection, read_password
 from tests import wait
 from tests.fixtures.broker import Broker, Watcher
 

@@ -1,4 +1,4 @@
-"""Capture commands: what is accepted, what is ignored, and that nothing crashes."""
+"""Capture commands: which payloads capture, which are ignored, and how ignoring is logged."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.triggers.mqtt import MAX_PAYLOAD_BYTES, BadCommand, parse_command
+from edge.mqtt.commands import MAX_PAYLOAD_BYTES, BadCommand, parse_command
 
 
 @pytest.mark.parametrize("payload", [b"", b"PRESS", b"1", b"  \n", b"capture"])
@@ -82,9 +82,9 @@ def test_ignored_payloads_are_logged_once_per_interval_with_a_count(
         caplog: pytest.LogCaptureFixture) -> None:
     import threading
 
-    from edge.triggers.mqtt import IgnoredLog
+    from edge.mqtt.commands import IgnoredLog
 
-    caplog.set_level(logging.WARNING, logger="edge.triggers.mqtt")
+    caplog.set_level(logging.WARNING, logger="edge.mqtt.commands")
     ignored = IgnoredLog("t/capture/set", interval_s=0.3)
     for _ in range(1000):
         ignored.note(BadCommand("payload is not UTF-8 text"))

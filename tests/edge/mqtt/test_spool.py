@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from edge.errors import ConfigError
-from edge.publish.spool import Spool, spool_path
+from edge.mqtt.spool import Spool, spool_path
 
 
 def test_pending_in_order_and_delete(tmp_path: Path) -> None:

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from edge.config import MqttConfig
+from edge.mqtt.connection import MqttConnection
+from edge.mqtt.publisher import MqttPublisher
+from edge.mqtt.spool import Spool
 from edge.ports import Frame
-from edge.publish.connection import MqttConnection
-from edge.publish.mqtt import MqttPublisher
-from edge.publish.spool import Spool
 from tests import wait
 from tests.fakes import make_result
 from tests.fixtures.broker import Broker, Watcher

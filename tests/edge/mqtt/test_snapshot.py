@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from edge.mqtt.snapshot import KEYPOINT, encode_snapshot
 from edge.ports import Emotion, FaceBox, Frame, Result
-from edge.publish.snapshot import KEYPOINT, encode_snapshot
 
 POINTS = ((120, 110), (170, 110), (145, 140), (125, 170), (165, 170))
 

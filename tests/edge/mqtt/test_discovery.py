@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable
 
 from edge.config import DiscoveryConfig, MqttConfig
-from edge.publish.connection import MqttConnection
-from edge.publish.discovery import HomeAssistantDiscovery, discovery_messages
+from edge.mqtt.connection import MqttConnection
+from edge.mqtt.discovery import HomeAssistantDiscovery, discovery_messages
 from tests.fakes import LABELS
 from tests.fixtures.broker import Broker, Watcher
 
@@ -48,7 +48,7 @@ def test_entities_and_republish_on_home_assistant_online(mosquitto: Broker,
 
 def test_press_payload_is_a_capture_command() -> None:
     """What Home Assistant's button sends, as its discovery config tells it, is a capture."""
-    from edge.triggers.mqtt import parse_command
+    from edge.mqtt.commands import parse_command
 
     conn = MqttConnection(MqttConfig(), "dev", {})
     button = discovery_messages(DiscoveryConfig(), conn, LABELS)[BASE.format("button",

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from edge.config import DiscoveryConfig
-from edge.publish.connection import MqttConnection
+from edge.mqtt.connection import MqttConnection
 
 log = logging.getLogger(__name__)
 

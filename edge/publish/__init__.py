@@ -1,1 +1,0 @@
-"""Result publishers: MQTT (with its persistent spool and Home Assistant discovery)."""
