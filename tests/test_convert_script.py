@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import subprocess
 import sys
@@ -16,17 +15,14 @@ import numpy as np
 import pytest
 
 from tests.fixtures.models import synthetic_faces
+from tests.scripts import load_script
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "convert_tflite.py"
 
 
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("convert_tflite", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("convert_tflite")
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import socket
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from edge.config import Settings, config_problems, load_settings, read_toml
+from tests.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "systemd" / "config.example.toml"
@@ -21,13 +20,7 @@ STALE = "stale: run `python scripts/config_reference.py --write`"
 
 @pytest.fixture(scope="module")
 def reference() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("config_reference",
-                                                  REPO / "scripts" / "config_reference.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being made
-    spec.loader.exec_module(module)
-    return module
+    return load_script("config_reference")
 
 
 def test_example_config_validates_and_holds_the_defaults() -> None:

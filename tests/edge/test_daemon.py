@@ -37,6 +37,13 @@ def daemon_config(tmp_path: Path, broker: Broker, model: Path, images: Path,
     }
 
 
+def start_online(daemon: Daemon, watcher: Watcher) -> Daemon:
+    """Start the daemon and wait for its retained `online` on the status topic."""
+    daemon.start()
+    assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+    return daemon
+
+
 @pytest.fixture
 def images(tmp_path: Path) -> Path:
     folder = tmp_path / "images"
@@ -73,12 +80,10 @@ def test_last_will_after_kill_9_and_online_after_restart(
         daemons: Callable[..., Daemon]) -> None:
     watcher = watch(mosquitto, (STATUS,))
     daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, images))
-    daemon.start()
-    assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+    start_online(daemon, watcher)
     daemon.kill()  # SIGKILL: no clean stop, only the broker's last will
     assert watcher.next(STATUS, timeout_s=10)[1] == b"offline"
-    daemon.start()
-    assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+    start_online(daemon, watcher)
     assert daemon.stop() == 0
     assert watcher.next(STATUS, timeout_s=10)[1] == b"offline"
 
@@ -113,8 +118,7 @@ def test_command_with_request_id_and_malformed_payloads(
         daemons: Callable[..., Daemon]) -> None:
     watcher = watch(mosquitto, (RESULT, STATUS))
     daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, images))
-    daemon.start()
-    assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+    start_online(daemon, watcher)
     watcher.publish(CAPTURE, json.dumps({"request_id": "first"}))
     result = json.loads(watcher.next(RESULT)[1])
     assert result["request_id"] == "first" and result["trigger"] == "mqtt"
@@ -277,8 +281,7 @@ def test_deeply_nested_commands_leave_the_daemon_answering(
         daemons: Callable[..., Daemon]) -> None:
     watcher = watch(mosquitto, (RESULT, STATUS))
     daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, images))
-    daemon.start()
-    assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+    start_online(daemon, watcher)
     answered(watcher, "r1")
     for _ in range(50):
         watcher.publish(CAPTURE, "[" * 1000)
@@ -296,16 +299,14 @@ def test_a_retained_hostile_command_is_ignored_on_every_start(
     watcher.publish(CAPTURE, "[" * 1000, is_retained=True)
     daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, images))
     for _ in range(2):
-        daemon.start()
-        assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+        start_online(daemon, watcher)
         assert answered(watcher, "r2")["request_id"] == "r2"
         assert daemon.stop() == 0
         assert watcher.next(STATUS, timeout_s=10)[1] == b"offline"
         log = daemon.log_text()
         assert "ignored a retained message on " + CAPTURE in log and "Traceback" not in log
     watcher.publish(CAPTURE, json.dumps({"request_id": "stale"}), is_retained=True)
-    daemon.start()
-    assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+    start_online(daemon, watcher)
     before: list[Any] = []
     assert answered(watcher, "r3", others=before)["request_id"] == "r3"
     assert daemon.stop() == 0

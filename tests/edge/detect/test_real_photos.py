@@ -3,9 +3,7 @@ the issue's recall and false-detection targets, as a regression check (no timing
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -15,20 +13,13 @@ from edge.config import Settings
 from edge.detect import open_detector
 from edge.detect.yunet import YunetFaceDetector
 from edge.ports import Frame
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
     """scripts/bench_detector.py: the same frames and matching as the benchmark."""
-    spec = importlib.util.spec_from_file_location("bench_detector",
-                                                  REPO / "scripts" / "bench_detector.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_detector")
 
 
 @pytest.fixture(scope="module")
