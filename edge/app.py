@@ -180,12 +180,12 @@ def startup_problems(settings: Settings, environ: Mapping[str, str],
     and the model (loaded, then closed). `emotion-edge check-config` runs them (systemd's
     ExecStartPre), so a config it passes does not fail at once in `run`. `warn` gets what
     is not a problem but worth saying (a detector falling back)."""
-    from edge.mqtt.connection import MqttConnection
+    from edge.mqtt import open_connection
     from edge.sources import check_source
 
     checks: list[tuple[str, Callable[[], object]]] = [
         ("camera", lambda: check_source(settings.camera)),
-        ("mqtt", lambda: MqttConnection(settings.mqtt, settings.device_id, environ)),
+        ("mqtt", lambda: open_connection(settings.mqtt, settings.device_id, environ)),
         ("detector", lambda: _open_detector(settings, warn).close()),
         ("classifier", lambda: _open_classifier(settings).close())]
     problems = []
@@ -236,18 +236,14 @@ def _build_mqtt(app: App, given: Parts, labels: tuple[str, ...], env: Mapping[st
         app.own("publisher", given.publisher.close)
         if not settings.trigger.is_mqtt_enabled:
             return
-    from edge.mqtt.connection import MqttConnection
+    from edge.mqtt import open_connection, open_publisher
 
     cfg = settings.mqtt
-    connection = MqttConnection(cfg, settings.device_id, env)
+    connection = open_connection(cfg, settings.device_id, env)
     app.connection = connection
     if given.publisher is None:
-        from edge.mqtt.publisher import MqttPublisher
-        from edge.mqtt.spool import Spool, spool_path
-
-        spool = Spool(spool_path(cfg.spool.path, env), cfg.spool.max_results, cfg.spool.max_age_s)
+        publisher, spool = open_publisher(cfg, connection, env)
         app.own("spool", spool.close)
-        publisher = MqttPublisher(cfg, connection, spool)
         app.publisher = publisher
         app.own("connection", connection.close)
         publisher.start()

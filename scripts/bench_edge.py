@@ -19,14 +19,13 @@ import cv2
 import numpy as np
 
 from edge.classify import open_classifier
-from edge.config import ClassifierConfig, MqttConfig, Settings, SpoolConfig
+from edge.config import ClassifierConfig, ImagesConfig, MqttConfig, Settings, SpoolConfig
 from edge.detect import open_detector
-from edge.mqtt.connection import MqttConnection
+from edge.mqtt import open_connection, open_publisher
 from edge.mqtt.publisher import MqttPublisher
-from edge.mqtt.spool import Spool
 from edge.pipeline import Pipeline
 from edge.ports import EmotionClassifier, FaceBox, Frame, Result, TriggerEvent
-from edge.sources.images import ImageFolderSource
+from edge.sources import open_source
 from edge.testing.broker import Broker
 
 FRAME_SIZE = (640, 480)  # width, height of the benchmark frame
@@ -87,17 +86,16 @@ def edge_run(model: Path, frame_path: Path, workdir: Path) -> Iterator[EdgeRun]:
         port = stack.enter_context(Broker(workdir / "broker")).port
         cfg = MqttConfig(host="127.0.0.1", port=port,
                          spool=SpoolConfig(path=workdir / "spool.sqlite"))
-        spool = Spool(workdir / "spool.sqlite", cfg.spool.max_results, cfg.spool.max_age_s)
+        connection = open_connection(cfg, device_id="bench", environ={})
+        publisher, spool = open_publisher(cfg, connection, environ={})
         stack.callback(spool.close)
-        connection = MqttConnection(cfg, device_id="bench", environ={})
-        publisher = MqttPublisher(cfg, connection, spool)
         connection.open()
         stack.callback(connection.close)
         publisher.start()
         stack.callback(publisher.close)
         if not connection.is_connected.wait(10):
             raise SystemExit(f"could not connect to the bench broker on 127.0.0.1:{port}")
-        parts = [ImageFolderSource(frame_path, is_looping=True),
+        parts = [open_source(ImagesConfig(path=frame_path, is_looping=True)),
                  open_detector(Settings().detector), load_classifier(model)]
         for part in parts:
             stack.callback(part.close)

@@ -1,4 +1,42 @@
 """Everything MQTT, both ways: the one connection (`connection`), the capture commands it
 receives (`commands`), the results it publishes (`publisher`, with its `spool` and the
 `snapshot`), and Home Assistant `discovery`. The MQTT trigger and the app use it; nothing
-else talks to paho."""
+else talks to paho.
+
+`open_connection` and `open_publisher` are where the MQTT side is built: the app, the
+start-up checks and the benchmark call them, so they run what the daemon runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from edge.config import MqttConfig
+
+if TYPE_CHECKING:
+    from edge.mqtt.connection import MqttConnection
+    from edge.mqtt.publisher import MqttPublisher
+    from edge.mqtt.spool import Spool
+
+
+def open_connection(cfg: MqttConfig, device_id: str,
+                    environ: Mapping[str, str]) -> MqttConnection:
+    """The device's one connection, not yet open: no socket until `open()`. BrokerError when
+    the password or TLS files are unusable."""
+    from edge.mqtt.connection import MqttConnection
+
+    return MqttConnection(cfg, device_id, environ)
+
+
+def open_publisher(cfg: MqttConfig, connection: MqttConnection,
+                   environ: Mapping[str, str]) -> tuple[MqttPublisher, Spool]:
+    """The result publisher and the spool it keeps each result in until the broker has it
+    (`mqtt.spool.path`, else `$STATE_DIRECTORY/spool.sqlite`). The caller starts the
+    publisher and closes it before the spool."""
+    from edge.mqtt.publisher import MqttPublisher
+    from edge.mqtt.spool import Spool, spool_path
+
+    spool = Spool(spool_path(cfg.spool.path, environ), cfg.spool.max_results,
+                  cfg.spool.max_age_s)
+    return MqttPublisher(cfg, connection, spool), spool
