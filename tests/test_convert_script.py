@@ -98,7 +98,7 @@ def _assert_one_line_error(proc: subprocess.CompletedProcess[str], needle: str) 
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("convert_tflite: error: ")
+    assert len(lines) == 1 and lines[0].startswith("emotion-train convert: error: ")
     assert needle in lines[0]
 
 
@@ -129,7 +129,7 @@ def test_corrupt_data_and_wrong_shape_are_errors(script: ModuleType, tiny_keras_
     bad_data = tmp_path / "bad.npz"
     bad_data.write_bytes(b"not an npz")
     assert _cli(script, tiny_keras_model, bad_data, tmp_path / "m") == 2
-    assert "convert_tflite: error: " in capsys.readouterr().err
+    assert "emotion-train convert: error: " in capsys.readouterr().err
     wide = tmp_path / "wide.keras"
     build_model(input_shape=(64, 64, 1), shape=ModelShape(blocks=((2, 1), (2, 1)))).save(wide)
     assert _cli(script, wide, fake_fer, tmp_path / "m") == 2

@@ -72,7 +72,9 @@ def _blocks(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description=__doc__.splitlines()[0])
+    p = _Parser(prog=PROG, description=__doc__.splitlines()[0],
+                epilog="Also: `emotion-train convert --help` (Keras -> int8 TFLite + sidecar) and "
+                       "`emotion-train card --help` (the model card).")
     p.add_argument("--data", type=Path, default=default_fer2013_path(),
                    help="FER2013 as .npz, Kaggle fer2013.csv, or a train/ + test/ image folder "
                         f"(default: ${FER2013_ENV}, else ./fer2013.csv; now %(default)s)")
@@ -113,11 +115,25 @@ def _enable_onednn() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 
+SUBCOMMANDS = {"convert": "trainer.convert_cli", "card": "trainer.card_cli"}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 done, 2 user error)."""
+    """Run the CLI; returns the exit status (0 done, 2 user error).
+
+    `emotion-train convert ...` and `emotion-train card ...` run the converter and the
+    model-card writer; anything else trains."""
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in and args_in[0] in SUBCOMMANDS:
+        import importlib
+
+        try:
+            return int(importlib.import_module(SUBCOMMANDS[args_in[0]]).main(args_in[1:]))
+        except SystemExit as e:  # argparse's --help and usage errors
+            return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     _enable_onednn()
     try:
-        args = _parser().parse_args(argv)
+        args = _parser().parse_args(args_in)
     except SystemExit as e:  # --help, or a bad option already reported in one line
         return e.code if isinstance(e.code, int) else 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",

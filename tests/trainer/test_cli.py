@@ -113,3 +113,20 @@ def test_options_reach_the_training_config() -> None:
     cfg = _config(_parser().parse_args(["--precision", "mixed_bfloat16", "--mixup", "0",
                                         "--ema", "0.99"]))
     assert (cfg.precision, cfg.mixup, cfg.ema) == ("mixed_bfloat16", 0.0, 0.99)
+
+
+@pytest.mark.parametrize(("sub", "option"), [("convert", "--model"), ("card", "--run")])
+def test_subcommands_reach_the_converter_and_the_card(
+        sub: str, option: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([sub, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: emotion-train {sub}") and option in out
+
+
+def test_the_script_alias_runs_the_converter(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "scripts/convert_tflite.py", "--model",
+                           str(tmp_path / "nope.keras"), "--out", str(tmp_path / "m")],
+                          capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 2
+    assert done.stderr.startswith("emotion-train convert: error: model not found")

@@ -1,6 +1,6 @@
 """Write models/README.md (the model card) from a training run and its converted model.
 
-    python scripts/model_card.py --run runs/ship --model models/emotion-edge.tflite \\
+    emotion-train card --run runs/ship --model models/emotion-edge.tflite \\
         --train-command "..." --convert-command "..."
 
 Every figure comes from run/metrics.json, run/train.json and the model's sidecar JSON;
@@ -90,7 +90,7 @@ def render(run: Path, model: Path, args: argparse.Namespace) -> str:
         "## Confusion matrix, PrivateTest (counts, Keras float)", "",
         *_confusion_table(metrics["PrivateTest"], metrics["labels"]), "",
         "## Reproduce", "", "```", *args.train_command, args.convert_command,
-        f"python scripts/model_card.py --run {run} --model {model}", "```", "",
+        f"emotion-train card --run {run} --model {model}", "```", "",
         args.notes, "",
     ]
     lines += [f"### {title}\n\n![{title}]({name})\n" for name, title in PLOTS.items()
@@ -98,8 +98,8 @@ def render(run: Path, model: Path, args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__,
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="emotion-train card", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", type=Path, required=True)
     p.add_argument("--model", type=Path, required=True)
@@ -107,13 +107,10 @@ def main() -> int:
     p.add_argument("--convert-command", required=True)
     p.add_argument("--latency", default="see the benchmark")
     p.add_argument("--notes", default="")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     for name in PLOTS:
         if (args.run / name).exists():
             shutil.copy(args.run / name, args.model.parent / name)
     (args.model.parent / "README.md").write_text(render(args.run, args.model, args))
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
