@@ -99,7 +99,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="channels x convs per conv block, e.g. 16x1,32x1,64x2,128x2,256x1 "
                         "(default: trainer.model.DEFAULT_BLOCKS; small values make test models)")
     p.add_argument("--init-from", type=Path, default=None,
-                   help="start from this run's model.keras (a warm restart of the schedule)")
+                   help="start from this run's model.keras, or from a shipped int8 .tflite "
+                        "of the same --blocks (a warm restart of the schedule)")
     p.add_argument("--keep-duplicates", action="store_true",
                    help="keep duplicate and all-black Training faces (dropped by default)")
     p.add_argument("--report-only", action="store_true",
@@ -151,7 +152,8 @@ def _check_out(args: argparse.Namespace) -> None:
     if args.out.exists() and not args.out.is_dir():
         raise DataError(f"--out {args.out} is a file; pass a folder for the run")
     if args.init_from is not None and not args.init_from.is_file():
-        raise DataError(f"--init-from {args.init_from} not found: pass a run's model.keras")
+        raise DataError(f"--init-from {args.init_from} not found: pass a run's model.keras "
+                        "or an int8 .tflite")
     if args.report_only and not (args.out / "model.keras").is_file():
         raise DataError(f"{args.out / 'model.keras'} not found: train first, or point --out "
                         "at a run folder")

@@ -35,7 +35,7 @@ class TrainConfig:
     patience: int = 30
     limit: int | None = None
     drop_duplicates: bool = True
-    init_from: str | None = None  # a .keras run to continue from (a warm restart)
+    init_from: str | None = None  # a run's .keras, or a shipped .tflite, to continue from
     blocks: tuple[tuple[int, int], ...] = DEFAULT_BLOCKS
     dropout: float = 0.4
     precision: str = "auto"  # auto | float32 | mixed_bfloat16 (see resolve_precision)
@@ -141,6 +141,16 @@ def make_dataset(split: Split, cfg: TrainConfig, training: bool) -> tf.data.Data
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def _continue_from(model: keras.Model, path: Path, train: Split, seed: int) -> None:
+    if path.suffix == ".tflite":
+        from trainer.warm_start import load_int8_weights  # LiteRT only when asked
+
+        pick = np.random.default_rng(seed).choice(len(train), min(4096, len(train)), False)
+        load_int8_weights(model, path, train.images[pick][..., None])
+    else:
+        model.set_weights(keras.models.load_model(path).get_weights())
+
+
 class _Throughput(keras.callbacks.Callback):
     def __init__(self, n_images: int) -> None:
         super().__init__()
@@ -178,7 +188,7 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path) -> keras.Model:
     train_split, notes = prepare_training(data, cfg)
     model = build_model(shape=ModelShape(blocks=cfg.blocks, dropout=cfg.dropout))
     if cfg.init_from:
-        model.set_weights(keras.models.load_model(cfg.init_from).get_weights())
+        _continue_from(model, Path(cfg.init_from), train_split, cfg.seed)
     steps = int(np.ceil(len(train_split) / cfg.batch_size))
     model.compile(
         optimizer=keras.optimizers.AdamW(_schedule(cfg, steps), weight_decay=cfg.weight_decay,
