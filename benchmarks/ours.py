@@ -26,22 +26,18 @@ from edge.mqtt.publisher import MqttPublisher
 from edge.pipeline import Pipeline
 from edge.ports import EmotionClassifier, FaceBox, Frame, Result, TriggerEvent
 from edge.sources import open_source
+from edge.sources.images import letterbox
 from edge.testing.broker import Broker
 
 FRAME_SIZE = (640, 480)  # width, height of the benchmark frame
 
 
 def make_frame(photo: Path, out: Path) -> Path:
-    """Write a 640x480 JPEG with the photo scaled to 480 px high, centred on mid-gray."""
+    """Write a 640x480 JPEG with the photo letterboxed into it, as `emotion-edge bench` does."""
     image = cv2.imread(str(photo), cv2.IMREAD_COLOR)
     if image is None:
         raise SystemExit(f"cannot read the test photo {photo}; pass --image FILE")
-    width, height = FRAME_SIZE
-    scaled_w = round(image.shape[1] * height / image.shape[0])
-    scaled = cv2.resize(image, (min(width, scaled_w), height), interpolation=cv2.INTER_AREA)
-    canvas = np.full((height, width, 3), 128, dtype=np.uint8)
-    left = (width - scaled.shape[1]) // 2
-    canvas[:, left:left + scaled.shape[1]] = scaled
+    canvas = letterbox(image, *FRAME_SIZE).image
     cv2.imwrite(str(out), canvas, [cv2.IMWRITE_JPEG_QUALITY, 90])
     return out
 

@@ -1,10 +1,11 @@
 """Start-up probe for the benchmark: one side loads everything it needs and answers one frame.
 
-`python scripts/bench_probe.py edge --model M --image F` imports the daemon's modules, loads
-the model and the Haar cascade, and classifies the frame; `... fer --image F` imports `fer`
-and builds `FER()`, then runs `detect_emotions` on it. Either prints one JSON line
-(peak RSS, faces found, whether TensorFlow was imported) and exits; the parent times the
-process from spawn to that line. Run by `bench.py`, one thread, as a separate process.
+`python -m benchmarks.probe edge --model M --image F` imports the daemon's modules, loads
+the model and the default face detector, and classifies the frame; `... fer --image F`
+imports `fer` and builds `FER()`, then runs `detect_emotions` on it. Either prints one JSON
+line (peak RSS, faces found, whether TensorFlow was imported) and exits; the parent times
+the process from spawn to that line. Run by the startup section (`versus_fer.py`), one
+thread, as a separate process from the repository root.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _edge(model: Path, image: np.ndarray) -> int:
 
 
 def _fer(image: np.ndarray) -> int:
-    from bench_peer import load_peer
+    from .peer import load_peer
 
     return len(load_peer(num_threads=1).detect_emotions(image))
 

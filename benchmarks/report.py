@@ -1,6 +1,6 @@
 """The benchmark's table: rows, ratios against the peer, median/p90, and the Markdown.
 
-Helpers for `bench.py`; no measurement of their own except `alternate`, which times two
+Helpers for `versus_fer.py`; no measurement of their own except `alternate`, which times two
 callables in turns so that both see the same machine load.
 """
 
@@ -31,7 +31,7 @@ class Row:
 
 
 def percentile_ms(samples: list[float], q: float) -> float:
-    import numpy as np  # lazily: bench.py sets the thread variables first
+    import numpy as np  # lazily: __main__ sets the thread variables first
 
     return float(np.percentile(np.asarray(samples), q))
 
@@ -82,8 +82,6 @@ def timing_rows(name: str, ours: list[float], peer: list[float], skip: str,
     return rows
 
 
-
-
 HEADER = ("| Metric | emotion-edge | {peer} | emotion-edge vs peer | Goal (issue 7) | Command |\n"
           "|---|---|---|---|---|---|")
 
@@ -104,19 +102,20 @@ def render(title: str, notes: list[str], sections: dict[str, list[Row]],
 
 def section_command(repo: Path, argv: list[str], section: str) -> str:
     """The command that reruns one section with the same options (minus --only/--out)."""
-    kept, skip_next = [], False
+    kept, skipping = [], ""
     for arg in argv:
-        if skip_next or arg.startswith(("--only=", "--out=")):
-            skip_next = False
+        if skipping == "--only" and not arg.startswith("-"):  # --only takes one or more
             continue
-        if arg in ("--only", "--out"):
-            skip_next = True
+        if skipping == "--out":
+            skipping = ""
             continue
-        kept.append(arg)
+        skipping = arg if arg in ("--only", "--out") else ""
+        if not skipping and not arg.startswith(("--only=", "--out=")):
+            kept.append(arg)
     python = sys.executable
     if Path(python).is_relative_to(repo):
         python = str(Path(python).relative_to(repo))
-    return shlex.join([python, "scripts/bench.py", *kept, "--only", section])
+    return shlex.join([python, "-m", "benchmarks", *kept, "--only", section])
 
 
 def _shown(path: Path) -> str:

@@ -1,21 +1,19 @@
-"""Benchmark emotion-edge against the `fer` package, side by side in one run (issue 7).
+"""emotion-edge against the `fer` package, side by side in one run (issue 7): the sections
+accuracy, e2e, classifier and startup of `python -m benchmarks`.
 
-    .venv/bin/python scripts/bench.py [--quick] [--frames N] [--model M] [--out FILE.md]
-
-Prints a Markdown table: accuracy on FER2013 PrivateTest (all of it and the part with no
-exact copy in Training), end-to-end time per 640x480 frame with one face (median, p90),
-classifier time per face, model size, MACs, and start-up time and peak RSS of a fresh
-process. Ours and fer are measured alternately in the same process, so their ratios hold on
-a noisy machine; absolute times do not. One thread for both: OpenCV, LiteRT, fer's TFLite
-interpreter, OMP and TensorFlow. Needs the `bench` extra and fer (`pip install -e .[bench]`,
-then `pip install --no-deps fer==25.10.3`); without fer the peer column says why and ours is
+A Markdown table: accuracy on FER2013 PrivateTest (all of it and the part with no exact copy
+in Training), end-to-end time per 640x480 frame with one face (median, p90), classifier time
+per face, model size, MACs, and start-up time and peak RSS of a fresh process. Ours and fer
+are measured alternately in the same process, so their ratios hold on a noisy machine;
+absolute times do not. One thread for both: OpenCV, LiteRT, fer's TFLite interpreter, OMP
+and TensorFlow. Needs the `bench` extra and fer (`pip install -e .[bench]`, then
+`pip install --no-deps fer==25.10.3`); without fer the peer column says why and ours is
 still measured.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import statistics
 import subprocess
@@ -26,18 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_report import Row, alternate, notes, ratio, render, section_command, timing_rows
-from bench_report import goal as goal_text
+from . import REPO
+from .report import Row, alternate, notes, ratio, render, section_command, timing_rows
+from .report import goal as goal_text
 
-from trainer.data import default_fer2013_path
-
-REPO = Path(__file__).resolve().parent.parent
 SECTIONS = ("accuracy", "e2e", "classifier", "startup")
 E2E = "End-to-end per 640x480 frame: file, detect, classify (ours: + MQTT publish)"
 WARMUP = 3  # untimed end-to-end turns per side before the timed ones
-THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
-              "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 @dataclass
@@ -47,17 +40,18 @@ class Bench:
     args: argparse.Namespace
     workdir: Path
     frame: Path
-    peer: Any  # bench_peer.FerPeer, or None when `skip` says why
+    peer: Any  # peer.FerPeer, or None when `skip` says why
     skip: str
 
 
 def section_accuracy(b: Bench) -> list[Row]:
     """Our classifier with each test-time averaging (the default first) vs fer's."""
     import numpy as np
-    from bench_edge import classify_faces, load_classifier
-    from bench_peer import FER_LABELS
 
     from trainer.data import LABELS, DataError, clean_mask, load_dataset
+
+    from .ours import classify_faces, load_classifier
+    from .peer import FER_LABELS
 
     try:
         data = load_dataset(b.args.data)
@@ -98,7 +92,8 @@ def section_e2e(b: Bench) -> list[Row]:
     """Read the frame file, detect, classify (and publish, ours) per frame, in turns."""
     import cv2
     import numpy as np
-    from bench_edge import edge_run
+
+    from .ours import edge_run
 
     frame = str(b.frame)
     peer_step = (lambda: b.peer.detect_emotions(cv2.imread(frame))) if b.peer else None
@@ -120,11 +115,12 @@ def section_e2e(b: Bench) -> list[Row]:
 def section_classifier(b: Bench) -> list[Row]:
     """One face of the frame: crop, resize, scale, invoke, scores; plus size and MACs."""
     import cv2
-    from bench_edge import load_classifier
 
     from edge.config import Settings
     from edge.detect import open_detector
     from edge.ports import Frame
+
+    from .ours import load_classifier
 
     image = cv2.imread(str(b.frame), cv2.IMREAD_COLOR)
     frame = Frame(image=image, source=str(b.frame), captured_at=0.0)
@@ -164,8 +160,8 @@ def _model_rows(b: Bench) -> list[Row]:
     """Size on disk; MACs from our sidecar (and counted from both graphs)."""
     import json
 
-    from bench_edge import tflite_macs
-    from bench_peer import fer_model_path
+    from .ours import tflite_macs
+    from .peer import fer_model_path
 
     sidecar = json.loads(b.args.model.with_suffix(".json").read_text())
     fer_path = fer_model_path() if b.peer else None
@@ -185,7 +181,7 @@ def _model_rows(b: Bench) -> list[Row]:
 
 def section_startup(b: Bench) -> list[Row]:
     """A fresh process per side, timed from spawn to its first result, with its peak RSS."""
-    probe = [sys.executable, str(REPO / "scripts" / "bench_probe.py")]
+    probe = [sys.executable, "-m", "benchmarks.probe"]
     edge_cmd = [*probe, "edge", "--image", str(b.frame), "--model", str(b.args.model)]
     fer_cmd = [*probe, "fer", "--image", str(b.frame)]
     ours: list[dict[str, Any]] = []
@@ -212,12 +208,13 @@ def section_startup(b: Bench) -> list[Row]:
 
 
 def _probe(cmd: list[str]) -> dict[str, Any]:
-    """Run bench_probe.py; ready_s is the wall time from spawn to its JSON line."""
+    """Run the probe (from the repository root, where `benchmarks` imports); ready_s is the
+    wall time from spawn to its JSON line."""
     import json
 
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=REPO)
         line = proc.stdout.readline() if proc.stdout else ""
         ready_s = time.perf_counter() - start
         proc.communicate(timeout=120)
@@ -232,40 +229,10 @@ SECTION_RUNNERS = {"accuracy": section_accuracy, "e2e": section_e2e,
                    "classifier": section_classifier, "startup": section_startup}
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add = parser.add_argument
-    add("--quick", action="store_true", help="few iterations and 300 faces (for the test)")
-    add("--frames", type=int, help="timed frames per side (default 200, 5 with --quick)")
-    add("--model", type=Path, default=REPO / "models" / "emotion-edge.tflite",
-        help="our .tflite, its .json sidecar beside it (default: the shipped model)")
-    add("--out", type=Path, help="also write the Markdown table to this file")
-    add("--only", action="append", choices=SECTIONS, help="run this section (repeatable)")
-    add("--image", type=Path, default=REPO / "tests" / "data" / "astronaut.jpg",
-        help="photo with one face, placed in a 640x480 frame")
-    add("--data", type=Path, default=default_fer2013_path(),
-        help="FER2013 .npz, .csv or folder (default: $EMOEDGE_FER2013, else ./fer2013.csv)")
-    add("--faces", type=int, help="score only a random subset of PrivateTest (default: all)")
-    add("--probe-runs", type=int, help="start-up probes per side (default 3, 1 with --quick)")
-    add("--no-peer", action="store_true", help="measure emotion-edge only")
-    args = parser.parse_args(argv)
-    if args.frames is None:
-        args.frames = 5 if args.quick else 200
-    if args.probe_runs is None:
-        args.probe_runs = 1 if args.quick else 3
-    if min(args.frames, args.probe_runs, args.faces or 1) < 1:
-        parser.error("--frames, --probe-runs and --faces must be at least 1")
-    if args.quick and args.faces is None:
-        args.faces = 300
-    if not args.model.is_file() or not args.model.with_suffix(".json").is_file():
-        parser.error(f"no model at {args.model} (with its .json sidecar); pass --model FILE")
-    return args
-
-
 def load_peer(args: argparse.Namespace) -> tuple[Any, str]:
     """The fer peer with one thread, or None and the reason it is skipped."""
-    from bench_peer import load_peer as load
-    from bench_peer import peer_problem
+    from .peer import load_peer as load
+    from .peer import peer_problem
 
     if args.no_peer:
         return None, "skipped (--no-peer)"
@@ -280,30 +247,18 @@ def _timed(name: str, run: Any, bench: Bench) -> list[Row]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    os.environ.update(THREAD_ENV)  # before numpy, OpenCV or TensorFlow load
-    args = parse_args(argv)
-    import cv2
-    from bench_edge import make_frame
+def run(args: argparse.Namespace, argv: list[str], names: list[str]) -> str:
+    """The sections `names` asks for, in their fixed order, as one Markdown table whose
+    footnotes give the command that reruns each section (`argv`: this run's options)."""
+    from .ours import make_frame
 
-    cv2.setNumThreads(1)
     peer, skip = load_peer(args)
-    names = args.only or list(SECTIONS)
     with tempfile.TemporaryDirectory(prefix="emotion-edge-bench-") as tmp:
         frame = make_frame(args.image, Path(tmp) / "frame-640x480.jpg")
         bench = Bench(args, Path(tmp), frame, peer, skip)
         sections = {name: _timed(name, SECTION_RUNNERS[name], bench)
                     for name in SECTIONS if name in names}
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    text = render(f"emotion-edge vs fer, {stamp}", notes(args, peer, skip), sections,
+    return render(f"emotion-edge vs fer, {stamp}", notes(args, peer, skip), sections,
                   {name: section_command(REPO, argv, name) for name in sections},
                   f"fer {peer.version}" if peer else "fer")
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -22,6 +22,7 @@ import edge
 from edge.assets import asset_path
 from edge.config import (
     ClassifierConfig,
+    ImagesConfig,
     Settings,
     apply_env,
     config_problems,
@@ -129,29 +130,45 @@ def _expand(paths: Sequence[Path]) -> tuple[list[Path], int]:
 
 
 def _detect(args: argparse.Namespace) -> int:
-    from edge.pipeline import Pipeline
-    from edge.sources.images import ImageFolderSource
-
     settings = load_settings(args.config)
-    files, failed = _expand(args.paths)
     detector, classifier = _parts(settings, args.model, is_detecting=not args.no_detect)
+    failed = 0
     try:
-        if files:
-            source = ImageFolderSource(files)
-            pipeline = Pipeline(source, detector, classifier, settings.device_id)
-        for _ in files:
-            try:
-                result, frame = pipeline.handle(TriggerEvent("cli", at=time.time()))
-            except CameraError as e:
-                print(f"emotion-edge: {e}", file=sys.stderr)
-                failed += 1
-                continue
-            print(_as_json(result, frame.source) if args.json
-                  else _describe(frame.source, result))
+        for path in args.paths:
+            failed += _detect_path(path, detector, classifier, settings.device_id, args.json)
     finally:
         classifier.close()
         detector.close()
     return 1 if failed else 0
+
+
+def _detect_path(path: Path, detector: FaceDetector, classifier: EmotionClassifier,
+                 device_id: str, as_json: bool) -> int:
+    """Print a result per image of `path` (a file or a folder); return how many failed."""
+    from edge.pipeline import Pipeline
+    from edge.sources import SourceExhausted, open_source
+
+    try:
+        source = open_source(ImagesConfig(path=path, is_looping=False))
+    except CameraError as e:
+        print(f"emotion-edge: {e}", file=sys.stderr)
+        return 1
+    failed = 0
+    pipeline = Pipeline(source, detector, classifier, device_id)
+    try:
+        while True:
+            try:
+                result, frame = pipeline.handle(TriggerEvent("cli", at=time.time()))
+            except SourceExhausted:
+                return failed
+            except CameraError as e:  # an unreadable image: say so, go on with the next
+                print(f"emotion-edge: {e}", file=sys.stderr)
+                failed += 1
+                continue
+            print(_as_json(result, frame.source) if as_json
+                  else _describe(frame.source, result))
+    finally:
+        source.close()
 
 
 def _as_json(result: Result, source: str) -> str:
@@ -217,6 +234,8 @@ def _bench(args: argparse.Namespace) -> int:
 def _bench_images(paths: Sequence[Path], size: str) -> list[np.ndarray]:
     import cv2
 
+    from edge.sources.images import letterbox
+
     photo = asset_path(BUNDLED_PHOTO)
     if not paths and not photo.is_file():
         raise CameraError(f"no bundled photo at {photo}; pass image PATHs to bench")
@@ -230,19 +249,7 @@ def _bench_images(paths: Sequence[Path], size: str) -> list[np.ndarray]:
         width, height = (int(n) for n in size.lower().split("x"))
     except ValueError as e:
         raise CameraError(f"--size {size!r}: expected WxH such as 640x480, or native") from e
-    return [_letterbox(image, width, height) for image in images]
-
-
-def _letterbox(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """`image` scaled to fit width x height, centred on gray, aspect ratio kept."""
-    import cv2
-
-    scale = min(width / image.shape[1], height / image.shape[0])
-    size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
-    canvas = np.full((height, width, 3), 128, np.uint8)
-    x, y = (width - size[0]) // 2, (height - size[1]) // 2
-    canvas[y:y + size[1], x:x + size[0]] = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    return canvas
+    return [letterbox(image, width, height).image for image in images]
 
 
 def _report(args: argparse.Namespace, images: list[np.ndarray], timings: dict[str, list[float]],

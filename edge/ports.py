@@ -37,7 +37,7 @@ class CropRule:
     draw their boxes differently (YuNet's is narrower and taller). The crop is a square of
     side `side_per_width` x the box width, centred on the box centre moved down by
     `center_dy_per_height` x the box height. Each backend calibrates its own rule
-    (scripts/calibrate_crop.py); the classifier only applies its model's margin on top.
+    (`python -m benchmarks --only crop`); the classifier only applies its model's margin on top.
     """
 
     side_per_width: float = 1.0

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import queue
 import secrets
 import signal
 import socket
@@ -26,9 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from demo_broker import KINDS, BrokerHandle, find_broker
-from paho.mqtt.enums import CallbackAPIVersion
+from edge.testing.broker import KINDS, Broker, find_broker
+from edge.testing.watcher import Watcher
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGES = REPO / "scripts" / "demo_images"
@@ -38,48 +36,17 @@ READY_TIMEOUT_S = 60.0  # importing OpenCV and LiteRT on a cold SD card is slow
 RESULT_TIMEOUT_S = 20.0
 
 
-class Listener:
-    """A paho client subscribed to everything under the demo device's topics; messages go
-    to a queue read by the main thread."""
-
-    def __init__(self, broker: BrokerHandle, topics: str) -> None:
-        self.messages: queue.Queue[tuple[str, bytes, bool]] = queue.Queue()
-        self.latest: dict[str, bytes] = {}  # topic -> last payload, for state topics
-        subscribed = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
-        self.client.on_message = self._on_message
-        self.client.on_subscribe = lambda *args: subscribed.set()
-        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topics, qos=1)
-        self.client.connect(broker.host, broker.port)
-        self.client.loop_start()
-        if not subscribed.wait(10):
-            raise RuntimeError(f"could not subscribe to {topics} on {broker.host}:{broker.port}")
-
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        self.latest[msg.topic] = bytes(msg.payload)
-        self.messages.put((msg.topic, bytes(msg.payload), bool(msg.retain)))
-
-    def next(self, topic: str, timeout_s: float) -> tuple[bytes, bool] | None:
-        """The next message on `topic` (others are skipped), or None after `timeout_s`."""
-        deadline = time.monotonic() + timeout_s
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                got, payload, is_retained = self.messages.get(timeout=left)
-            except queue.Empty:
-                return None
-            if got == topic:
-                return payload, is_retained
+def next_payload(watcher: Watcher, topic: str, timeout_s: float) -> tuple[bytes, bool] | None:
+    """The next message on `topic` (others are skipped) and whether it was retained, or None
+    after `timeout_s`."""
+    try:
+        _, payload, is_retained = watcher.next(topic, timeout_s)
+    except TimeoutError:
         return None
-
-    def publish(self, topic: str, payload: str, *, is_retained: bool = False) -> None:
-        self.client.publish(topic, payload, qos=1, retain=is_retained).wait_for_publish(5)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+    return payload, is_retained
 
 
-def write_config(workdir: Path, broker: BrokerHandle, device: str, model: Path) -> Path:
+def write_config(workdir: Path, broker: Broker, device: str, model: Path) -> Path:
     """The daemon's TOML: replayed photos, no button, MQTT commands only, no discovery."""
     config = workdir / "demo.toml"
     config.write_text(f"""\
@@ -142,14 +109,14 @@ def tail(path: Path, lines: int = 15) -> str:
     return "\n".join("    " + line for line in text.splitlines()[-lines:])
 
 
-def capture(listener: Listener, base: str, request_id: str, tries: int) -> dict[str, Any]:
+def capture(listener: Watcher, base: str, request_id: str, tries: int) -> dict[str, Any]:
     """Send one capture command and return its result. The first command is re-sent if
     needed: the daemon may say READY a moment before the broker has its subscription."""
     for _ in range(tries):
         listener.publish(f"{base}/capture/set", json.dumps({"request_id": request_id}))
         deadline = time.monotonic() + RESULT_TIMEOUT_S / tries
         while (left := deadline - time.monotonic()) > 0:
-            got = listener.next(f"{base}/result", left)
+            got = next_payload(listener, f"{base}/result", left)
             if got is not None and json.loads(got[0]).get("request_id") == request_id:
                 return dict(json.loads(got[0]))
     raise RuntimeError(f"no result for request {request_id} within {RESULT_TIMEOUT_S:.0f} s")
@@ -181,11 +148,11 @@ def stop_daemon(proc: subprocess.Popen[bytes]) -> int:
         return proc.wait()
 
 
-def show_retained(broker: BrokerHandle, topic: str) -> str:
+def show_retained(broker: Broker, topic: str) -> str:
     """What a client connecting now gets on `topic` (retained), via a fresh subscription."""
-    fresh = Listener(broker, topic)
+    fresh = Watcher(broker, (topic,))
     try:
-        got = fresh.next(topic, 5.0)
+        got = next_payload(fresh, topic, 5.0)
     finally:
         fresh.close()
     if got is None:
@@ -193,7 +160,7 @@ def show_retained(broker: BrokerHandle, topic: str) -> str:
     return f"{got[0].decode()!r}" + (" (retained)" if got[1] else "")
 
 
-def _print_watch_commands(broker: BrokerHandle, base: str) -> None:
+def _print_watch_commands(broker: Broker, base: str) -> None:
     where = f"-h {broker.host} -p {broker.port}"
     print("Watch the topics by hand (another terminal):")
     print(f"    mosquitto_sub {where} -v -t '{base}/#'")
@@ -201,7 +168,7 @@ def _print_watch_commands(broker: BrokerHandle, base: str) -> None:
     print(f"    mosquitto_pub {where} -t '{base}/capture/set' -m '{{\"request_id\": \"mine\"}}'")
 
 
-def _run_captures(listener: Listener, base: str, count: int) -> list[dict[str, Any]]:
+def _run_captures(listener: Watcher, base: str, count: int) -> list[dict[str, Any]]:
     print(f"\nSending {count} capture commands to {base}/capture/set:")
     results = []
     for n in range(1, count + 1):
@@ -217,16 +184,16 @@ def _run_captures(listener: Listener, base: str, count: int) -> list[dict[str, A
     return results
 
 
-def _session(broker: BrokerHandle, args: argparse.Namespace, workdir: Path) -> int:
+def _session(broker: Broker, args: argparse.Namespace, workdir: Path) -> int:
     device = f"demo-{secrets.token_hex(3)}"
     base = f"{PREFIX}/{device}"
-    listener = Listener(broker, f"{base}/#")
+    listener = Watcher(broker, (f"{base}/#",))
     proc, notify = start_daemon(write_config(workdir, broker, device, args.model), workdir)
     try:
         print(f"Daemon: pid {proc.pid}, device {device}, log {workdir / 'daemon.log'}")
         print(f"Daemon READY=1, STATUS={wait_ready(proc, notify, workdir)}")
         if listener.latest.get(f"{base}/status") != b"online":
-            got = listener.next(f"{base}/status", READY_TIMEOUT_S)
+            got = next_payload(listener, f"{base}/status", READY_TIMEOUT_S)
             print(f"Status on {base}/status: {got[0].decode() if got else 'nothing yet'!r}")
         _print_watch_commands(broker, base)
         _run_captures(listener, base, args.captures)
@@ -263,20 +230,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo: no model at {args.model} (with its .json beside it). Pass --model FILE, "
               "or train and convert one (README, 'Training and conversion').", file=sys.stderr)
         return 1
-    try:
-        broker = find_broker(args.broker)
-    except RuntimeError as e:
-        print(f"demo: {e}", file=sys.stderr)
-        return 1
-    print(f"Broker: {broker.kind}, {broker.host}:{broker.port}")
-    try:
-        with tempfile.TemporaryDirectory(prefix="emotion-edge-demo-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="emotion-edge-demo-") as tmp:
+        try:
+            broker = find_broker(args.broker, Path(tmp) / "broker")
+        except (RuntimeError, OSError) as e:  # OSError: the broker never listened
+            print(f"demo: the {args.broker} broker: {e}", file=sys.stderr)
+            return 1
+        print(f"Broker: {broker.kind}, {broker.host}:{broker.port}")
+        try:
             return _session(broker, args, Path(tmp))
-    except RuntimeError as e:
-        print(f"demo: {e}", file=sys.stderr)
-        return 1
-    finally:
-        broker.stop()
+        except (RuntimeError, OSError) as e:  # OSError: the broker went away
+            print(f"demo: {e}", file=sys.stderr)
+            return 1
+        finally:
+            broker.stop()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGE_SOURCES = ("pyproject.toml", "README.md", "edge", "trainer")
+# benchmarks/ sits beside the packages in the checkout; copied to see the wheel leave it out
+PACKAGE_SOURCES = ("pyproject.toml", "README.md", "edge", "trainer", "benchmarks")
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,11 @@ def test_the_wheel_holds_the_model_its_sidecar_and_the_photo(installed: Path) ->
     for name in ("emotion-edge.tflite", "emotion-edge.json", "astronaut.jpg"):
         assert (assets / name).is_file() and not (assets / name).is_symlink(), name
     assert (installed / "edge" / "py.typed").is_file()
+
+
+def test_the_wheel_leaves_the_benchmarks_out(installed: Path) -> None:
+    assert (installed / "edge").is_dir() and (installed / "trainer").is_dir()
+    assert not (installed / "benchmarks").exists()
 
 
 def test_detect_from_an_empty_directory_uses_the_packaged_model(

@@ -26,7 +26,7 @@ OPENCV_FIX = "pip install 'opencv-python-headless>=4.8,<5'"
 # YuNet's box runs brow to chin, 1.29x taller than wide, and is narrower than a FER2013
 # crop: the crop is a square of 1.2 box widths about the box centre (1.19 measured; its
 # labels agreed with the classifier's on the original crops more than 1.0-1.4 or shifted
-# centres did; the raw box cost 5.6 points). scripts/calibrate_crop.py, 1,200 faces.
+# centres did; the raw box cost 5.6 points). `python -m benchmarks --only crop`, 1,200 faces.
 CROP_RULE = CropRule(side_per_width=1.2, center_dy_per_height=0.0)
 
 

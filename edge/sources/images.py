@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -24,6 +25,29 @@ def list_images(path: Path) -> list[Path]:
     if path.exists():
         return [path]
     raise CameraError(f"image path not found: {path}")
+
+
+@dataclass(frozen=True)
+class Letterboxed:
+    image: np.ndarray
+    scale: float  # canvas pixels per source pixel
+    offset: tuple[int, int]  # x, y of the scaled image on the canvas
+
+    def box(self, x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
+        """A box of the source image in canvas pixels."""
+        s = self.scale
+        return self.offset[0] + x * s, self.offset[1] + y * s, w * s, h * s
+
+
+def letterbox(image: np.ndarray, width: int, height: int) -> Letterboxed:
+    """`image` scaled to fit width x height (up or down), aspect kept, centred on mid-gray."""
+    scale = min(width / image.shape[1], height / image.shape[0])
+    size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+    x, y = (width - size[0]) // 2, (height - size[1]) // 2
+    canvas = np.full((height, width, *image.shape[2:]), 128, np.uint8)
+    shrink = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    canvas[y:y + size[1], x:x + size[0]] = cv2.resize(image, size, interpolation=shrink)
+    return Letterboxed(canvas, scale, (x, y))
 
 
 class ImageFolderSource:

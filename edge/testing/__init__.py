@@ -1,2 +1,2 @@
-"""Helpers for the demo, the benchmark and the tests (a private MQTT broker); the daemon
-never imports them."""
+"""Helpers for the demo, the benchmarks and the tests (a private MQTT broker, a client that
+records what it receives); the daemon never imports them."""

@@ -3,7 +3,8 @@
 `Broker` runs mosquitto with its own config in a work folder (anonymous, password, or mutual
 TLS; `stop()` then `start()` keeps the port, for reconnect tests). Where no mosquitto binary
 exists, `AmqttBroker` runs the pure-Python amqtt broker (anonymous only) on its own asyncio
-loop. The daemon never imports this module.
+loop; `private_broker` picks between them. `find_broker` is the demo's choice: a broker that
+already answers on localhost:1883, else a private one. The daemon never imports this module.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from types import TracebackType
 from typing import Any
 
 LOOPBACK = "127.0.0.1"
+KINDS = ("auto", "existing", "mosquitto", "amqtt")  # what find_broker can be asked for
 
 
 def free_port() -> int:
@@ -86,6 +88,11 @@ class Broker:
     @property
     def conf(self) -> Path:
         return self.workdir / "mosquitto.conf"
+
+    @property
+    def kind(self) -> str:
+        """What this broker is, for a person reading the demo's output."""
+        return f"mosquitto ({self.binary}, started here)"
 
     def write_config(self) -> None:
         # as root, mosquitto drops to user `mosquitto`, who cannot read files in workdir
@@ -172,6 +179,10 @@ class AmqttBroker(Broker):
     _thread: threading.Thread | None = field(default=None, init=False, repr=False)
     _amqtt: Any = field(default=None, init=False, repr=False)
 
+    @property
+    def kind(self) -> str:
+        return "amqtt (embedded, started here)"
+
     def start(self) -> None:
         from amqtt.broker import Broker as Amqtt
 
@@ -208,3 +219,69 @@ async def _cancel_all_tasks() -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@dataclass
+class ExistingBroker(Broker):
+    """A broker someone else runs (the demo's localhost:1883): used, never started or
+    stopped here."""
+
+    @property
+    def kind(self) -> str:
+        return "a broker already running (not started here)"
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def private_broker(workdir: Path, *, is_quick_stop: bool = False, **options: Any) -> Broker:
+    """A broker of our own, not started yet: mosquitto with `options` (Broker's fields), else
+    the anonymous amqtt fallback (`is_quick_stop`: see AmqttBroker)."""
+    if mosquitto_binary() is not None:
+        return Broker(workdir, **options)
+    if options:
+        raise RuntimeError(f"{', '.join(options)} need the mosquitto binary "
+                           "(apt install mosquitto)")
+    return AmqttBroker(workdir, is_quick_stop=is_quick_stop)
+
+
+def answers_mqtt(host: str, port: int, timeout_s: float = 2.0) -> bool:
+    """True if an MQTT broker accepts an anonymous connection at host:port."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    accepted = threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    client.on_connect = lambda c, u, f, rc, p: accepted.set() if not rc.is_failure else None
+    try:
+        client.connect(host, port, keepalive=10)
+    except OSError:
+        return False
+    client.loop_start()
+    try:
+        return accepted.wait(timeout_s)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def find_broker(kind: str, workdir: Path) -> Broker:
+    """The started broker `kind` (one of KINDS) asks for; "auto" tries localhost:1883, then
+    mosquitto, then amqtt. A private one is configured in `workdir` and stops quickly (for a
+    process about to exit); `stop()` it when done. RuntimeError if `kind` cannot be had."""
+    if kind in ("auto", "existing") and answers_mqtt("localhost", 1883):
+        return ExistingBroker(workdir, port=1883, host="localhost")
+    if kind == "existing":
+        raise RuntimeError("no MQTT broker answers on localhost:1883")
+    workdir.mkdir(parents=True, exist_ok=True)
+    if kind == "mosquitto":
+        broker = Broker(workdir)
+    elif kind == "amqtt":
+        broker = AmqttBroker(workdir, is_quick_stop=True)
+    else:
+        broker = private_broker(workdir, is_quick_stop=True)
+    broker.start()
+    return broker

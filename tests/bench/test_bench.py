@@ -1,6 +1,7 @@
-"""scripts/bench.py runs end to end with --quick on the tiny model: every row is there and
-its numbers are sane. The edge side always runs; the fer side is checked when `fer` (the
-`bench` extra) is installed, and the accuracy rows when FER2013 is present."""
+"""`python -m benchmarks` runs end to end with --quick on the tiny model: every row is there
+and its numbers are sane. The edge side always runs; the fer side is checked when `fer` (the
+`bench` extra) is installed, and the accuracy rows when FER2013 is present. The detector and
+crop sections run only when named, each checked where its data is."""
 
 from __future__ import annotations
 
@@ -41,9 +42,10 @@ def _fer_missing() -> str | None:
 @pytest.fixture(scope="module")
 def table(tiny_model: Path, repo_root: Path, tmp_path_factory: pytest.TempPathFactory
           ) -> dict[str, list[str]]:
-    """Run the script once; metric -> cells (ours, peer, comparison, goal, command ref)."""
+    """Run the default sections once; metric -> cells (ours, peer, comparison, goal, command
+    ref)."""
     out = tmp_path_factory.mktemp("bench") / "bench.md"
-    cmd = [sys.executable, "scripts/bench.py", "--quick", "--model", str(tiny_model),
+    cmd = [sys.executable, "-m", "benchmarks", "--quick", "--model", str(tiny_model),
            "--out", str(out)]
     if _fer_missing():
         cmd.append("--no-peer")
@@ -73,10 +75,12 @@ def test_every_edge_row_is_there_with_its_command(table: dict[str, list[str]]) -
         assert [m for m in table if m.startswith(prefix)], f"row {prefix!r} missing"
     text = table["__text__"][0]
     for i, section in enumerate(SECTIONS, start=1):
-        assert re.search(rf"- \[{i}\] `.*scripts/bench.py .*--only {section}`", text)
+        assert re.search(rf"- \[{i}\] `.*-m benchmarks --quick .*--only {section}`$", text,
+                         re.MULTILINE)
     assert re.search(r"^Ours: `[^/`]+`", text, re.MULTILINE)  # no path of this machine
     refs = {cells[4] for metric, cells in table.items() if metric != "__text__"}
     assert refs == {"[1]", "[2]", "[3]", "[4]"}
+    assert "| setting |" not in text and "| detector |" not in text  # only when named
 
 
 def test_edge_numbers_are_sane(table: dict[str, list[str]], tiny_model: Path) -> None:
@@ -121,3 +125,35 @@ def test_accuracy_rows_on_fer2013(table: dict[str, list[str]], fer2013_path: Pat
             assert 50 < float(cells[1]) < 80  # fer scores 65.9% on all of PrivateTest
             assert re.fullmatch(r"[+-][\d.]+ pts", cells[2])
     assert "n=300" in next(m for m in table if m.startswith(ACCURACY_ROWS[0]))
+
+
+def _run(repo_root: Path, *args: str) -> str:
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", *args], cwd=repo_root,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_the_detector_section_when_named(repo_root: Path, tmp_path: Path) -> None:
+    from benchmarks.detectors import SETTINGS, default_photos
+
+    if not (default_photos() / "boxes.json").is_file():
+        pytest.skip(f"faces-dev photos not found at {default_photos()} (set EMOEDGE_FACES_DEV)")
+    out = tmp_path / "detector.md"
+    text = _run(repo_root, "--only", "detector", "--quick", "--out", str(out))
+    assert out.read_text(encoding="utf-8") == text
+    assert "1 timed rounds, 1 thread" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "setting" not in line]
+    assert [row.split(" | ")[0][2:] for row in rows] == list(SETTINGS)
+
+
+def test_the_crop_section_when_named(repo_root: Path, tiny_model: Path,
+                                     fer2013_path: Path) -> None:
+    from benchmarks.crop import RULES
+
+    text = _run(repo_root, "--only", "crop", "--faces", "12", "--model", str(tiny_model),
+                "--data", str(fer2013_path))
+    assert text.startswith("12 PublicTest faces")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "crop rule" not in line]
+    assert len(rows) == 1 + sum(len(rules) for rules in RULES.values())  # + the pasted square
+    assert "Geometry (medians over found faces): " in text

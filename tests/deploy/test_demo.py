@@ -55,7 +55,7 @@ def test_the_embedded_broker_leaves_no_task_to_the_interpreter_exit(tmp_path: Pa
 
     pytest.importorskip("amqtt")
     from edge.testing.broker import AmqttBroker
-    from tests.fixtures.broker import Watcher
+    from edge.testing.watcher import Watcher
 
     broker = AmqttBroker(tmp_path, is_quick_stop=True)
     broker.start()

@@ -3,36 +3,27 @@ the issue's recall and false-detection targets, as a regression check (no timing
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from benchmarks import detectors as bench  # the same frames and matching as the benchmark
 from edge.config import Settings
 from edge.detect import open_detector
 from edge.detect.yunet import YunetFaceDetector
 from edge.ports import Frame
-from tests.scripts import load_script
 
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    """scripts/bench_detector.py: the same frames and matching as the benchmark."""
-    return load_script("bench_detector")
-
-
-@pytest.fixture(scope="module")
-def photos(bench: ModuleType) -> Path:
-    path = Path(os.environ.get("EMOEDGE_FACES_DEV", bench.DEFAULT_PHOTOS))
+def photos() -> Path:
+    path = bench.default_photos()
     if not (path / "boxes.json").is_file():
         pytest.skip(f"faces-dev photos not found at {path} (set EMOEDGE_FACES_DEV); they are "
                     "kept out of the repository")
     return path
 
 
-def test_the_default_detector_meets_the_targets_on_real_photos(bench: ModuleType,
-                                                               photos: Path) -> None:
+def test_the_default_detector_meets_the_targets_on_real_photos(photos: Path) -> None:
     detector = open_detector(Settings(device_id="t").detector)
     assert isinstance(detector, YunetFaceDetector)
     found_big = n_big = false = false_dogs = 0

@@ -9,7 +9,7 @@ import pytest
 
 from edge.errors import CameraError
 from edge.sources import SourceExhausted
-from edge.sources.images import FrameListSource, ImageFolderSource, list_images
+from edge.sources.images import FrameListSource, ImageFolderSource, letterbox, list_images
 
 
 def brightness(source: ImageFolderSource, n: int) -> list[int]:
@@ -58,3 +58,22 @@ def test_list_images_ignores_other_files(image_dir: Path) -> None:
 def test_frame_list_source_replays_from_memory_forever() -> None:
     source = FrameListSource([np.zeros((2, 2), np.uint8), np.ones((2, 2), np.uint8)])
     assert [int(source.read().image[0, 0]) for _ in range(3)] == [0, 1, 0]
+
+
+@pytest.mark.parametrize(("shape", "scale", "offset"), [
+    ((100, 200, 3), 3.2, (0, 80)),     # wide, enlarged: gray bands above and below
+    ((960, 640, 3), 0.5, (160, 0)),    # tall, shrunk: gray bands left and right
+    ((48, 48), 10.0, (80, 0)),         # gray stays gray
+])
+def test_letterbox_keeps_the_aspect_and_centres_on_gray(
+        shape: tuple[int, ...], scale: float, offset: tuple[int, int]) -> None:
+    image = np.full(shape, 250, np.uint8)
+    boxed = letterbox(image, 640, 480)
+    assert boxed.image.shape == (480, 640, *shape[2:])
+    assert (boxed.scale, boxed.offset) == (scale, offset)
+    x, y, w, h = (round(v) for v in boxed.box(0, 0, shape[1], shape[0]))
+    assert (x, y) == offset
+    assert (boxed.image[y:y + h, x:x + w] == 250).all()
+    outside = np.ones(boxed.image.shape[:2], bool)
+    outside[y:y + h, x:x + w] = False
+    assert (boxed.image[outside] == 128).all()

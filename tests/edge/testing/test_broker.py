@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from edge.testing.broker import AmqttBroker, Broker, mosquitto_binary
-from tests.fixtures.broker import Watcher
+from edge.testing import broker as broker_module
+from edge.testing.broker import (
+    AmqttBroker,
+    Broker,
+    find_broker,
+    mosquitto_binary,
+    private_broker,
+)
+from edge.testing.watcher import Watcher
 
 
 def test_the_amqtt_fallback_carries_messages(tmp_path: Path) -> None:
@@ -29,3 +36,18 @@ def test_a_mosquitto_that_exits_says_why(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="exited with"):
         broker.start()
     assert broker.proc is None
+
+
+def test_without_mosquitto_a_private_broker_is_amqtt_and_anonymous(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(broker_module, "mosquitto_binary", lambda: None)
+    assert isinstance(private_broker(tmp_path), AmqttBroker)
+    with pytest.raises(RuntimeError, match="username, password need the mosquitto binary"):
+        private_broker(tmp_path, username="edge", password="pw")
+
+
+def test_the_demo_asks_for_an_existing_broker_that_is_not_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(broker_module, "answers_mqtt", lambda host, port: False)
+    with pytest.raises(RuntimeError, match="no MQTT broker answers on localhost:1883"):
+        find_broker("existing", tmp_path)
