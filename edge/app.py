@@ -22,7 +22,14 @@ from edge.config import Settings
 from edge.errors import EdgeError
 from edge.mqtt.connection import MqttConnection
 from edge.notify import Notifier
-from edge.ports import EmotionClassifier, FaceDetector, FrameSource, ResultPublisher, Trigger
+from edge.ports import (
+    BusyIndicator,
+    EmotionClassifier,
+    FaceDetector,
+    FrameSource,
+    ResultPublisher,
+    Trigger,
+)
 from edge.worker import Handler, Worker
 
 log = logging.getLogger(__name__)
@@ -277,25 +284,11 @@ def _build_worker(app: App, pipeline: Handler) -> None:
 
 
 def _build_triggers(app: App, pin_factory: Any) -> None:
-    cfg = app.settings.trigger
+    from edge.triggers import open_triggers
+
     assert app.worker is not None
-    if cfg.button.is_enabled:
-        from edge.triggers.button import ButtonTrigger
-
-        button = ButtonTrigger(cfg.button, pin_factory=pin_factory)
-        app.worker.add_busy(button.show_busy)
-        _add_trigger(app, button, "button")
-    if cfg.is_mqtt_enabled:
-        from edge.triggers.mqtt import MqttTrigger
-
-        assert app.connection is not None
-        _add_trigger(app, MqttTrigger(app.connection), "MQTT trigger")
-    if cfg.interval_s is not None:
-        from edge.triggers.interval import IntervalTrigger
-
-        _add_trigger(app, IntervalTrigger(cfg.interval_s), "interval trigger")
-
-
-def _add_trigger(app: App, trigger: Trigger, name: str) -> None:
-    app.triggers.append(trigger)
-    app.own(name, trigger.close)
+    for name, trigger in open_triggers(app.settings.trigger, app.connection, pin_factory):
+        app.triggers.append(trigger)
+        app.own(name, trigger.close)
+        if isinstance(trigger, BusyIndicator):  # the button's LED shows a capture under way
+            app.worker.add_busy(trigger.show_busy)

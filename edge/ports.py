@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -188,3 +188,10 @@ class Trigger(Protocol):
     def start(self, fire: Callable[[TriggerEvent], None]) -> None: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BusyIndicator(Protocol):
+    """A trigger that shows the device is capturing (the button's LED)."""
+
+    def show_busy(self, is_busy: bool) -> None: ...
