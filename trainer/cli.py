@@ -101,6 +101,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--init-from", type=Path, default=None,
                    help="start from this run's model.keras, or from a shipped int8 .tflite "
                         "of the same --blocks (a warm restart of the schedule)")
+    p.add_argument("--distill-from", type=Path, default=None,
+                   help="a teacher (.keras, or an int8 .tflite of the same --blocks) whose "
+                        "scores averaged over 10 crops are blended into the targets")
+    p.add_argument("--distill-weight", type=float, default=0.5,
+                   help="share of the teacher's scores in each target (default: %(default)s)")
     p.add_argument("--keep-duplicates", action="store_true",
                    help="keep duplicate and all-black Training faces (dropped by default)")
     p.add_argument("--report-only", action="store_true",
@@ -154,6 +159,11 @@ def _check_out(args: argparse.Namespace) -> None:
     if args.init_from is not None and not args.init_from.is_file():
         raise DataError(f"--init-from {args.init_from} not found: pass a run's model.keras "
                         "or an int8 .tflite")
+    if args.distill_from is not None and not args.distill_from.is_file():
+        raise DataError(f"--distill-from {args.distill_from} not found: pass a run's "
+                        "model.keras or an int8 .tflite")
+    if not 0 < args.distill_weight <= 1:
+        raise DataError(f"--distill-weight {args.distill_weight}: must be in (0, 1]")
     if args.report_only and not (args.out / "model.keras").is_file():
         raise DataError(f"{args.out / 'model.keras'} not found: train first, or point --out "
                         "at a run folder")
@@ -169,7 +179,9 @@ def _config(args: argparse.Namespace) -> TrainConfig:
                        precision=args.precision, mixup=args.mixup, ema=args.ema,
                        patience=args.patience, limit=args.limit,
                        drop_duplicates=not args.keep_duplicates,
-                       init_from=str(args.init_from) if args.init_from else None, **extra)
+                       init_from=str(args.init_from) if args.init_from else None,
+                       distill_from=str(args.distill_from) if args.distill_from else None,
+                       distill_weight=args.distill_weight, **extra)
 
 
 def _prepare(data: FerData, cfg: TrainConfig) -> Split:

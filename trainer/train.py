@@ -41,6 +41,8 @@ class TrainConfig:
     precision: str = "auto"  # auto | float32 | mixed_bfloat16 (see resolve_precision)
     mixup: float = 0.2  # Beta(a, a) mixing of face pairs; 0 turns it off
     ema: float = 0.999  # momentum of the weight average that is validated and saved; 0: off
+    distill_from: str | None = None  # a teacher (.keras or .tflite) whose crops scores to learn
+    distill_weight: float = 0.5  # share of the teacher's scores in each target
     augment: dict[str, float] = field(default_factory=lambda: {
         "rotation": 0.04, "shift": 0.1, "zoom": 0.1, "contrast": 0.3,
         "brightness": 0.2, "erase": 0.25})
@@ -123,9 +125,12 @@ def _mixup(images: tf.Tensor, labels: tf.Tensor, alpha: float) -> tuple[tf.Tenso
     return tf.cast(tf.clip_by_value(tf.round(mixed), 0, 255), tf.uint8), y
 
 
-def make_dataset(split: Split, cfg: TrainConfig, training: bool) -> tf.data.Dataset:
+def make_dataset(split: Split, cfg: TrainConfig, training: bool,
+                 targets: np.ndarray | None = None) -> tf.data.Dataset:
+    """Batches of (uint8 faces, targets); targets default to the one-hot labels."""
     x = split.images[..., None]
-    y = keras.utils.to_categorical(split.labels, len(LABELS)).astype("float32")
+    y = (keras.utils.to_categorical(split.labels, len(LABELS)).astype("float32")
+         if targets is None else targets)
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if training:
         ds = ds.shuffle(len(split), seed=cfg.seed, reshuffle_each_iteration=True)
@@ -149,6 +154,21 @@ def _continue_from(model: keras.Model, path: Path, train: Split, seed: int) -> N
         load_int8_weights(model, path, train.images[pick][..., None])
     else:
         model.set_weights(keras.models.load_model(path).get_weights())
+
+
+def _distilled(cfg: TrainConfig, shape: ModelShape, train: Split) -> np.ndarray:
+    from trainer.distill import load_teacher, soft_targets
+
+    assert cfg.distill_from is not None
+    pick = np.random.default_rng(cfg.seed).choice(len(train), min(4096, len(train)), False)
+    teacher = load_teacher(Path(cfg.distill_from), shape, train.images[pick])
+    targets = soft_targets(teacher, train, cfg.distill_weight)
+    # the blend's argmax is always the label; the teacher's own scores say what it adds
+    own = targets - (1 - cfg.distill_weight) * np.eye(len(LABELS))[train.labels]
+    agree = float((own.argmax(1) == train.labels).mean())
+    log.info("distilling %s (weight %.2f): the teacher agrees with %.1f%% of Training labels",
+             cfg.distill_from, cfg.distill_weight, 100 * agree)
+    return targets
 
 
 class _Throughput(keras.callbacks.Callback):
@@ -186,9 +206,11 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path) -> keras.Model:
     keras.mixed_precision.set_global_policy(precision)
     log.info("precision: %s (asked: %s)", precision, cfg.precision)
     train_split, notes = prepare_training(data, cfg)
-    model = build_model(shape=ModelShape(blocks=cfg.blocks, dropout=cfg.dropout))
+    shape = ModelShape(blocks=cfg.blocks, dropout=cfg.dropout)
+    model = build_model(shape=shape)
     if cfg.init_from:
         _continue_from(model, Path(cfg.init_from), train_split, cfg.seed)
+    targets = _distilled(cfg, shape, train_split) if cfg.distill_from else None
     steps = int(np.ceil(len(train_split) / cfg.batch_size))
     model.compile(
         optimizer=keras.optimizers.AdamW(_schedule(cfg, steps), weight_decay=cfg.weight_decay,
@@ -208,7 +230,7 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path) -> keras.Model:
                                       patience=cfg.patience),
         throughput,
     ]
-    model.fit(make_dataset(train_split, cfg, training=True), epochs=cfg.epochs,
+    model.fit(make_dataset(train_split, cfg, training=True, targets=targets), epochs=cfg.epochs,
               validation_data=make_dataset(data.public, cfg, training=False),
               callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2)
     rates = [len(train_split) / s for s in throughput.epoch_s]

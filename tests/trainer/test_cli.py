@@ -63,6 +63,10 @@ CASES: dict[str, tuple[Callable[[Path], Path], list[str], str]] = {
     "out is a file": (_npz, ["--out", "{tmp}/fer.npz"], "is a file; pass a folder"),
     "report-only without a model": (_npz, ["--report-only", "--out", "{tmp}/run"],
                                     "model.keras not found: train first"),
+    "missing teacher": (_npz, ["--distill-from", "{tmp}/teacher.tflite"],
+                        "teacher.tflite not found"),
+    "distill weight": (_npz, ["--distill-from", "{tmp}/fer.npz", "--distill-weight", "1.5"],
+                       "--distill-weight 1.5: must be in (0, 1]"),
 }
 
 
@@ -113,6 +117,9 @@ def test_options_reach_the_training_config() -> None:
     cfg = _config(_parser().parse_args(["--precision", "mixed_bfloat16", "--mixup", "0",
                                         "--ema", "0.99"]))
     assert (cfg.precision, cfg.mixup, cfg.ema) == ("mixed_bfloat16", 0.0, 0.99)
+    cfg = _config(_parser().parse_args(["--distill-from", "t.tflite", "--distill-weight", "0.3",
+                                        "--init-from", "t.tflite"]))
+    assert (cfg.distill_from, cfg.distill_weight, cfg.init_from) == ("t.tflite", 0.3, "t.tflite")
 
 
 @pytest.mark.parametrize(("sub", "option"), [("convert", "--model"), ("card", "--run")])
