@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from edge.ports import TriggerEvent
 
@@ -86,9 +87,11 @@ class IgnoredLog:
     the next ignored payload, or at `flush`). So an SD card's journal gets at most two lines
     per interval, whatever a client sends. Thread-safe."""
 
-    def __init__(self, topic: str, interval_s: float = LOG_INTERVAL_S) -> None:
+    def __init__(self, topic: str, interval_s: float = LOG_INTERVAL_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.topic = topic
         self.interval_s = interval_s
+        self._clock = clock
         self.total = 0
         self._suppressed = 0
         self._window_start = float("-inf")
@@ -96,7 +99,7 @@ class IgnoredLog:
 
     def note(self, error: BadCommand) -> None:
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             if now - self._window_start < self.interval_s:
                 self.total += 1
                 self._suppressed += 1

@@ -80,16 +80,16 @@ def test_any_json_object_captures_without_an_id_unless_request_id_is_a_string(
 
 def test_ignored_payloads_are_logged_once_per_interval_with_a_count(
         caplog: pytest.LogCaptureFixture) -> None:
-    import threading
-
     from edge.mqtt.commands import IgnoredLog
 
     caplog.set_level(logging.WARNING, logger="edge.mqtt.commands")
-    ignored = IgnoredLog("t/capture/set", interval_s=0.3)
+    now = [100.0]
+    ignored = IgnoredLog("t/capture/set", interval_s=60, clock=lambda: now[0])
     for _ in range(1000):
         ignored.note(BadCommand("payload is not UTF-8 text"))
+        now[0] += 0.05  # 1000 payloads in 50 s: all inside one interval
     assert len(caplog.records) == 1 and "not UTF-8" in caplog.records[0].getMessage()
-    threading.Event().wait(0.35)
+    now[0] += 10
     ignored.note(BadCommand("JSON nested deeper than 32 levels"))
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 3

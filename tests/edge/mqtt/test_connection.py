@@ -130,12 +130,11 @@ def test_tls_with_the_wrong_ca_never_connects_and_says_why(
 def test_tls_to_a_plain_listener_says_tls(
         mosquitto: Broker, caplog: pytest.LogCaptureFixture,
         opened: Callable[..., MqttConnection]) -> None:
-    import threading
-
     caplog.set_level(logging.WARNING)
     opened(MqttConnection(MqttConfig(**mosquitto.mqtt_config(tls={"is_enabled": True})),
                           "dev", {}))
-    threading.Event().wait(1.0)
+    wait.until(lambda: mosquitto.log_text().count("New connection from") >= 2,
+               what="2 connection attempts at the plain listener")
     failures = [r.getMessage() for r in caplog.records if "cannot reach" in r.getMessage()]
     assert len(failures) == 1 and "TLS handshake" in failures[0]
 
@@ -231,13 +230,11 @@ def test_problem_names_a_dead_network_thread(
 
 def test_problem_names_a_long_outage_only_while_results_wait(
         mosquitto: Broker, opened: Callable[..., MqttConnection]) -> None:
-    import threading
-
     cfg = MqttConfig(**mosquitto.mqtt_config(max_disconnected_s=0.5))
     conn = opened(MqttConnection(cfg, "dev", {}))
     assert conn.is_connected.wait(5)
     mosquitto.stop()
-    threading.Event().wait(0.7)
+    wait.until(lambda: conn.problem(lambda: 3) is not None, what="the outage to count")
     assert conn.problem(lambda: 0) is None  # nothing waits: no reason to restart
     assert conn.problem(lambda: 3) == ("not connected to MQTT for over 0 s with 3 result(s) "
                                        "waiting")
