@@ -146,12 +146,15 @@ def make_dataset(split: Split, cfg: TrainConfig, training: bool,
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _continue_from(model: keras.Model, path: Path, train: Split, seed: int) -> None:
+def _continue_from(model: keras.Model, path: Path, train: Split, cfg: TrainConfig) -> None:
     if path.suffix == ".tflite":
         from trainer.warm_start import load_int8_weights  # LiteRT only when asked
 
-        pick = np.random.default_rng(seed).choice(len(train), min(4096, len(train)), False)
-        load_int8_weights(model, path, train.images[pick][..., None])
+        # Batch norms get the statistics of faces as training will feed them (augmented):
+        # clean faces' statistics knocked PublicTest from 67% to 64% in the first epoch.
+        batches = make_dataset(train, cfg, training=True).take(4096 // cfg.batch_size + 1)
+        faces = np.concatenate([images.numpy() for images, _ in batches])
+        load_int8_weights(model, path, faces)
     else:
         model.set_weights(keras.models.load_model(path).get_weights())
 
@@ -209,7 +212,7 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path) -> keras.Model:
     shape = ModelShape(blocks=cfg.blocks, dropout=cfg.dropout)
     model = build_model(shape=shape)
     if cfg.init_from:
-        _continue_from(model, Path(cfg.init_from), train_split, cfg.seed)
+        _continue_from(model, Path(cfg.init_from), train_split, cfg)
     targets = _distilled(cfg, shape, train_split) if cfg.distill_from else None
     steps = int(np.ceil(len(train_split) / cfg.batch_size))
     model.compile(
