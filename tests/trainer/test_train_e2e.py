@@ -145,3 +145,21 @@ def test_report_only_rebuilds_the_same_report(run: Run, tmp_path: Path) -> None:
     assert json.loads((copy / "metrics.json").read_text()) == _metrics(run)
     assert all((copy / name).is_file() for name in ("report.md", *PLOT_FILES))
     assert (copy / "model.keras").read_bytes() == (run.out / "model.keras").read_bytes()
+
+
+def test_the_card_states_the_converted_models_figures_for_every_averaging(
+        run: Run, tmp_path: Path) -> None:
+    stem = tmp_path / "models" / "emotion-edge"
+    stem.parent.mkdir()
+    assert main(["convert", "--model", str(run.out / "model.keras"), "--data",
+                 str(run.data_path), "--out", str(stem)]) == 0
+    model = stem.with_suffix(".tflite")
+    assert main(["card", "--run", str(run.out), "--model", str(model), "--train-command",
+                 "emotion-train ...", "--convert-command", "emotion-train convert ..."]) == 0
+    card = (stem.parent / "README.md").read_text()
+    side = json.loads(stem.with_suffix(".json").read_text())
+    private = side["accuracy"]["PrivateTest"]
+    for averaging in ("none", "flip", "crops"):
+        assert f"{100 * private['averaged'][averaging]['tflite']:.1f}%" in card, averaging
+    assert f"int8, {side['averaging']['default']} (daemon default)" in card
+    assert f"{side['averaging']['invokes']['crops']} invokes" in card
