@@ -183,16 +183,18 @@ def _report(app: App, previous: str) -> str:
 def startup_problems(settings: Settings, environ: Mapping[str, str],
                      warn: Callable[[str], None] | None = None) -> list[str]:
     """The start-up checks of `build` that hold no device, one line per problem: the camera
-    path or device node, the MQTT password and TLS files (the CA must parse), the detector
-    and the model (loaded, then closed). `emotion-edge check-config` runs them (systemd's
-    ExecStartPre), so a config it passes does not fail at once in `run`. `warn` gets what
-    is not a problem but worth saying (a detector falling back)."""
-    from edge.mqtt import open_connection
+    path or device node, the MQTT password and TLS files (the CA must parse), the result
+    spool's path, the detector and the model (loaded, then closed). `emotion-edge
+    check-config` runs them (systemd's ExecStartPre), so a config it passes does not fail at
+    once in `run`. `warn` gets what is not a problem but worth saying (a detector falling
+    back)."""
+    from edge.mqtt import check_spool, open_connection
     from edge.sources import check_source
 
     checks: list[tuple[str, Callable[[], object]]] = [
         ("camera", lambda: check_source(settings.camera)),
         ("mqtt", lambda: open_connection(settings.mqtt, settings.device_id, environ)),
+        ("spool", lambda: check_spool(settings.mqtt, environ)),
         ("detector", lambda: _open_detector(settings, warn).close()),
         ("classifier", lambda: _open_classifier(settings).close())]
     problems = []

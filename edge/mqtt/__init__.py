@@ -35,8 +35,21 @@ def open_publisher(cfg: MqttConfig, connection: MqttConnection,
     (`mqtt.spool.path`, else `$STATE_DIRECTORY/spool.sqlite`). The caller starts the
     publisher and closes it before the spool."""
     from edge.mqtt.publisher import MqttPublisher
+
+    spool = open_spool(cfg, environ)
+    return MqttPublisher(cfg, connection, spool), spool
+
+
+def open_spool(cfg: MqttConfig, environ: Mapping[str, str]) -> Spool:
+    """The result spool, created if absent; ConfigError when its path is not writable."""
     from edge.mqtt.spool import Spool, spool_path
 
-    spool = Spool(spool_path(cfg.spool.path, environ), cfg.spool.max_results,
-                  cfg.spool.max_age_s)
-    return MqttPublisher(cfg, connection, spool), spool
+    return Spool(spool_path(cfg.spool.path, environ), cfg.spool.max_results,
+                 cfg.spool.max_age_s)
+
+
+def check_spool(cfg: MqttConfig, environ: Mapping[str, str]) -> None:
+    """The check `open_spool` makes, without creating anything; ConfigError if it fails."""
+    from edge.mqtt.spool import check_spool_path, spool_path
+
+    check_spool_path(spool_path(cfg.spool.path, environ))

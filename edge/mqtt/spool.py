@@ -9,6 +9,7 @@ small on an SD card; what is dropped at the bound is counted and logged.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -42,6 +43,21 @@ def spool_path(configured: Path | None, environ: Mapping[str, str]) -> Path:
         return configured
     state = environ.get("STATE_DIRECTORY", "").split(":")[0]
     return Path(state or ".") / "spool.sqlite"
+
+
+def check_spool_path(path: Path) -> None:
+    """ConfigError unless the spool at `path` can be opened for writing or created there."""
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if existing != path and not existing.is_dir():
+        problem = f"{existing} is not a directory"
+    elif existing.is_dir() and existing == path:
+        problem = "it is a directory"
+    elif not os.access(existing, os.W_OK):
+        problem = f"{existing} is not writable by this user"
+    else:
+        return
+    raise ConfigError(f"cannot open the result spool {path}: {problem}; set mqtt.spool.path "
+                      "to a writable file or run with StateDirectory=")
 
 
 class Spool:

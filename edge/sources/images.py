@@ -21,7 +21,11 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".
 def list_images(path: Path) -> list[Path]:
     """A file as itself, a folder as its image files in name order; CameraError if missing."""
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        try:
+            return sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        except PermissionError as e:
+            raise CameraError(f"cannot list {path}: permission denied; let the daemon's user "
+                              "read it (chmod o+rx, or the emotion-edge group)") from e
     if path.exists():
         return [path]
     raise CameraError(f"image path not found: {path}")

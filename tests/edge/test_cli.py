@@ -327,3 +327,17 @@ def test_check_config_passes_what_run_can_start(
              f'ca_file = "{ca}"\n')
     code, lines = check_config_lines(capsys, tmp_path, tiny_model, extra)
     assert code == 0 and lines[-1].endswith(": OK"), lines
+
+
+def test_check_config_names_a_spool_path_it_cannot_create(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    path = write_config(tmp_path, f'device_id = "pi-1"\n[classifier]\nmodel_path = '
+                                  f'"{tiny_model}"\n[mqtt.spool]\n'
+                                  f'path = "{tmp_path}/a-file/spool.sqlite"\n')
+    code, out, _ = run(capsys, "check-config", "--config", str(path))
+    assert code == 1
+    assert out.splitlines() == [
+        f"spool: cannot open the result spool {tmp_path}/a-file/spool.sqlite: {tmp_path}/a-file "
+        "is not a directory; set mqtt.spool.path to a writable file or run with StateDirectory="]
+    assert not list(tmp_path.glob("**/spool.sqlite*"))

@@ -77,3 +77,13 @@ def test_letterbox_keeps_the_aspect_and_centres_on_gray(
     outside = np.ones(boxed.image.shape[:2], bool)
     outside[y:y + h, x:x + w] = False
     assert (boxed.image[outside] == 128).all()
+
+
+def test_an_unreadable_folder_is_a_camera_error_that_says_how_to_fix(
+        image_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def denied(self: Path) -> None:  # what a folder without the x bit does to a non-root user
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "iterdir", denied)
+    with pytest.raises(CameraError, match="permission denied; let the daemon's user read it"):
+        ImageFolderSource(image_dir)
