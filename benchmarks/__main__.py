@@ -4,7 +4,8 @@
 
 Without --only it runs accuracy, e2e, classifier and startup: emotion-edge against `fer`,
 one table (versus_fer.py). `detector` (face detectors on real photos, detectors.py) and
-`crop` (crop rules, crop.py) run only when named. Run from the repository root; one thread
+`crop` (crop rules, crop.py) and `training` (trainer faces/s, float32 vs bf16, training.py)
+run only when named. Run from the repository root; one thread
 for OpenCV, LiteRT, OMP and TensorFlow throughout.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from . import REPO, versus_fer  # versus_fer loads no vendor library until it runs
 
 FER_SECTIONS = versus_fer.SECTIONS
-SECTIONS = (*FER_SECTIONS, "detector", "crop")
+SECTIONS = (*FER_SECTIONS, "detector", "crop", "training")
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
               "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -33,7 +34,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description="The benchmarks of emotion-edge, one command; --only picks the sections.",
         epilog="Sections: accuracy, e2e, classifier, startup (emotion-edge vs fer; the default "
                "when --only is not given), detector (face detectors on real photos) and crop "
-               "(crop rules per detector); detector and crop run only when named in --only.")
+               "(crop rules per detector) and training (trainer throughput per precision); "
+               "detector, crop and training run only when named in --only.")
     add = parser.add_argument
     add("--only", action="extend", nargs="+", choices=SECTIONS, metavar="SECTION",
         help="run these sections (repeatable; default: accuracy e2e classifier startup)")
@@ -63,7 +65,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                           "else ../shared/data/faces-dev)")
     det.add_argument("--rounds", type=int, metavar="N",
                      help="timed passes over the photos (default 10, 1 with --quick)")
+    train = parser.add_argument_group("training")
+    train.add_argument("--train-faces", type=int, metavar="N",
+                       help="Training faces per run (default 4096, 256 with --quick)")
+    train.add_argument("--train-epochs", type=int, metavar="N",
+                       help="epochs per run (default 3, 1 with --quick)")
+    train.add_argument("--train-runs", type=int, default=1, metavar="N",
+                       help="runs per precision, taken in turns (default 1)")
     args = parser.parse_args(argv)
+    if args.train_faces is None:
+        args.train_faces = 256 if args.quick else 4096
+    if args.train_epochs is None:
+        args.train_epochs = 1 if args.quick else 3
     args.only = args.only or list(FER_SECTIONS)
     if args.frames is None:
         args.frames = 5 if args.quick else 200
@@ -75,7 +88,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--frames, --probe-runs, --rounds and --faces must be at least 1")
     if args.quick and args.faces is None:
         args.faces = 300
-    needs_model = set(args.only) - {"detector"}
+    needs_model = set(args.only) - {"detector", "training"}
     if needs_model and not (args.model.is_file() and args.model.with_suffix(".json").is_file()):
         parser.error(f"no model at {args.model} (with its .json sidecar); pass --model FILE")
     return args
@@ -103,6 +116,10 @@ def _tables(args: argparse.Namespace, argv: list[str]) -> Iterator[Iterable[str]
         from . import crop
 
         yield crop.lines(args)
+    if "training" in args.only:
+        from . import training
+
+        yield training.lines(args, THREAD_ENV)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -129,7 +129,7 @@ def test_accuracy_rows_on_fer2013(table: dict[str, list[str]], fer2013_path: Pat
 
 def _run(repo_root: Path, *args: str) -> str:
     proc = subprocess.run([sys.executable, "-m", "benchmarks", *args], cwd=repo_root,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
 
@@ -157,3 +157,19 @@ def test_the_crop_section_when_named(repo_root: Path, tiny_model: Path,
     rows = [line for line in text.splitlines() if line.startswith("| ") and "crop rule" not in line]
     assert len(rows) == 1 + sum(len(rules) for rules in RULES.values())  # + the pasted square
     assert "Geometry (medians over found faces): " in text
+
+
+@pytest.mark.slow
+def test_the_training_section_runs_the_trainer_at_each_precision(
+        repo_root: Path, tmp_path: Path) -> None:
+    from tests.trainer.fer_files import make_fer, write_npz
+
+    data = write_npz(tmp_path / "tiny.npz", *make_fer(train_per_class=8, test_per_class=2))
+    text = _run(repo_root, "--only", "training", "--data", str(data), "--train-faces", "32",
+                "--train-epochs", "1")
+    assert text.startswith("Trainer throughput: 32 Training faces, 1 epochs per run")
+    rows = {line.split(" | ")[0][2:]: line.split(" | ") for line in text.splitlines()
+            if line.startswith("| ") and "precision" not in line}
+    assert list(rows) == ["float32", "mixed_bfloat16"]
+    assert rows["float32"][3] == "1.00x |"
+    assert all(float(cells[1]) > 0 for cells in rows.values())
