@@ -86,9 +86,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="AdamW's decoupled weight decay")
     p.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16"), default="auto",
                    help="auto: bf16 where the CPU has AMX or AVX-512 BF16, else float32")
-    p.add_argument("--mixup", type=_decay, default=0.2,
-                   help="mixup's Beta(a, a) parameter; 0 turns mixup off")
-    p.add_argument("--ema", type=_decay, default=0.999,
+    p.add_argument("--mixup", type=_decay, default=0.0,
+                   help="mixup's Beta(a, a) parameter, e.g. 0.2; 0 (the shipped recipe) "
+                        "turns mixup off")
+    p.add_argument("--ema", type=_decay, default=0.0,
                    help="momentum of the weight average that is validated and saved; 0: off")
     p.add_argument("--seed", type=_non_negative, default=1234)
     p.add_argument("--patience", type=_non_negative, default=30,

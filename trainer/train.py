@@ -39,8 +39,9 @@ class TrainConfig:
     blocks: tuple[tuple[int, int], ...] = DEFAULT_BLOCKS
     dropout: float = 0.4
     precision: str = "auto"  # auto | float32 | mixed_bfloat16 (see resolve_precision)
-    mixup: float = 0.2  # Beta(a, a) mixing of face pairs; 0 turns it off
-    ema: float = 0.999  # momentum of the weight average that is validated and saved; 0: off
+    # Off in the shipped recipe: neither paid in the fine-tunes of models/README.md
+    mixup: float = 0.0  # Beta(a, a) mixing of face pairs, e.g. 0.2; 0 turns it off
+    ema: float = 0.0  # momentum of the weight average validated and saved, e.g. 0.999; 0: off
     distill_from: str | None = None  # a teacher (.keras or .tflite) whose crops scores to learn
     distill_weight: float = 0.5  # share of the teacher's scores in each target
     augment: dict[str, float] = field(default_factory=lambda: {

@@ -114,6 +114,7 @@ def test_options_reach_the_training_config() -> None:
     assert (cfg.weight_decay, cfg.learning_rate) == (0.01, 0.001)
     assert cfg.blocks == ((8, 1),) * 5
     assert (cfg.epochs, cfg.patience) == (80, 30)  # the shipped model's recipe
+    assert (cfg.mixup, cfg.ema, cfg.precision) == (0.0, 0.0, "auto")
     cfg = _config(_parser().parse_args(["--precision", "mixed_bfloat16", "--mixup", "0",
                                         "--ema", "0.99"]))
     assert (cfg.precision, cfg.mixup, cfg.ema) == ("mixed_bfloat16", 0.0, 0.99)
