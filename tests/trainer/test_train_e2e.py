@@ -151,8 +151,9 @@ def test_the_card_states_the_converted_models_figures_for_every_averaging(
         run: Run, tmp_path: Path) -> None:
     stem = tmp_path / "models" / "emotion-edge"
     stem.parent.mkdir()
+    # a 1-epoch tiny model: its int8 copy may fall far below Keras; the card is what is tested
     assert main(["convert", "--model", str(run.out / "model.keras"), "--data",
-                 str(run.data_path), "--out", str(stem)]) == 0
+                 str(run.data_path), "--out", str(stem), "--max-drop", "100"]) == 0
     model = stem.with_suffix(".tflite")
     assert main(["card", "--run", str(run.out), "--model", str(model), "--train-command",
                  "emotion-train ...", "--convert-command", "emotion-train convert ..."]) == 0
