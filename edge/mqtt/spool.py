@@ -46,14 +46,17 @@ def spool_path(configured: Path | None, environ: Mapping[str, str]) -> Path:
 
 
 def check_spool_path(path: Path) -> None:
-    """ConfigError unless the spool at `path` can be opened for writing or created there."""
-    existing = next(p for p in (path, *path.parents) if p.exists())
-    if existing != path and not existing.is_dir():
-        problem = f"{existing} is not a directory"
-    elif existing.is_dir() and existing == path:
+    """ConfigError unless the spool at `path` can be opened for writing or created there.
+
+    SQLite's WAL writes files beside the spool, so its folder (or the nearest existing
+    folder above, where the missing ones will be made) must be writable too."""
+    folder = next(p for p in path.parents if p.exists())
+    if path.is_dir():
         problem = "it is a directory"
-    elif not os.access(existing, os.W_OK):
-        problem = f"{existing} is not writable by this user"
+    elif not folder.is_dir():
+        problem = f"{folder} is not a directory"
+    elif not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        problem = f"{path if path.exists() else folder} is not writable by this user"
     else:
         return
     raise ConfigError(f"cannot open the result spool {path}: {problem}; set mqtt.spool.path "

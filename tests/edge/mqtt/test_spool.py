@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from edge.errors import ConfigError
-from edge.mqtt.spool import Spool, spool_path
+from edge.mqtt.spool import Spool, check_spool_path, spool_path
 
 
 def test_pending_in_order_and_delete(tmp_path: Path) -> None:
@@ -66,3 +66,13 @@ def test_unwritable_location_is_a_config_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(ConfigError, match=r"mqtt\.spool\.path"):
         Spool(blocker / "spool.sqlite", 10, 60)
+
+
+def test_the_spool_path_check_names_what_is_wrong_and_creates_nothing(tmp_path: Path) -> None:
+    check_spool_path(tmp_path / "new" / "deeper" / "spool.sqlite")  # folders made at open
+    with pytest.raises(ConfigError, match="it is a directory"):
+        check_spool_path(tmp_path)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match=r"file is not a directory; set mqtt\.spool\.path"):
+        check_spool_path(tmp_path / "file" / "spool.sqlite")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
