@@ -107,6 +107,22 @@ def _parser() -> argparse.ArgumentParser:
                         "scores averaged over 10 crops are blended into the targets")
     p.add_argument("--distill-weight", type=float, default=0.5,
                    help="share of the teacher's scores in each target (default: %(default)s)")
+    p.add_argument("--labels", choices=("fer2013", "ferplus"), default="fer2013",
+                   help="what to learn: FER2013's one label per face, or the FER+ annotators' "
+                        "vote shares (faces whose votes are mostly unknown, not-a-face or "
+                        "contempt are left out)")
+    p.add_argument("--label-mix", type=_decay, default=0.0,
+                   help="with --labels ferplus: share of the FER2013 label blended into each "
+                        "target (default: %(default)s)")
+    p.add_argument("--ferplus", type=Path, default=None,
+                   help="FER+ votes aligned to --data (default: $EMOEDGE_FERPLUS, else "
+                        "ferplus.npz beside --data); read with --labels ferplus, and for the "
+                        "report's crowd-agreement figures whenever it exists")
+    p.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
+                   help="continue a stopped run from its last finished epoch, with its own "
+                        "options (every other option is ignored)")
+    p.add_argument("--stop-after", type=_count, default=None, metavar="EPOCHS",
+                   help="stop after this many epochs in this call; --resume continues")
     p.add_argument("--keep-duplicates", action="store_true",
                    help="keep duplicate and all-black Training faces (dropped by default)")
     p.add_argument("--report-only", action="store_true",
@@ -182,7 +198,9 @@ def _config(args: argparse.Namespace) -> TrainConfig:
                        drop_duplicates=not args.keep_duplicates,
                        init_from=str(args.init_from) if args.init_from else None,
                        distill_from=str(args.distill_from) if args.distill_from else None,
-                       distill_weight=args.distill_weight, **extra)
+                       distill_weight=args.distill_weight, labels=args.labels,
+                       label_mix=args.label_mix,
+                       ferplus=str(args.ferplus) if args.ferplus else None, **extra)
 
 
 def _prepare(data: FerData, cfg: TrainConfig) -> Split:
@@ -209,12 +227,37 @@ def _load_model(path: Path) -> Any:
         raise DataError(f"cannot load {path}: {e} (retrain, or point --out at another run)") from e
 
 
+def _resumed(args: argparse.Namespace) -> TrainConfig:
+    from trainer.train import CHECKPOINT, saved_run
+
+    if not (args.resume / CHECKPOINT / "state.json").is_file():
+        raise DataError(f"--resume {args.resume}: no checkpoint there (a run folder that "
+                        f"`emotion-train` trained has {CHECKPOINT}/state.json)")
+    cfg, data_path = saved_run(args.resume)
+    args.out, args.data = args.resume, data_path
+    args.ferplus = Path(cfg.ferplus) if cfg.ferplus else args.ferplus
+    return cfg
+
+
+def _with_votes(data: FerData, args: argparse.Namespace, needed: bool) -> FerData:
+    """The FER+ votes attached when asked for, or when they lie beside an .npz dataset."""
+    from trainer.ferplus import attach_votes, default_ferplus_path
+
+    path = args.ferplus or default_ferplus_path(args.data)
+    if not needed and (args.data.suffix != ".npz" or not path.is_file()):
+        return data
+    return attach_votes(data, path, args.data)
+
+
 def _run(args: argparse.Namespace) -> int:
     from trainer.data import load_dataset
 
+    cfg = _resumed(args) if args.resume else None
     data = load_dataset(args.data)  # fail on bad data before importing TensorFlow
-    _check_out(args)
-    cfg = _config(args)
+    if cfg is None:
+        _check_out(args)
+        cfg = _config(args)
+    data = _with_votes(data, args, needed=cfg.labels == "ferplus")
     train_split = _prepare(data, cfg)
     from trainer.evaluate import write_report
     from trainer.train import train
@@ -222,7 +265,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.report_only:
         model = _load_model(args.out / "model.keras")
     else:
-        model = train(data, cfg, args.out)
+        model = train(data, cfg, args.out, resume=args.resume is not None,
+                      stop_after=args.stop_after)
     report = write_report(model, data, train_split, args.out)
     _print_summary(model, report, args.out, trained=not args.report_only)
     return 0

@@ -40,12 +40,14 @@ class DataError(ValueError):
 class Split:
     images: np.ndarray  # uint8 (n, 48, 48)
     labels: np.ndarray  # uint8 (n,)
+    votes: np.ndarray | None = None  # FER+ vote counts (n, 10), when attached (ferplus.py)
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def take(self, mask_or_index: np.ndarray) -> Split:
-        return Split(self.images[mask_or_index], self.labels[mask_or_index])
+        votes = None if self.votes is None else self.votes[mask_or_index]
+        return Split(self.images[mask_or_index], self.labels[mask_or_index], votes)
 
 
 @dataclass(frozen=True)

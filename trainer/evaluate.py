@@ -123,6 +123,10 @@ def write_report(model: Any, data: FerData, train_split: Split, run_dir: Path) -
     """metrics.json plus the plots (plots.py) in run_dir; returns the metrics."""
     run_dir.mkdir(parents=True, exist_ok=True)
     report = evaluate(model, data)
+    if data.public.votes is not None:
+        from trainer.crowd import crowd_figures
+
+        report["ferplus"] = crowd_figures(model, data)
     (run_dir / "metrics.json").write_text(json.dumps(report, indent=2))
     try:
         from trainer.plots import write_plots

@@ -52,7 +52,11 @@ def _model_lines(summary: dict[str, Any], train_split: Split) -> list[str]:
         f"- Training cleanup: dropped {_num(data.get('dropped_duplicates'))} redundant exact "
         f"copies, {_num(data.get('dropped_conflicting'))} faces whose copies disagree on the "
         f"label (FER2013's all-black faces are among them), "
-        f"{_num(data.get('dropped_black'))} other all-black faces",
+        f"{_num(data.get('dropped_black'))} other all-black faces"
+        + (f", {_num(data['dropped_mostly_not_emotion'])} faces most of whose FER+ votes are "
+           "unknown, not-a-face or contempt" if "dropped_mostly_not_emotion" in data else ""),
+        f"- Labels: {summary.get('config', {}).get('labels', 'fer2013')}"
+        f" (FER2013 label mixed in: {summary.get('config', {}).get('label_mix', 0):g})",
         f"- Model: {macs / 1e6:.1f} M MACs per face, {_num(summary.get('params'))} parameters"
         if isinstance(macs, int | float) else "- Model: MACs and parameters n/a (no train.json)",
         f"- Training: {_num(summary.get('epochs_run'))} epochs in "
@@ -86,6 +90,41 @@ def per_class_table(split_report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def crowd_table(crowd: dict[str, Any], split: str = "PrivateTest") -> list[str]:
+    """FER+ agreement per averaging (calibrated as the edge calibrates), with FER2013's."""
+    lines = ["| averaging | FER+ majority accuracy (n) | mean recall | ECE | cross-entropy "
+             "vs votes | FER2013 accuracy | tau | temperature |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for averaging, row in crowd.items():
+        r, cal = row[split], row["calibration"]
+        lines.append(f"| {averaging} | {_pct(r['accuracy'])} ({r['n']}) | "
+                     f"{_pct(r['mean_recall'])} | {r['ece']:.3f} | {r['cross_entropy']:.3f} | "
+                     f"{_pct(r['fer2013_accuracy'])} | {cal['tau']:g} | "
+                     f"{cal['temperature']:g} |")
+    return lines
+
+
+def recall_table(crowd: dict[str, Any], split: str = "PrivateTest") -> list[str]:
+    """Each emotion's recall against the FER+ majority, per averaging."""
+    first = next(iter(crowd.values()))[split]["recall"]
+    lines = ["| averaging | " + " | ".join(first) + " |", "|---|" + "---:|" * len(first)]
+    for averaging, row in crowd.items():
+        lines.append(f"| {averaging} | " + " | ".join(
+            _pct(v) for v in row[split]["recall"].values()) + " |")
+    return lines
+
+
+def _crowd_section(report: dict[str, Any]) -> list[str]:
+    crowd = report.get("ferplus")
+    if not crowd:
+        return []
+    return ["## Agreement with the FER+ annotators (PrivateTest)", "",
+            "Majority: the emotion with strictly more votes than every other column. "
+            "Calibration (logit adjustment, then temperature) fitted on PublicTest per "
+            "averaging, as the edge applies it.", "", *crowd_table(crowd), "",
+            "Recall per emotion against the majority:", "", *recall_table(crowd), ""]
+
+
 def render_markdown(report: dict[str, Any], train_split: Split, run_dir: Path) -> str:
     """The text of report.md; pictures are embedded only when their PNG exists."""
     run_dir = Path(run_dir)
@@ -100,6 +139,7 @@ def render_markdown(report: dict[str, Any], train_split: Split, run_dir: Path) -
     lines += [*_model_lines(read_train_summary(run_dir), train_split), ""]
     lines += ["## Test splits", "", *_results_table(report), ""]
     lines += ["## PrivateTest per class", "", *per_class_table(private), ""]
+    lines += _crowd_section(report)
     for title, file in PICTURES:
         if (run_dir / file).is_file():
             lines += [f"## {title}", "", f"![{title}]({file})", ""]

@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import keras
@@ -44,6 +44,9 @@ class TrainConfig:
     ema: float = 0.0  # momentum of the weight average validated and saved, e.g. 0.999; 0: off
     distill_from: str | None = None  # a teacher (.keras or .tflite) whose crops scores to learn
     distill_weight: float = 0.5  # share of the teacher's scores in each target
+    labels: str = "fer2013"  # fer2013 (one label per face) | ferplus (the crowd's vote shares)
+    label_mix: float = 0.0  # with ferplus: share of the FER2013 label blended into each target
+    ferplus: str | None = None  # the FER+ votes file, aligned to the FER2013 .npz
     augment: dict[str, float] = field(default_factory=lambda: {
         "rotation": 0.04, "shift": 0.1, "zoom": 0.1, "contrast": 0.3,
         "brightness": 0.2, "erase": 0.25})
@@ -74,9 +77,21 @@ def _cpu_flags() -> set[str]:
     return set(line.partition(":")[2].split())
 
 
+LABEL_SOURCES = ("fer2013", "ferplus")
+
+
 def prepare_training(data: FerData, cfg: TrainConfig) -> tuple[Split, dict[str, int]]:
     train, notes = (clean_training(data.train) if cfg.drop_duplicates
                     else (data.train, {"kept": len(data.train)}))
+    if cfg.labels == "ferplus":
+        from trainer.ferplus import Votes
+
+        if train.votes is None:
+            raise ValueError("labels=ferplus needs the FER+ votes attached to the data")
+        keep = Votes(train.votes).trainable()
+        notes = {**notes, "dropped_mostly_not_emotion": int((~keep).sum()),
+                 "kept": int(keep.sum())}
+        train = train.take(keep)
     return limit_split(train, cfg.limit, cfg.seed), notes
 
 
@@ -127,23 +142,28 @@ def _mixup(images: tf.Tensor, labels: tf.Tensor, alpha: float) -> tuple[tf.Tenso
 
 
 def make_dataset(split: Split, cfg: TrainConfig, training: bool,
-                 targets: np.ndarray | None = None) -> tf.data.Dataset:
-    """Batches of (uint8 faces, targets); targets default to the one-hot labels."""
+                 targets: np.ndarray | None = None, epoch: int = 0) -> tf.data.Dataset:
+    """Batches of (uint8 faces, targets); targets default to the one-hot labels.
+
+    A training set is one epoch whose order and augmentation follow from (seed, epoch)
+    alone, so a resumed run sees the faces an uninterrupted one would."""
     x = split.images[..., None]
     y = (keras.utils.to_categorical(split.labels, len(LABELS)).astype("float32")
          if targets is None else targets)
     ds = tf.data.Dataset.from_tensor_slices((x, y))
+    seeded = replace(cfg, seed=cfg.seed + 1000 * epoch)
     if training:
-        ds = ds.shuffle(len(split), seed=cfg.seed, reshuffle_each_iteration=True)
+        tf.random.set_seed(seeded.seed)  # the photometric ops' seeds derive from it
+        ds = ds.shuffle(len(split), seed=seeded.seed, reshuffle_each_iteration=False)
     ds = ds.batch(cfg.batch_size)
     if training:
+        cfg = seeded
         augment = _augmenter(cfg)
         ds = ds.map(lambda a, b: (_photometric(
             tf.cast(tf.round(augment(tf.cast(a, tf.float32), training=True)), tf.uint8),
-            cfg), b), num_parallel_calls=tf.data.AUTOTUNE)
+            cfg), b))  # in order: parallel calls draw random numbers in any order
         if cfg.mixup > 0:
-            ds = ds.map(lambda a, b: _mixup(a, b, cfg.mixup),
-                        num_parallel_calls=tf.data.AUTOTUNE)
+            ds = ds.map(lambda a, b: _mixup(a, b, cfg.mixup))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -176,9 +196,11 @@ def _distilled(cfg: TrainConfig, shape: ModelShape, train: Split) -> np.ndarray:
 
 
 class _Throughput(keras.callbacks.Callback):
-    def __init__(self, n_images: int) -> None:
+    """Seconds spent on training batches in the epoch, validation left out."""
+
+    def __init__(self) -> None:
         super().__init__()
-        self.n_images, self.epoch_s = n_images, []
+        self.seconds: float | None = None
         self._t0: float | None = None
 
     def on_epoch_begin(self, epoch: int, logs: object = None) -> None:
@@ -187,7 +209,7 @@ class _Throughput(keras.callbacks.Callback):
     def on_test_begin(self, logs: object = None) -> None:
         # fit() validates inside the epoch; stop the clock so only training faces count
         if self._t0 is not None:
-            self.epoch_s.append(time.perf_counter() - self._t0)
+            self.seconds = time.perf_counter() - self._t0
             self._t0 = None
 
     def on_epoch_end(self, epoch: int, logs: object = None) -> None:
@@ -202,50 +224,159 @@ def _schedule(cfg: TrainConfig, steps_per_epoch: int) -> keras.optimizers.schedu
         warmup_target=cfg.learning_rate, warmup_steps=warmup)
 
 
-def train(data: FerData, cfg: TrainConfig, run_dir: Path) -> keras.Model:
-    """Fit, keep the best PublicTest checkpoint in run_dir/model.keras, return it loaded."""
+def _targets(cfg: TrainConfig, shape: ModelShape, train: Split) -> np.ndarray | None:
+    if cfg.labels == "ferplus":
+        from trainer.ferplus import targets
+
+        return targets(train, cfg.label_mix)
+    return _distilled(cfg, shape, train) if cfg.distill_from else None
+
+
+def _fresh_model(data: FerData, cfg: TrainConfig, train_split: Split) -> keras.Model:
+    shape = ModelShape(blocks=cfg.blocks, dropout=cfg.dropout)
+    model = build_model(shape=shape)
+    if cfg.init_from:
+        _continue_from(model, Path(cfg.init_from), train_split, cfg)
+    steps = int(np.ceil(len(train_split) / cfg.batch_size))
+    # Vote shares are soft already; smoothing them again would only blur the crowd's answer
+    smoothing = 0.0 if cfg.labels == "ferplus" else cfg.label_smoothing
+    model.compile(
+        optimizer=keras.optimizers.AdamW(_schedule(cfg, steps), weight_decay=cfg.weight_decay,
+                                         use_ema=cfg.ema > 0, ema_momentum=cfg.ema or 0.99),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=smoothing),
+        metrics=["accuracy"])
+    return model
+
+
+class _CrowdAgreement(keras.callbacks.Callback):
+    """Adds PublicTest's FER+ figures (flip-averaged, as the edge answers) to the epoch logs:
+    the majority accuracy, the mean per-emotion recall and `val_ferplus_score`, their mean,
+    which picks the checkpoint (accuracy alone rewards calling every face neutral)."""
+
+    def __init__(self, public: Split) -> None:
+        super().__init__()
+        self.public = public
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        from trainer.ferplus import Votes, agreement_metrics
+
+        assert self.public.votes is not None and logs is not None
+        faces = self.public.images[..., None]
+        scores = (self.model.predict(faces, batch_size=512, verbose=0)
+                  + self.model.predict(faces[:, :, ::-1], batch_size=512, verbose=0)) / 2
+        m = agreement_metrics(scores, Votes(self.public.votes))
+        logs["val_ferplus_accuracy"] = float(m["accuracy"])  # type: ignore[arg-type]
+        logs["val_ferplus_mean_recall"] = float(m["mean_recall"])  # type: ignore[arg-type]
+        logs["val_ferplus_score"] = (logs["val_ferplus_accuracy"]
+                                     + logs["val_ferplus_mean_recall"]) / 2
+
+
+def _monitor(cfg: TrainConfig) -> str:
+    return "val_ferplus_score" if cfg.labels == "ferplus" else "val_accuracy"
+
+
+def _save_atomically(model: keras.Model, path: Path) -> None:
+    """A kill mid-save leaves the previous file whole (Keras writes in place)."""
+    partial = path.with_name(path.stem + ".partial" + path.suffix)
+    model.save(partial)
+    partial.replace(path)
+
+
+def _append_history(path: Path, epoch: int, logs: dict[str, float]) -> None:
+    import csv
+
+    row = {"epoch": epoch, **{k: round(float(v), 6) for k, v in sorted(logs.items())}}
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def _seed_dropout(model: keras.Model, seed: int) -> None:
+    """Dropout's random state follows from (seed, epoch), not from how many steps ran in
+    this process, so that a resumed epoch drops the units an uninterrupted one would."""
+    for layer in model.layers:
+        for generator in getattr(layer, "_seed_generators", ()):
+            generator.state.assign(np.array([seed, 0], dtype=generator.state.dtype))
+
+
+CHECKPOINT = "checkpoint"
+
+
+def saved_run(run_dir: Path) -> tuple[TrainConfig, Path]:
+    """The config and dataset path of a run that `train` checkpointed, to resume it."""
+    saved = json.loads((run_dir / CHECKPOINT / "run.json").read_text())
+    config = dict(saved["config"])
+    config["blocks"] = tuple(tuple(b) for b in config["blocks"])
+    return TrainConfig(**config), Path(saved["data"])
+
+
+def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False,
+          stop_after: int | None = None) -> keras.Model:
+    """Fit, keep the best PublicTest checkpoint in run_dir/model.keras, return it loaded.
+
+    After every epoch run_dir/checkpoint/ holds the model with its optimizer (moments,
+    step count, hence the schedule) and the epoch reached; `resume=True` continues from
+    there and ends where an uninterrupted run would have. `stop_after` ends this call
+    after that many epochs (a session's share of a long run)."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt = run_dir / CHECKPOINT
+    ckpt.mkdir(exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
     precision = resolve_precision(cfg.precision)
     keras.mixed_precision.set_global_policy(precision)
     log.info("precision: %s (asked: %s)", precision, cfg.precision)
     train_split, notes = prepare_training(data, cfg)
     shape = ModelShape(blocks=cfg.blocks, dropout=cfg.dropout)
-    model = build_model(shape=shape)
-    if cfg.init_from:
-        _continue_from(model, Path(cfg.init_from), train_split, cfg)
-    targets = _distilled(cfg, shape, train_split) if cfg.distill_from else None
-    steps = int(np.ceil(len(train_split) / cfg.batch_size))
-    model.compile(
-        optimizer=keras.optimizers.AdamW(_schedule(cfg, steps), weight_decay=cfg.weight_decay,
-                                         use_ema=cfg.ema > 0, ema_momentum=cfg.ema or 0.99),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
-        metrics=["accuracy"])
-    throughput = _Throughput(len(train_split))
+    targets = _targets(cfg, shape, train_split)
+    state = {"epoch": -1, "best": -np.inf, "best_epoch": -1, "epoch_seconds": []}
+    if resume:
+        state = json.loads((ckpt / "state.json").read_text())
+        model = keras.models.load_model(ckpt / "last.keras")
+        log.info("resuming after epoch %d of %d", state["epoch"] + 1, cfg.epochs)
+    else:
+        model = _fresh_model(data, cfg, train_split)
+        (run_dir / "history.csv").unlink(missing_ok=True)
+        (ckpt / "run.json").write_text(json.dumps({"config": asdict(cfg),
+                                                   "data": data.source}, indent=2))
+    monitor = _monitor(cfg)
+    validation = make_dataset(data.public, cfg, training=False)
+    throughput = _Throughput()
     # With EMA on, validation and the checkpoint see the averaged weights (swapped in at
     # each epoch end); the live weights keep training.
     swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if cfg.ema > 0 else []
-    callbacks = [
-        *swap,
-        keras.callbacks.ModelCheckpoint(run_dir / "model.keras", monitor="val_accuracy",
-                                        save_best_only=True, mode="max"),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
-        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
-                                      patience=cfg.patience),
-        throughput,
-    ]
-    model.fit(make_dataset(train_split, cfg, training=True, targets=targets), epochs=cfg.epochs,
-              validation_data=make_dataset(data.public, cfg, training=False),
-              callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2)
-    rates = [len(train_split) / s for s in throughput.epoch_s]
+    crowd = [_CrowdAgreement(data.public)] if cfg.labels == "ferplus" else []
+    first = state["epoch"] + 1
+    for epoch in range(first, cfg.epochs):
+        if stop_after is not None and epoch - first >= stop_after:
+            break
+        if epoch - state["best_epoch"] > cfg.patience and state["best_epoch"] >= 0:
+            break
+        _seed_dropout(model, cfg.seed + 1000 * epoch)
+        fitted = model.fit(
+            make_dataset(train_split, cfg, training=True, targets=targets, epoch=epoch),
+            initial_epoch=epoch, epochs=epoch + 1, validation_data=validation, shuffle=False,
+            callbacks=[throughput, *swap, *crowd], verbose=1 if sys.stdout.isatty() else 2)
+        logs = {k: v[-1] for k, v in fitted.history.items()}
+        _append_history(run_dir / "history.csv", epoch, logs)
+        state["epoch_seconds"].append(throughput.seconds)
+        if logs[monitor] > state["best"]:
+            state["best"], state["best_epoch"] = float(logs[monitor]), epoch
+            _save_atomically(model, run_dir / "model.keras")
+        state["epoch"] = epoch
+        _save_atomically(model, ckpt / "last.keras")
+        (ckpt / "state.json").write_text(json.dumps(state))
+    rates = [len(train_split) / s for s in state["epoch_seconds"] if s]
     keras.mixed_precision.set_global_policy("float32")  # leave no global state behind
     summary = {"config": asdict(cfg), "precision": precision,
                "data": {"source": data.source, **notes, "train_images": len(train_split)},
                "macs": count_macs(model), "params": int(model.count_params()),
-               "epochs_run": len(rates), "train_seconds": round(sum(throughput.epoch_s), 1),
+               "epochs_run": len(rates), "best_epoch": state["best_epoch"],
+               "monitor": monitor, "train_seconds": round(sum(state["epoch_seconds"]), 1),
                "images_per_second": round(float(np.median(rates)), 1) if rates else None}
     (run_dir / "train.json").write_text(json.dumps(summary, indent=2))
     log.info("training throughput: %s images/s (median over %d epochs)",
              summary["images_per_second"], len(rates))
     return keras.models.load_model(run_dir / "model.keras")
-

@@ -1,0 +1,99 @@
+"""A run stopped after an epoch and resumed ends where an uninterrupted run ends.
+
+Also the FER+ path end to end on tiny data: votes aligned to the .npz become the
+targets, the checkpoint is chosen by the crowd score, the report gives the crowd figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from tests.trainer.fer_files import make_fer, write_npz
+from trainer.cli import main
+from trainer.ferplus import TO_OURS
+
+pytestmark = pytest.mark.slow
+TINY = "4x1,4x1,8x1,8x1,8x1"
+
+
+def _tiny_with_votes(root: Path) -> tuple[Path, Path]:
+    """8 faces per class in Training, 4 per test split; 7 annotators agree with the label,
+    3 say neutral (the crowd's pull that the calibration has to take back)."""
+    images, labels, usage = make_fer(train_per_class=8, test_per_class=4)
+    votes = np.zeros((len(labels), 10), np.uint8)
+    votes[np.arange(len(labels)), TO_OURS[labels]] += 7
+    votes[:, TO_OURS[6]] += 3
+    data = write_npz(root / "tiny.npz", images, labels, usage)
+    np.savez(root / "ferplus.npz", votes=votes)
+    return data, root / "ferplus.npz"
+
+
+def _train(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        status = main(list(argv))
+    return status, out.getvalue()
+
+
+def _history(run: Path) -> list[dict[str, str]]:
+    with (run / "history.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("resume")
+    data, votes = _tiny_with_votes(root)
+    common = ["--data", str(data), "--ferplus", str(votes), "--labels", "ferplus",
+              "--label-mix", "0.25", "--epochs", "3", "--batch-size", "16", "--blocks", TINY,
+              "--precision", "float32", "--seed", "3"]
+    whole, parts = root / "whole", root / "parts"
+    assert _train(*common, "--out", str(whole))[0] == 0
+    assert _train(*common, "--out", str(parts), "--stop-after", "1")[0] == 0
+    assert len(_history(parts)) == 1
+    assert _train("--resume", str(parts))[0] == 0
+    return whole, parts
+
+
+def test_resumed_run_matches_the_uninterrupted_one(runs: tuple[Path, Path]) -> None:
+    whole, parts = runs
+    assert _history(parts) == _history(whole)
+    a = keras.models.load_model(whole / "checkpoint" / "last.keras")
+    b = keras.models.load_model(parts / "checkpoint" / "last.keras")
+    for x, y in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert int(a.optimizer.iterations) == int(b.optimizer.iterations) > 0
+
+
+def test_checkpoint_is_chosen_by_the_crowd_score(runs: tuple[Path, Path]) -> None:
+    whole, _ = runs
+    rows = _history(whole)
+    summary = json.loads((whole / "train.json").read_text())
+    assert summary["monitor"] == "val_ferplus_score"
+    best = max(range(len(rows)), key=lambda i: float(rows[i]["val_ferplus_score"]))
+    assert summary["best_epoch"] == best
+
+
+def test_report_gives_the_crowd_figures_per_averaging(runs: tuple[Path, Path]) -> None:
+    whole, _ = runs
+    crowd = json.loads((whole / "metrics.json").read_text())["ferplus"]
+    assert set(crowd) == {"none", "flip", "crops"}
+    private = crowd["flip"]["PrivateTest"]
+    assert private["n"] == 28 and 0 <= private["ece"] <= 1
+    assert set(private["recall"]) == {"angry", "disgust", "fear", "happy", "sad", "surprise",
+                                      "neutral"}
+    assert "Agreement with the FER+ annotators" in (whole / "report.md").read_text()
+
+
+def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--resume", str(tmp_path)]) == 2
+    assert "no checkpoint there" in capsys.readouterr().err

@@ -1,0 +1,74 @@
+"""The FER+ yardstick for a model as the edge runs it: every averaging, calibrated.
+
+For each averaging (`none`, `flip`, `crops`), the calibration is fitted on PublicTest
+(calibrate.py) and PrivateTest is scored with it: FER+ majority accuracy (with n), each
+emotion's recall and their mean, ECE and cross-entropy against the votes, and FER2013's
+single-label accuracy of the same answers. Trainer report, converter and benchmarks all
+take their crowd figures from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from edge.classify.averaging import AVERAGINGS
+from edge.classify.calibration import Calibration
+from trainer.calibrate import crowd_score, fit, sidecar_block
+from trainer.data import FerData, Split
+from trainer.evaluate import averaged_scores
+from trainer.ferplus import Votes, agreement_metrics
+
+
+def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            out[key] = {k: round(float(v), 4) for k, v in value.items()}
+        elif isinstance(value, float):
+            out[key] = round(value, 4)
+        else:
+            out[key] = value
+    return out
+
+
+def split_figures(scores: np.ndarray, split: Split) -> dict[str, Any]:
+    """Crowd agreement and FER2013 accuracy of one split's (calibrated) scores."""
+    assert split.votes is not None
+    m = agreement_metrics(scores, Votes(split.votes))
+    m["fer2013_accuracy"] = float((scores.argmax(1) == split.labels).mean())
+    m["score"] = crowd_score(m)
+    return _rounded(m)
+
+
+def crowd_figures(model: Any, data: FerData,
+                  averagings: tuple[str, ...] = AVERAGINGS) -> dict[str, Any]:
+    """Per averaging: the fitted calibration (sidecar form), the tau table, and PublicTest
+    and PrivateTest figures before (`raw`) and after calibration."""
+    if data.public.votes is None or data.private.votes is None:
+        raise ValueError("crowd figures need the FER+ votes attached (trainer.ferplus)")
+    result: dict[str, Any] = {}
+    for averaging in averagings:
+        public = averaged_scores(model, data.public.images, averaging)
+        private = averaged_scores(model, data.private.images, averaging)
+        prior = public.mean(0)  # what the model answers on average: the prior it learned
+        calibration, table = fit(public, Votes(data.public.votes), prior)
+        tau = next(row["tau"] for row in table if row["score"] == max(r["score"] for r in table))
+        result[averaging] = {
+            "calibration": sidecar_block(calibration, tau, prior),
+            "tau_table": [_rounded(row) for row in table],
+            "PublicTest": split_figures(calibration.apply(public), data.public),
+            "PrivateTest": split_figures(calibration.apply(private), data.private),
+            "raw": {"PublicTest": split_figures(public, data.public),
+                    "PrivateTest": split_figures(private, data.private)},
+        }
+    return result
+
+
+def calibrated(block: dict[str, Any]) -> Calibration:
+    """The Calibration a `crowd_figures` entry's sidecar block describes."""
+    from edge.classify.calibration import calibration_of
+    from trainer.data import LABELS
+
+    return calibration_of(block, LABELS)

@@ -1,0 +1,146 @@
+"""FER+ crowd votes: 10 annotators per FER2013 face, aligned row by row to fer2013.npz.
+
+Two uses: soft training targets (the share of annotators per emotion) and a second
+yardstick (the annotators' majority, with every emotion's recall counted the same).
+The votes come in FER+ column order; everything leaving this module is in ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from trainer.data import LABELS, DataError, FerData, Split
+
+COLUMNS: tuple[str, ...] = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust",
+                            "fear", "contempt", "unknown", "NF")
+# FER+ column of each of our labels (angry, disgust, fear, happy, sad, surprise, neutral)
+TO_OURS = np.array([4, 5, 6, 1, 3, 2, 0])
+FERPLUS_ENV = "EMOEDGE_FERPLUS"
+
+
+@dataclass(frozen=True)
+class Votes:
+    """Vote counts (n, 10) in FER+ column order for the faces of one split."""
+
+    counts: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def take(self, index: np.ndarray) -> Votes:
+        return Votes(self.counts[index])
+
+    @property
+    def ours(self) -> np.ndarray:
+        """Votes for our 7 emotions, in our label order (float32)."""
+        return self.counts[:, TO_OURS].astype(np.float32)
+
+    def distribution(self) -> np.ndarray:
+        """Each face's share of emotion votes over our 7 (contempt, unknown, NF left out);
+        all zeros where no annotator named one of our emotions."""
+        v = self.ours
+        total = v.sum(1, keepdims=True)
+        return np.divide(v, total, out=np.zeros_like(v), where=total > 0)
+
+    def majority(self) -> np.ndarray:
+        """Our label with strictly more votes than every other column (contempt, unknown and
+        NF included), else -1: the faces the annotators clearly call one of our emotions."""
+        counts = self.counts.astype(np.int64)
+        top = counts.argmax(1)
+        top_votes = counts.max(1)
+        unique = (counts == top_votes[:, None]).sum(1) == 1
+        ours = {int(col): label for label, col in enumerate(TO_OURS)}
+        label = np.array([ours.get(int(c), -1) for c in top])
+        return np.where(unique & (label >= 0), label, -1)
+
+    def trainable(self) -> np.ndarray:
+        """Faces worth learning from: most of their votes name one of our 7 emotions.
+
+        Faces whose votes go mostly to `unknown`, `NF` (not a face) or `contempt` (which
+        we have no class for) would teach a distribution over a minority of annotators."""
+        return self.ours.sum(1) > self.counts.sum(1) / 2
+
+
+def default_ferplus_path(fer2013: Path) -> Path:
+    """$EMOEDGE_FERPLUS, else ferplus.npz beside the FER2013 file."""
+    import os
+
+    return Path(os.environ.get(FERPLUS_ENV) or fer2013.with_name("ferplus.npz"))
+
+
+def load_votes(ferplus: Path, fer2013: Path) -> dict[str, Votes]:
+    """The votes of each split, cut by the usage column of the .npz they are aligned to."""
+    if fer2013.suffix != ".npz":
+        raise DataError(f"FER+ votes are aligned row by row to fer2013.npz; {fer2013} is not an "
+                        ".npz (pass --data with the .npz the votes were aligned to)")
+    if not ferplus.is_file():
+        raise DataError(f"FER+ votes not found: {ferplus} (pass --ferplus, or set "
+                        f"${FERPLUS_ENV})")
+    try:
+        with np.load(ferplus) as f:
+            counts = f["votes"]
+        with np.load(fer2013) as d:
+            usage = d["usage"]
+    except (KeyError, OSError, ValueError) as e:
+        raise DataError(f"{ferplus}: not a FER+ votes file ({e}; need a `votes` array)") from e
+    if counts.shape != (len(usage), len(COLUMNS)):
+        raise DataError(f"{ferplus}: votes of shape {counts.shape} do not align with the "
+                        f"{len(usage)} faces of {fer2013} (need ({len(usage)}, 10))")
+    return {name: Votes(counts[usage == i]) for i, name in
+            enumerate(("Training", "PublicTest", "PrivateTest"))}
+
+
+def attach_votes(data: FerData, ferplus: Path, fer2013: Path) -> FerData:
+    """`data` with each split's FER+ vote counts in `Split.votes`."""
+    votes = load_votes(ferplus, fer2013)
+    parts = {name: replace(data.split(name), votes=votes[name].counts)
+             for name in ("Training", "PublicTest", "PrivateTest")}
+    for name, part in parts.items():
+        if len(votes[name]) != len(part):
+            raise DataError(f"{ferplus}: {len(votes[name])} {name} votes for {len(part)} faces")
+    return replace(data, train=parts["Training"], public=parts["PublicTest"],
+                   private=parts["PrivateTest"])
+
+
+def targets(split: Split, label_mix: float) -> np.ndarray:
+    """Training targets: the faces' vote shares, with `label_mix` of the FER2013 label."""
+    if split.votes is None:
+        raise DataError("FER+ targets need the votes attached (attach_votes)")
+    onehot = np.eye(len(LABELS), dtype=np.float32)[split.labels]
+    return ((1 - label_mix) * Votes(split.votes).distribution() + label_mix * onehot
+            ).astype(np.float32)
+
+
+def _ece(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            total += members.sum() * abs(correct[members].mean() - confidence[members].mean())
+    return float(total / max(1, len(confidence)))
+
+
+def agreement_metrics(scores: np.ndarray, votes: Votes) -> dict[str, object]:
+    """How the model agrees with the annotators: majority accuracy (n faces with a clear
+    majority among our 7), each emotion's recall and their mean, expected calibration
+    error of the top score (15 bins) and cross-entropy against the vote shares."""
+    majority = votes.majority()
+    has = majority >= 0
+    pred = scores.argmax(1)
+    recalls = {name: float((pred[has & (majority == i)] == i).mean())
+               if (has & (majority == i)).any() else 0.0 for i, name in enumerate(LABELS)}
+    shares = votes.distribution()
+    voted = shares.sum(1) > 0
+    log_p = np.log(np.clip(scores[voted], 1e-6, 1.0))
+    return {
+        "accuracy": float((pred[has] == majority[has]).mean()), "n": int(has.sum()),
+        "mean_recall": float(np.mean(list(recalls.values()))), "recall": recalls,
+        "ece": _ece(scores[has].max(1), pred[has] == majority[has]),
+        "cross_entropy": float(-(shares[voted] * log_p).sum(1).mean()),
+        "predicted_share": {name: float((pred == i).mean()) for i, name in enumerate(LABELS)},
+    }
