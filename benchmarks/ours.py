@@ -47,14 +47,16 @@ def load_classifier(model: Path, tta: str | None = None) -> EmotionClassifier:
     return open_classifier(ClassifierConfig(model_path=model, num_threads=1, tta=tta))
 
 
-def classify_faces(classifier: EmotionClassifier, faces: np.ndarray) -> np.ndarray:
-    """The predicted label name of each uint8 48x48 face, each face given as a whole frame."""
-    names = []
+def face_scores(classifier: EmotionClassifier, faces: np.ndarray) -> np.ndarray:
+    """The published scores (n, labels in the classifier's order) of uint8 48x48 faces,
+    each face given as a whole frame, as the daemon classifies a triggered capture."""
+    rows = []
     for face in faces:
         box = FaceBox(0, 0, face.shape[1], face.shape[0])
         frame = Frame(image=face, source="fer2013", captured_at=0.0)
-        names.append(classifier.classify(frame, box).label)
-    return np.array(names)
+        scores = classifier.classify(frame, box).scores
+        rows.append([scores[label] for label in classifier.labels])
+    return np.array(rows, dtype=np.float32)
 
 
 @dataclass

@@ -45,46 +45,85 @@ class Bench:
 
 
 def section_accuracy(b: Bench) -> list[Row]:
-    """Our classifier with each test-time averaging (the default first) vs fer's."""
+    """Our classifier with each test-time averaging (the default first) vs fer's, against
+    FER2013's labels and, where the FER+ votes lie beside the data, the annotators'."""
     import numpy as np
 
-    from trainer.data import LABELS, DataError, clean_mask, load_dataset
+    from trainer.data import DataError, clean_mask, load_dataset
 
-    from .ours import classify_faces, load_classifier
-    from .peer import FER_LABELS
+    from .ours import face_scores, load_classifier
 
     try:
         data = load_dataset(b.args.data)
     except DataError as e:
         return [Row("Accuracy, FER2013 PrivateTest", f"skipped: {e}", f"skipped: {e}")]
-    faces, labels = data.private.images, data.private.labels
-    is_clean = clean_mask(data.private, data.train)
-    if b.args.faces is not None and b.args.faces < len(labels):
-        pick = np.sort(np.random.default_rng(0).permutation(len(labels))[:b.args.faces])
-        faces, labels, is_clean = faces[pick], labels[pick], is_clean[pick]
-    truth = np.array(LABELS)[labels]
-    ours = {tta: classify_faces(load_classifier(b.args.model, tta), faces) == truth
+    private = _with_votes(b, data).private
+    is_clean = clean_mask(private, data.train)
+    if b.args.faces is not None and b.args.faces < len(private):
+        pick = np.sort(np.random.default_rng(0).permutation(len(private))[:b.args.faces])
+        private, is_clean = private.take(pick), is_clean[pick]
+    ours = {tta: face_scores(load_classifier(b.args.model, tta), private.images)
             for tta in _averagings(b)}
-    theirs = None
-    if b.peer is not None:
-        theirs = np.array(FER_LABELS)[b.peer.classify_faces(faces).argmax(axis=1)] == truth
-    part = " (random subset)" if len(labels) < len(data.private) else ""
+    theirs = b.peer.classify_faces(private.images) if b.peer is not None else None
+    part = " (random subset)" if len(private) < len(data.private) else ""
+    rows = _label_rows(b, ours, theirs, private.labels, is_clean, part)
+    if private.votes is not None:
+        rows += _crowd_rows(b, ours, theirs, private.votes, part)
+    return rows
+
+
+def _with_votes(b: Bench, data: Any) -> Any:
+    from trainer.ferplus import attach_votes, default_ferplus_path
+
+    votes = default_ferplus_path(b.args.data)
+    return attach_votes(data, votes, b.args.data) if (
+        b.args.data.suffix == ".npz" and votes.is_file()) else data
+
+
+def _label_rows(b: Bench, ours: dict[str, Any], theirs: Any, labels: Any, is_clean: Any,
+                part: str) -> list[Row]:
     default = _averagings(b)[0]
     specs = [(f"Accuracy, FER2013 PrivateTest, {_averaging_name(b, tta)}", tta, slice(None))
              for tta in _averagings(b)]
     specs.append((f"Accuracy, clean PrivateTest (no exact copy in Training), {default}",
                   default, is_clean))
+    peer_right = theirs.argmax(1) == labels if theirs is not None else None
     rows = []
     for name, tta, where in specs:
-        mine = float(ours[tta][where].mean()) * 100
-        peer = float(theirs[where].mean()) * 100 if theirs is not None else None
-        n = len(ours[tta][where])
+        right = ours[tta].argmax(1) == labels
+        mine = float(right[where].mean()) * 100
+        peer = float(peer_right[where].mean()) * 100 if peer_right is not None else None
         rows.append(Row(
-            f"{name}{part}, n={n} (%)", f"{mine:.1f}",
+            f"{name}{part}, n={len(right[where])} (%)", f"{mine:.1f}",
             f"{peer:.1f}" if peer is not None else b.skip,
-            f"{mine - peer:+.1f} pts" if peer is not None else "",
-            goal_text(peer is not None and mine - peer >= 6, ">= +6 pts")
-            if name == specs[0][0] and not part else ""))
+            f"{mine - peer:+.1f} pts" if peer is not None else ""))
+    return rows
+
+
+def _crowd_rows(b: Bench, ours: dict[str, Any], theirs: Any, votes: Any,
+                part: str) -> list[Row]:
+    """FER+ majority accuracy, mean per-emotion recall and ECE (issue 25's yardstick)."""
+    from trainer.ferplus import Votes, agreement_metrics
+
+    crowd = Votes(votes)
+    peer = agreement_metrics(theirs, crowd) if theirs is not None else None
+    rows = []
+    for tta in _averagings(b):
+        m = agreement_metrics(ours[tta], crowd)
+        name = f"FER+ PrivateTest{part}, {_averaging_name(b, tta)}"
+        for key, what, goal in (("accuracy", f"majority accuracy, n={m['n']} (%)", 86.0),
+                                ("mean_recall", "mean per-emotion recall (%)", 75.0)):
+            mine = float(m[key]) * 100  # type: ignore[arg-type]
+            other = float(peer[key]) * 100 if peer else None  # type: ignore[arg-type]
+            rows.append(Row(f"{name}: {what}", f"{mine:.1f}",
+                            f"{other:.1f}" if other is not None else b.skip,
+                            f"{mine - other:+.1f} pts" if other is not None else "",
+                            goal_text(mine >= goal, f">= {goal:g}")
+                            if tta == _averagings(b)[0] and not part else ""))
+        rows.append(Row(f"{name}: calibration error (ECE, 15 bins)", f"{m['ece']:.3f}",
+                        f"{peer['ece']:.3f}" if peer else b.skip, "",
+                        goal_text(float(m["ece"]) <= 0.05, "<= 0.05")  # type: ignore[arg-type]
+                        if tta == _averagings(b)[0] and not part else ""))
     return rows
 
 

@@ -57,7 +57,11 @@ class ClassifierConfig(_Strict):
         description="int8 .tflite with its .json sidecar beside it; default: the shipped model")
     tta: Literal["none", "flip", "crops"] | None = Field(
         None, description="test-time averaging: none (1 invoke), flip (+ mirror, 2), crops "
-        "(+ 3 px shifts of both, 10); default: the model sidecar's averaging.default")
+        "(+ 3 px shifts of both, 10), for triggered captures (button, MQTT, interval); "
+        "default: the model sidecar's averaging.default")
+    continuous_tta: Literal["none", "flip", "crops"] | None = Field(
+        None, description="test-time averaging in continuous mode, where each frame's cost "
+        "repeats; default: the model sidecar's averaging.continuous")
     is_flip_averaged: bool = Field(
         True, description="false turns averaging off when tta is not set (older key; "
         "prefer tta)")

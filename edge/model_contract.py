@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from edge.assets import asset_path
 from edge.classify.averaging import AVERAGINGS
+from edge.classify.calibration import Calibration, calibration_of
 from edge.errors import ModelError
 
 FORMAT = "emotion-edge-model/1"
@@ -39,7 +40,13 @@ class ModelContract:
     face_margin: float  # fraction of the box side added on each side before cropping
     resize: str
     pixel_range: tuple[float, float]  # what pixel values 0..255 are mapped to before quantizing
-    averaging: str = "flip"  # the test-time averaging its accuracy figures were measured with
+    averaging: str = "flip"  # test-time averaging for triggered captures (button, MQTT, ...)
+    continuous_averaging: str = "flip"  # for continuous mode, where every millisecond repeats
+    # per averaging: bias and temperature fitted with it (none in older sidecars)
+    calibrations: Mapping[str, Calibration] = field(default_factory=dict)
+
+    def calibration(self, averaging: str) -> Calibration:
+        return self.calibrations.get(averaging, Calibration())
 
     @property
     def display_name(self) -> str:
@@ -137,15 +144,26 @@ def _contract(model_path: Path, meta: Mapping[str, Any]) -> ModelContract:
         raise ValueError(f"'preprocess.resize' = {resize!r}, expected one of {RESIZE_MODES}")
     low, high = (float(v) for v in pre.get("pixel_range", (0, 255)))
     # sidecars before the averaging block were measured with flip averaging, the old default
-    averaging = str(meta.get("averaging", {}).get("default", "flip"))
-    if averaging not in AVERAGINGS:
-        raise ValueError(f"'averaging.default' = {averaging!r}, expected one of {AVERAGINGS}")
+    averaging = _averaging(meta, "default", "flip")
+    continuous = _averaging(meta, "continuous", averaging)
+    calibrations = {a: calibration_of(block, labels) for a, block in
+                    meta.get("calibration", {}).get("by_averaging", {}).items()}
+    if not set(calibrations) <= set(AVERAGINGS):
+        raise ValueError(f"'calibration.by_averaging' names {sorted(calibrations)}, expected "
+                         f"some of {AVERAGINGS}")
     return ModelContract(
         path=model_path, name=str(meta["name"]), version=str(meta["version"]), labels=labels,
         input_shape=shape, input_dtype=str(meta["input"]["dtype"]),
         output_dtype=str(meta["output"]["dtype"]), is_grayscale=is_gray,
         face_margin=float(pre.get("face_margin", 0.0)), resize=resize, pixel_range=(low, high),
-        averaging=averaging)
+        averaging=averaging, continuous_averaging=continuous, calibrations=calibrations)
+
+
+def _averaging(meta: Mapping[str, Any], key: str, default: str) -> str:
+    averaging = str(meta.get("averaging", {}).get(key, default))
+    if averaging not in AVERAGINGS:
+        raise ValueError(f"'averaging.{key}' = {averaging!r}, expected one of {AVERAGINGS}")
+    return averaging
 
 
 def check_interpreter(contract: ModelContract, inputs: Sequence[Mapping[str, Any]],

@@ -57,7 +57,9 @@ class Pipeline:
         t0 = self._clock()
         boxes = self.detector.detect(frame)
         t1 = self._clock()
-        faces = tuple((box, self.classifier.classify(frame, box)) for box in boxes)
+        is_continuous = event.kind == "continuous"
+        faces = tuple((box, self.classifier.classify(frame, box, is_continuous=is_continuous))
+                      for box in boxes)
         t2 = self._clock()
         latency = {
             "capture": capture_ms,

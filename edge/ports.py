@@ -167,7 +167,9 @@ class EmotionClassifier(Protocol):
     labels: tuple[str, ...]
     model_name: str
 
-    def classify(self, frame: Frame, box: FaceBox) -> Emotion: ...
+    def classify(self, frame: Frame, box: FaceBox, *, is_continuous: bool = False) -> Emotion:
+        """`is_continuous`: a frame of continuous mode, which gets the cheaper averaging."""
+        ...
 
     def close(self) -> None: ...
 

@@ -65,8 +65,10 @@ class FixedClassifier:
         self._label = label
         self._script = list(script)
         self.is_closed = False
+        self.continuous_calls = 0
 
-    def classify(self, frame: Frame, box: FaceBox) -> Emotion:
+    def classify(self, frame: Frame, box: FaceBox, *, is_continuous: bool = False) -> Emotion:
+        self.continuous_calls += is_continuous
         label = self._script.pop(0) if self._script else self._label
         scores: Mapping[str, float] = {k: (0.9 if k == label else 0.1 / 6) for k in self.labels}
         return Emotion(label, scores[label], scores)

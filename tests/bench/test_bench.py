@@ -127,6 +127,21 @@ def test_accuracy_rows_on_fer2013(table: dict[str, list[str]], fer2013_path: Pat
     assert "n=300" in next(m for m in table if m.startswith(ACCURACY_ROWS[0]))
 
 
+def test_crowd_rows_when_the_votes_lie_beside_fer2013(table: dict[str, list[str]],
+                                                      fer2013_path: Path) -> None:
+    if not fer2013_path.with_name("ferplus.npz").is_file():
+        pytest.skip(f"no ferplus.npz beside {fer2013_path}: the FER+ rows are left out")
+    prefix = "FER+ PrivateTest (random subset), tta=flip, 2 invokes (the default)"
+    accuracy = _row(table, f"{prefix}: majority accuracy")
+    recall = _row(table, f"{prefix}: mean per-emotion recall")
+    ece = _row(table, f"{prefix}: calibration error")
+    assert 0 <= float(accuracy[0]) <= 100 and 0 <= float(recall[0]) <= 100
+    assert 0 <= float(ece[0]) <= 1
+    if not _fer_missing():
+        assert 50 < float(accuracy[1]) < 80  # fer agrees with 65.1% of all PrivateTest
+        assert re.fullmatch(r"[+-][\d.]+ pts", accuracy[2])
+
+
 def _run(repo_root: Path, *args: str) -> str:
     proc = subprocess.run([sys.executable, "-m", "benchmarks", *args], cwd=repo_root,
                           capture_output=True, text=True, timeout=300)

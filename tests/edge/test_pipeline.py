@@ -94,3 +94,15 @@ def test_a_camera_error_reaches_the_caller(parts: tuple, tmp_path: Path) -> None
 
 def test_rfc3339() -> None:
     assert rfc3339(0.5) == "1970-01-01T00:00:00.500Z"
+
+
+def test_only_continuous_frames_ask_for_the_continuous_averaging() -> None:
+    from tests.fakes import CountingSource, FixedClassifier, FixedDetector
+
+    classifier = FixedClassifier()
+    pipeline = Pipeline(CountingSource(), FixedDetector(), classifier, "dev")
+    pipeline.handle(TriggerEvent("button"))
+    pipeline.handle(TriggerEvent("mqtt"))
+    assert classifier.continuous_calls == 0
+    pipeline.handle(TriggerEvent("continuous"))
+    assert classifier.continuous_calls == 1

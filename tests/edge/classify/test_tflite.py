@@ -186,3 +186,40 @@ def test_the_pi_install_overrides_the_model_inside_the_package() -> None:
     assert installed == Path("/opt/emotion-edge/models/emotion-edge.tflite")
     assert packaged == asset_path("emotion-edge.tflite")
     assert load_contract(packaged).name == "emotion-edge-cnn"  # with its sidecar beside it
+
+
+def test_calibration_from_the_sidecar_is_applied_per_averaging(model_copy: Path,
+                                                               astronaut: np.ndarray) -> None:
+    frame = frame_of(astronaut)
+    plain = classifier(model_copy, is_flip_averaged=True).classify(frame, FACE)
+    loser = min(plain.scores, key=lambda label: plain.scores[label])
+    # a bias that only `flip` carries, large enough to make the least likely label win
+    write_sidecar(model_copy, calibration={"by_averaging": {
+        "flip": {"temperature": 2.0, "log_bias": {loser: 20.0}},
+        "none": {"temperature": 1.0, "log_bias": {}}}})
+    flipped = classifier(model_copy, is_flip_averaged=True).classify(frame, FACE)
+    assert flipped.label == loser and sum(flipped.scores.values()) == pytest.approx(1.0)
+    single = classifier(model_copy).classify(frame, FACE)  # tta none: no bias
+    assert single.label != loser
+
+
+def test_continuous_frames_get_the_cheaper_averaging(model_copy: Path,
+                                                      astronaut: np.ndarray) -> None:
+    write_sidecar(model_copy, averaging={**sidecar(model_copy)["averaging"],
+                                         "default": "crops", "continuous": "none"})
+    clf = TfliteEmotionClassifier(ClassifierConfig(model_path=model_copy))
+    assert (clf.averaging, clf.continuous_averaging) == ("crops", "none")
+    frame = frame_of(astronaut)
+    one_view = TfliteEmotionClassifier(ClassifierConfig(model_path=model_copy, tta="none"))
+    assert clf.classify(frame, FACE, is_continuous=True).scores == \
+        one_view.classify(frame, FACE).scores
+    assert clf.classify(frame, FACE).scores != one_view.classify(frame, FACE).scores
+    chosen = TfliteEmotionClassifier(ClassifierConfig(model_path=model_copy,
+                                                      continuous_tta="flip"))
+    assert chosen.continuous_averaging == "flip"
+
+
+def test_a_bad_calibration_block_is_a_model_error(model_copy: Path) -> None:
+    write_sidecar(model_copy, calibration={"by_averaging": {"flip": {"temperature": -1}}})
+    with pytest.raises(ModelError, match="temperature"):
+        classifier(model_copy)
