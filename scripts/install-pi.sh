@@ -26,9 +26,22 @@ UNIT_SRC="$SRC/systemd/$SERVICE.service"
 # temporary root), an install leaves it empty.
 ROOT=""
 START=1
+# What this run changed on the system, said if it then fails (see report_changes).
+CHANGED=()
 
 say() { echo "install-pi: $*"; }
 die() { echo "install-pi: error: $*" >&2; exit 1; }
+changed() { CHANGED+=(" $*"); }
+
+report_changes() {
+    # EXIT trap: a run that fails half-way says what it left behind and how to undo it.
+    local status=$? IFS=,
+    [ "$status" -ne 0 ] && [ ${#CHANGED[@]} -gt 0 ] || return 0
+    echo "install-pi: stopped after changing this system:${CHANGED[*]}" >&2
+    echo "install-pi: fix the error above and run this again (it is safe to), or undo it with" \
+         "'sudo $SRC/scripts/uninstall-pi.sh' (add --purge to also remove the config, the" \
+         "spool and the user; apt packages and the groups stay)" >&2
+}
 
 usage() {
     cat <<USAGE
@@ -100,6 +113,7 @@ install_packages() {
         done
     fi
     say "apt: ${packages[*]}"
+    changed "apt packages (${packages[*]})"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"
 }
 
@@ -164,6 +178,7 @@ install_project() {
 }
 
 install_venv() {
+    changed "$PREFIX (venv, models)"
     make_venv
     local constraints="$PREFIX/constraints.txt"
     write_constraints "$constraints"
@@ -174,9 +189,14 @@ install_venv() {
 }
 
 install_user() {
-    getent group video >/dev/null || groupadd --system video
-    getent group gpio >/dev/null || groupadd --system gpio
+    local group
+    for group in video gpio; do
+        getent group "$group" >/dev/null && continue
+        changed "the group $group"
+        groupadd --system "$group"
+    done
     if ! id -u "$SERVICE" >/dev/null 2>&1; then
+        changed "the user $SERVICE"
         useradd --system --user-group --no-create-home --home-dir /var/lib/emotion-edge \
             --shell /usr/sbin/nologin --comment "emotion-edge daemon" "$SERVICE"
     fi
@@ -184,8 +204,10 @@ install_user() {
 }
 
 install_config() {
+    [ -d "$CONF_DIR" ] || changed "$CONF_DIR"
     install -d -m 0750 -o root -g "$SERVICE" "$CONF_DIR"
     if [ ! -e "$CONF_DIR/config.toml" ]; then
+        changed "$CONF_DIR/config.toml"
         install -m 0640 -o root -g "$SERVICE" "$SRC/systemd/config.example.toml" \
             "$CONF_DIR/config.toml"
         say "wrote $CONF_DIR/config.toml (every key at its default; set mqtt.host)"
@@ -193,7 +215,10 @@ install_config() {
     # Read by systemd (root) only and handed to the service as a credential.
     [ -e "$CONF_DIR/mqtt-password" ] || install -m 0600 -o root -g root /dev/null \
         "$CONF_DIR/mqtt-password"
-    [ -e "$ENV_FILE" ] || install -m 0644 "$SRC/systemd/emotion-edge.env.example" "$ENV_FILE"
+    if [ ! -e "$ENV_FILE" ]; then
+        changed "$ENV_FILE"
+        install -m 0644 "$SRC/systemd/emotion-edge.env.example" "$ENV_FILE"
+    fi
 }
 
 # The config check runs check-config as the unit will (ExecStartPre=): the unit's user and
@@ -210,6 +235,7 @@ state_directories() {
     local user="$1" group="$2" mode name
     mode="$(unit_value StateDirectoryMode)"
     for name in $(unit_values StateDirectory); do
+        [ -d "$ROOT/var/lib/$name" ] || changed "$ROOT/var/lib/$name"
         install -d -m "${mode:-0755}" -o "$user" -g "$group" "$ROOT/var/lib/$name"
     done
 }
@@ -321,12 +347,14 @@ check_config() {
 }
 
 install_unit() {
+    changed "$UNIT_FILE"
     install -m 0644 "$UNIT_SRC" "$UNIT_FILE"
     if [ ! -d /run/systemd/system ]; then
         say "systemd is not running here: unit installed, not started"
         return
     fi
     systemctl daemon-reload
+    changed "the service enabled"
     systemctl enable "$SERVICE"
     if [ "$START" = 1 ]; then
         systemctl reset-failed "$SERVICE" 2>/dev/null || true
@@ -337,6 +365,7 @@ install_unit() {
 
 main() {
     parse_args "$@"  # before anything changes: --help and a typo must not install
+    trap report_changes EXIT
     check_platform
     install_packages
     install_user

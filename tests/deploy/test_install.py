@@ -176,6 +176,15 @@ def test_the_check_reads_the_environment_file_and_not_the_installers_environment
     assert "then run this again" in failed.stderr
 
 
+def test_a_failure_after_changes_says_what_changed_and_how_to_undo_it() -> None:
+    proc = bash('trap report_changes EXIT; changed "/etc/x"; changed "the user y"; die boom')
+    assert proc.returncode == 1
+    assert "stopped after changing this system: /etc/x, the user y" in proc.stderr
+    assert "scripts/uninstall-pi.sh" in proc.stderr and "--purge" in proc.stderr
+    quiet = bash('trap report_changes EXIT; die "before any change"')
+    assert quiet.returncode == 1 and "stopped after" not in quiet.stderr
+
+
 @pytest.mark.slow
 def test_upgrade_builds_out_of_tree_drops_deleted_modules_and_remakes_a_stale_venv(
         tmp_path: Path) -> None:
