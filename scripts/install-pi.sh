@@ -19,10 +19,29 @@ SERVICE=emotion-edge
 # The OS's Python (the one python3-picamera2 is built for), never a pyenv or conda one.
 PYTHON=/usr/bin/python3
 SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The unit about to be installed: the config check runs the service's user, directories and
+# environment from it, so it checks what systemd will start.
+UNIT_SRC="$SRC/systemd/$SERVICE.service"
+# Prefixed to the unit's absolute paths by the config check; only the tests set it (a
+# temporary root), an install leaves it empty.
+ROOT=""
 START=1
+# What this run changed on the system, said if it then fails (see report_changes).
+CHANGED=()
 
 say() { echo "install-pi: $*"; }
 die() { echo "install-pi: error: $*" >&2; exit 1; }
+changed() { CHANGED+=(" $*"); }
+
+report_changes() {
+    # EXIT trap: a run that fails half-way says what it left behind and how to undo it.
+    local status=$? IFS=,
+    [ "$status" -ne 0 ] && [ ${#CHANGED[@]} -gt 0 ] || return 0
+    echo "install-pi: stopped after changing this system:${CHANGED[*]}" >&2
+    echo "install-pi: fix the error above and run this again (it is safe to), or undo it with" \
+         "'sudo $SRC/scripts/uninstall-pi.sh' (add --purge to also remove the config, the" \
+         "spool and the user; apt packages and the groups stay)" >&2
+}
 
 usage() {
     cat <<USAGE
@@ -72,6 +91,7 @@ check_platform() {
         die "$SRC/models/emotion-edge.tflite or its .json is missing: copy a released model" \
                "there, or train and convert one (README, 'Training')"
     fi
+    [ -f "$UNIT_SRC" ] || die "$UNIT_SRC is missing: run this from a complete clone"
 }
 
 has_apt_package() { apt-cache policy "$1" 2>/dev/null | grep 'Candidate:' | grep -qv '(none)'; }
@@ -93,6 +113,7 @@ install_packages() {
         done
     fi
     say "apt: ${packages[*]}"
+    changed "apt packages (${packages[*]})"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"
 }
 
@@ -157,6 +178,7 @@ install_project() {
 }
 
 install_venv() {
+    changed "$PREFIX (venv, models)"
     make_venv
     local constraints="$PREFIX/constraints.txt"
     write_constraints "$constraints"
@@ -167,9 +189,14 @@ install_venv() {
 }
 
 install_user() {
-    getent group video >/dev/null || groupadd --system video
-    getent group gpio >/dev/null || groupadd --system gpio
+    local group
+    for group in video gpio; do
+        getent group "$group" >/dev/null && continue
+        changed "the group $group"
+        groupadd --system "$group"
+    done
     if ! id -u "$SERVICE" >/dev/null 2>&1; then
+        changed "the user $SERVICE"
         useradd --system --user-group --no-create-home --home-dir /var/lib/emotion-edge \
             --shell /usr/sbin/nologin --comment "emotion-edge daemon" "$SERVICE"
     fi
@@ -177,8 +204,10 @@ install_user() {
 }
 
 install_config() {
+    [ -d "$CONF_DIR" ] || changed "$CONF_DIR"
     install -d -m 0750 -o root -g "$SERVICE" "$CONF_DIR"
     if [ ! -e "$CONF_DIR/config.toml" ]; then
+        changed "$CONF_DIR/config.toml"
         install -m 0640 -o root -g "$SERVICE" "$SRC/systemd/config.example.toml" \
             "$CONF_DIR/config.toml"
         say "wrote $CONF_DIR/config.toml (every key at its default; set mqtt.host)"
@@ -186,26 +215,146 @@ install_config() {
     # Read by systemd (root) only and handed to the service as a credential.
     [ -e "$CONF_DIR/mqtt-password" ] || install -m 0600 -o root -g root /dev/null \
         "$CONF_DIR/mqtt-password"
-    [ -e "$ENV_FILE" ] || install -m 0644 "$SRC/systemd/emotion-edge.env.example" "$ENV_FILE"
-    say "checking the config as the service user, with $ENV_FILE as the unit reads it"
-    (
-        set -a  # export every assignment of the environment file, as EnvironmentFile= does
+    if [ ! -e "$ENV_FILE" ]; then
+        changed "$ENV_FILE"
+        install -m 0644 "$SRC/systemd/emotion-edge.env.example" "$ENV_FILE"
+    fi
+}
+
+# The config check runs check-config as the unit will (ExecStartPre=): the unit's user and
+# groups, its state, configuration and credential directories, its working directory, umask
+# and environment, and nothing of the installer's own. Drop-ins (systemctl edit) are not read.
+
+unit_values() { sed -n "s/^$1=//p" "$UNIT_SRC" | tr '\n' ' '; }  # every KEY= value, in order
+unit_value() { sed -n "s/^$1=//p" "$UNIT_SRC" | tail -n 1; }      # the last one wins
+
+joined() { local IFS=:; echo "$*"; }  # $STATE_DIRECTORY and its kin list paths with ":"
+
+state_directories() {
+    # StateDirectory= makes /var/lib/NAME owned by the service, mode StateDirectoryMode=.
+    local user="$1" group="$2" mode name
+    mode="$(unit_value StateDirectoryMode)"
+    for name in $(unit_values StateDirectory); do
+        [ -d "$ROOT/var/lib/$name" ] || changed "$ROOT/var/lib/$name"
+        install -d -m "${mode:-0755}" -o "$user" -g "$group" "$ROOT/var/lib/$name"
+    done
+}
+
+load_credentials() {
+    # LoadCredential=ID:PATH: systemd (root) copies PATH to a folder only the service reads.
+    local user="$1" folder="$2" spec
+    for spec in $(unit_values LoadCredential); do
+        install -m 0400 -o "$user" "$ROOT${spec#*:}" "$folder/${spec%%:*}"
+    done
+    chown "$user" "$folder"
+    chmod 0500 "$folder"
+}
+
+check_unit_files() {
+    # What systemd would refuse to start without, said before anything runs.
+    local spec file
+    for spec in $(unit_values LoadCredential); do
+        [ -f "$ROOT${spec#*:}" ] \
+            || die "$ROOT${spec#*:} is missing: the unit's LoadCredential=$spec needs it"
+    done
+    for file in $(unit_values EnvironmentFile); do
+        [ "${file:0:1}" = - ] || [ -f "$ROOT$file" ] \
+            || die "$ROOT$file is missing: the unit's EnvironmentFile=$file needs it"
+    done
+}
+
+working_directory() {
+    # WorkingDirectory= ("-": may be missing; "~": the user's home); a system service
+    # without one runs in /.
+    local dir
+    dir="$(unit_value WorkingDirectory)"
+    dir="${dir#-}"
+    [ "$dir" != "~" ] || dir="$(getent passwd "$1" | cut -d: -f6)"
+    echo "$ROOT${dir:-/}"
+}
+
+unit_environment() {
+    # In the check's subshell: the environment systemd starts the service with, not the
+    # installer's. Environment= values are split at blanks (no quoting); EnvironmentFile=
+    # ("-": optional) wins over them, as in systemd.
+    local user="$1" name file assignments
+    # shellcheck disable=SC2163 # un-exports the variable named by $name
+    while read -r name; do export -n "$name"; done < <(compgen -e)
+    export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin USER="$user" LOGNAME="$user"
+    IFS=: read -r _ _ _ _ _ HOME SHELL < <(getent passwd "$user")
+    export HOME SHELL
+    read -ra assignments <<<"$(unit_values Environment)"
+    [ ${#assignments[@]} -eq 0 ] || export "${assignments[@]}"
+    for file in $(unit_values EnvironmentFile); do
+        [ -f "$ROOT${file#-}" ] || continue  # a missing required one stopped check_unit_files
+        set -a  # export every assignment, as EnvironmentFile= does
         # shellcheck disable=SC1090
-        . "$ENV_FILE"
+        . "$ROOT${file#-}"
         set +a
-        runuser -u "$SERVICE" -- "$VENV/bin/emotion-edge" check-config \
-            --config "$CONF_DIR/config.toml"
-    ) || die "fix $CONF_DIR/config.toml or $ENV_FILE (one line per problem above), then" \
-             "run this again"
+    done
+}
+
+run_as_unit() {
+    # In a subshell: the command as the unit's user in the unit's environment. $1: user,
+    # $2: group, $3: state, $4: configuration, $5: credentials directories, $6: working
+    # directory, then the command.
+    local user="$1" group="$2" groups umask_
+    groups="$(id -Gn "$user") $(unit_values SupplementaryGroups)"  # systemd adds, not replaces
+    umask_="$(unit_value UMask)"
+    unit_environment "$user"
+    [ -z "$3" ] || export STATE_DIRECTORY="$3"
+    [ -z "$4" ] || export CONFIGURATION_DIRECTORY="$4"
+    [ -z "$5" ] || export CREDENTIALS_DIRECTORY="$5"
+    umask "${umask_:-0022}"
+    cd "$6"
+    shift 6
+    # shellcheck disable=SC2086 # one group a word
+    exec setpriv --reuid="$user" --regid="$group" --groups="$(joined $groups | tr : ,)" -- "$@"
+}
+
+check_config() {
+    local user group state=() configs=() env_files=() creds="" name status=0
+    [ -f "$UNIT_SRC" ] || die "$UNIT_SRC is missing: run this from a complete clone"
+    user="$(unit_value User)"
+    [ -n "$user" ] || die "$UNIT_SRC has no User=: the service must not run as root"
+    id -u "$user" >/dev/null 2>&1 || die "the unit's User=$user does not exist"
+    group="$(unit_value Group)"
+    group="${group:-$(id -gn "$user")}"
+    check_unit_files
+    state_directories "$user" "$group"
+    for name in $(unit_values StateDirectory); do state+=("$ROOT/var/lib/$name"); done
+    for name in $(unit_values ConfigurationDirectory); do configs+=("$ROOT/etc/$name"); done
+    for name in $(unit_values EnvironmentFile); do env_files+=("$ROOT${name#-}"); done
+    say "checking the config as the unit will run it: user $user, in" \
+        "$(working_directory "$user"), STATE_DIRECTORY=$(joined "${state[@]}")," \
+        "with ${env_files[*]:-no environment file}"
+    if [ -n "$(unit_values LoadCredential)" ]; then
+        creds="$(mktemp -d)"
+        load_credentials "$user" "$creds"
+    fi
+    set +e  # to remove the credentials whatever happens; run_as_unit sets -e again
+    (
+        set -e
+        run_as_unit "$user" "$group" "$(joined "${state[@]}")" "$(joined "${configs[@]}")" \
+            "$creds" "$(working_directory "$user")" \
+            "$VENV/bin/emotion-edge" check-config --config "$CONF_DIR/config.toml"
+    )
+    status=$?
+    set -e
+    [ -z "$creds" ] || rm -rf "$creds"  # a copy of the MQTT password
+    [ "$status" = 0 ] || die "fix $CONF_DIR/config.toml or $ENV_FILE (one line per problem" \
+                             "above), then run this again"
 }
 
 install_unit() {
-    install -m 0644 "$SRC/systemd/emotion-edge.service" "$UNIT_FILE"
+    changed "$UNIT_FILE"
+    install -m 0644 "$UNIT_SRC" "$UNIT_FILE"
     if [ ! -d /run/systemd/system ]; then
         say "systemd is not running here: unit installed, not started"
         return
     fi
     systemctl daemon-reload
+    changed "the service enabled"
     systemctl enable "$SERVICE"
     if [ "$START" = 1 ]; then
         systemctl reset-failed "$SERVICE" 2>/dev/null || true
@@ -216,11 +365,13 @@ install_unit() {
 
 main() {
     parse_args "$@"  # before anything changes: --help and a typo must not install
+    trap report_changes EXIT
     check_platform
     install_packages
     install_user
     install_venv
     install_config
+    check_config
     install_unit
     say "done. Watch the results: mosquitto_sub -v -t 'emotion-edge/#'"
 }

@@ -1,19 +1,30 @@
-"""scripts/install-pi.sh, run piecewise on this machine: its argument parsing, and its
-functions sourced one by one with stub commands (apt-get, runuser, ...) where they would
-change the system. The whole install runs on a Pi (or an emulated bookworm) only."""
+"""scripts/install-pi.sh, run piecewise on this machine: its argument parsing, its
+functions sourced one by one with stub commands (apt-get, ...) where they would change the
+system, and its config check for real, as an unprivileged user in a temporary root. The
+whole install runs on a Pi (or an emulated bookworm: ../shared/tools/pi_emulated.sh) only."""
 
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import stat
 import subprocess
 import sys
+import sysconfig
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALL = REPO / "scripts" / "install-pi.sh"
+UNIT = REPO / "systemd" / "emotion-edge.service"
+OS_PYTHON = Path("/usr/bin/python3")  # install-pi.sh's PYTHON
+# An unprivileged user whose group has its name, on every Debian: the installer's user and
+# the gpio group cannot be made here without changing this machine.
+USER = "daemon"
 
 
 def stub(folder: Path, name: str, body: str) -> None:
@@ -24,11 +35,12 @@ def stub(folder: Path, name: str, body: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
 
 
-def bash(script: str, stubs: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+def bash(script: str, stubs: Path | None = None, cwd: Path | None = None,
+         **env: str) -> subprocess.CompletedProcess[str]:
     """`script` run after sourcing install-pi.sh (its functions only), stubs first on PATH."""
     path = f"{stubs}:{os.environ['PATH']}" if stubs else os.environ["PATH"]
     return subprocess.run(["bash", "-c", f'set -euo pipefail; . "{INSTALL}"; {script}'],
-                          capture_output=True, text=True, timeout=300,
+                          capture_output=True, text=True, timeout=300, cwd=cwd,
                           env={**os.environ, "PATH": path, **env})
 
 
@@ -43,7 +55,7 @@ def test_an_unknown_option_exits_2_before_changing_anything(tmp_path: Path,
                                                             argv: list[str]) -> None:
     stubs = tmp_path / "bin"
     stub(stubs, "id", "echo 1000")  # were parsing broken, the install would stop as non-root
-    for command in ("apt-get", "useradd", "usermod", "install", "systemctl", "runuser"):
+    for command in ("apt-get", "useradd", "usermod", "install", "systemctl", "setpriv"):
         stub(stubs, command, "exit 1")
     proc = subprocess.run(["bash", str(INSTALL), *argv], capture_output=True, text=True,
                           env={**os.environ, "PATH": f"{stubs}:{os.environ['PATH']}"})
@@ -78,19 +90,99 @@ def test_packages_missing_from_the_apt_archive_are_skipped_with_a_reason(
     assert install and install[0].endswith("python3-venv python3-lgpio")
 
 
-def test_check_config_sees_the_environment_file(tmp_path: Path) -> None:
-    stubs = tmp_path / "bin"
-    stub(stubs, "install", "exit 0")
-    stub(stubs, "runuser", f'echo "host=$EMOTION_EDGE_MQTT__HOST" > "{tmp_path}/seen"')
-    conf = tmp_path / "etc"
-    conf.mkdir()
-    for name in ("config.toml", "mqtt-password"):
-        (conf / name).touch()
-    env_file = tmp_path / "default"
-    env_file.write_text("# comment\nEMOTION_EDGE_MQTT__HOST=broker.lan\n")
-    proc = bash(f'CONF_DIR="{conf}"; ENV_FILE="{env_file}"; install_config', stubs)
-    assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "seen").read_text() == "host=broker.lan\n"
+@pytest.fixture
+def root() -> Iterator[Path]:
+    """A temporary root the unprivileged user can walk (pytest's tmp_path is root's alone),
+    with the folder the installer is started from: root's, not writable by that user."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root, as the installer: it switches to an unprivileged user")
+    try:
+        pwd.getpwnam(USER)
+    except KeyError:
+        pytest.skip(f"no user {USER!r} to run the check as")
+    same_minor = f"import sys; sys.exit(sys.version_info[:2] != {sys.version_info[:2]})"
+    if not OS_PYTHON.exists() or subprocess.run([OS_PYTHON, "-c", same_minor]).returncode:
+        pytest.skip(f"{OS_PYTHON} is not Python {sys.version_info[0]}.{sys.version_info[1]}, "
+                    "whose packages the check imports")
+    path = Path(tempfile.mkdtemp(prefix="emotion-edge-root-"))
+    try:
+        path.chmod(0o755)
+        (path / "home" / "pi" / "emotion-edge").mkdir(parents=True)
+        for folder in ("etc/default", "var/lib", "opt/emotion-edge"):
+            (path / folder).mkdir(parents=True)
+        yield path
+    finally:
+        shutil.rmtree(path)
+
+
+def os_venv(root: Path) -> Path:
+    """A venv of the OS's Python, as install-pi.sh makes in /opt/emotion-edge/venv, holding
+    this checkout's emotion-edge and its installed packages (this interpreter may live in
+    root's home, out of the user's reach)."""
+    venv = root / "opt" / "emotion-edge" / "venv"
+    subprocess.run([OS_PYTHON, "-m", "venv", "--without-pip", "--system-site-packages", venv],
+                   check=True)
+    site = next((venv / "lib").glob("python3.*/site-packages"))
+    (site / "checkout.pth").write_text(
+        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+    command = venv / "bin" / "emotion-edge"
+    command.write_text(f"#!{venv}/bin/python\nimport sys\nfrom edge.cli import main\n"
+                       "sys.exit(main())\n")
+    command.chmod(0o755)
+    return venv
+
+
+def check_config(root: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """install-pi.sh's config steps, for real, with the shipped unit, run by root from the
+    user's clone (a folder the service user cannot write). Only the unit's user and groups
+    change: the installer's own and the gpio group do not exist on this machine."""
+    unit = root / "emotion-edge.service"
+    unit.write_text(UNIT.read_text()
+                    .replace("User=emotion-edge", f"User={USER}")
+                    .replace("Group=emotion-edge", f"Group={USER}")
+                    .replace("SupplementaryGroups=video gpio", "SupplementaryGroups="))
+    conf, env_file = root / "etc" / "emotion-edge", root / "etc" / "default" / "emotion-edge"
+    steps = (f'ROOT="{root}"; UNIT_SRC="{unit}"; SERVICE={USER}; VENV="{os_venv(root)}"; '
+             f'CONF_DIR="{conf}"; ENV_FILE="{env_file}"; install_config; check_config')
+    return bash(steps, cwd=root / "home" / "pi" / "emotion-edge", **env)
+
+
+def test_a_fresh_config_passes_the_check_as_the_unit_runs_it(root: Path) -> None:
+    """Issue 24: the check ran in the installer's folder without $STATE_DIRECTORY, so the
+    spool check failed on every fresh install."""
+    proc = check_config(root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"{root}/etc/emotion-edge/config.toml: OK" in proc.stdout
+    state = root / "var" / "lib" / "emotion-edge"
+    assert f"STATE_DIRECTORY={state}" in proc.stdout
+    info = state.stat()
+    assert (pwd.getpwuid(info.st_uid).pw_name, stat.S_IMODE(info.st_mode)) == (USER, 0o700)
+    assert not list(root.rglob("spool.sqlite*"))  # checked, not created
+
+
+def test_the_check_reads_the_environment_file_and_not_the_installers_environment(
+        root: Path) -> None:
+    """EnvironmentFile= reaches the check, run as the unprivileged user; the shell that ran
+    sudo does not (systemd starts the service with an environment of its own)."""
+    passed = check_config(root, EMOTION_EDGE_MQTT__PORT="70000")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    env_file = root / "etc" / "default" / "emotion-edge"
+    clone = root / "home" / "pi" / "emotion-edge"  # root's: only root could write there
+    env_file.write_text(f"{env_file.read_text()}EMOTION_EDGE_MQTT__SPOOL__PATH={clone}/s.db\n")
+    failed = check_config(root)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert f"spool: cannot open the result spool {clone}/s.db: {clone} is not writable by " \
+           "this user" in failed.stdout
+    assert "then run this again" in failed.stderr
+
+
+def test_a_failure_after_changes_says_what_changed_and_how_to_undo_it() -> None:
+    proc = bash('trap report_changes EXIT; changed "/etc/x"; changed "the user y"; die boom')
+    assert proc.returncode == 1
+    assert "stopped after changing this system: /etc/x, the user y" in proc.stderr
+    assert "scripts/uninstall-pi.sh" in proc.stderr and "--purge" in proc.stderr
+    quiet = bash('trap report_changes EXIT; die "before any change"')
+    assert quiet.returncode == 1 and "stopped after" not in quiet.stderr
 
 
 @pytest.mark.slow
