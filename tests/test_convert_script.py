@@ -41,12 +41,18 @@ def _cli(script: ModuleType, model: Path, data: Path, out: Path, *extra: str) ->
     return int(script.main(argv))
 
 
-def test_converts_and_writes_the_contract(script: ModuleType, tiny_keras_model: Path,
-                                          fake_fer: Path, tmp_path: Path,
+@pytest.mark.parametrize(("keras_fixture", "precision"), [
+    ("tiny_keras_model", "float32"), ("tiny_bf16_keras_model", "mixed_bfloat16")])
+def test_converts_and_writes_the_contract(script: ModuleType, keras_fixture: str,
+                                          precision: str, fake_fer: Path, tmp_path: Path,
+                                          request: pytest.FixtureRequest,
                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The same checks whatever policy the model was trained under (issue 21)."""
+    from edge.model_contract import load_contract
+
+    model: Path = request.getfixturevalue(keras_fixture)
     out = tmp_path / "models" / "emotion-edge"
-    assert _cli(script, tiny_keras_model, fake_fer, out, "--rep-samples", "20",
-                "--version", "9.9") == 0
+    assert _cli(script, model, fake_fer, out, "--rep-samples", "20", "--version", "9.9") == 0
     tflite, meta = out.with_suffix(".tflite"), json.loads(out.with_suffix(".json").read_text())
     assert meta["sha256"] == hashlib.sha256(tflite.read_bytes()).hexdigest()
     assert (meta["name"], meta["version"], meta["quantization"]) == ("emotion-edge-cnn", "9.9",
@@ -55,8 +61,11 @@ def test_converts_and_writes_the_contract(script: ModuleType, tiny_keras_model: 
     assert acc["n"] == 56 and acc["agreement"] >= 0.95 and acc["tflite"] >= 0.9
     assert meta["dataset"]["sha256"] == hashlib.sha256(fake_fer.read_bytes()).hexdigest()
     assert meta["dataset"]["source"] == fake_fer.name  # no path of the machine that converted
+    assert meta["trained_precision"] == precision
+    assert load_contract(out.with_suffix(".tflite")).version == "9.9"  # the edge reads it
     printed = capsys.readouterr().out
-    for needle in ("PublicTest", "PrivateTest", "agreement", "bytes", "latency", "wrote"):
+    for needle in ("PublicTest", "PrivateTest", "agreement", "bytes", "latency", "wrote",
+                   f"trained under {precision}"):
         assert needle in printed
 
 

@@ -6,7 +6,8 @@
 
 writes models/<name>.tflite and models/<name>.json, after checking the converted model
 against Keras on PublicTest and PrivateTest. Exit 0 written, 1 rejected by --max-drop
-(nothing written), 2 bad input.
+(nothing written), 2 bad input. A model trained under any --precision (mixed_bfloat16 too)
+is converted, and checked, as its float32 network with the same weights.
 """
 
 from __future__ import annotations

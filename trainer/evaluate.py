@@ -120,9 +120,12 @@ def evaluate(model: Any, data: FerData) -> dict[str, Any]:
 
 
 def write_report(model: Any, data: FerData, train_split: Split, run_dir: Path) -> dict[str, Any]:
-    """metrics.json plus the plots (plots.py) in run_dir; returns the metrics."""
+    """metrics.json plus the plots (plots.py) in run_dir; returns the metrics, with the
+    dtype policy the Keras model was trained under (the figures are computed under it)."""
+    from trainer.model import precision_of
+
     run_dir.mkdir(parents=True, exist_ok=True)
-    report = evaluate(model, data)
+    report = {**evaluate(model, data), "trained_precision": precision_of(model)}
     if data.public.votes is not None:
         from trainer.crowd import crowd_figures
 

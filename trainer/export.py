@@ -6,6 +6,10 @@ LiteRT runtime needs no TensorFlow), or float32 / dynamic-range for comparison, 
 training mode and fails). `export` writes the two files; the quantization in the sidecar is
 read back from the LiteRT interpreter, never assumed. `run` is the whole converter: load,
 convert, verify against Keras on PublicTest and PrivateTest, gate, write.
+
+Whatever dtype policy the model was trained under (a bf16 run saves `mixed_bfloat16` in
+each layer), what is converted and verified is its float32 network with the same weights
+(`float32_model`): TFLite has no builtin bf16 ops, and the Pi computes in int8 anyway.
 """
 
 from __future__ import annotations
@@ -70,6 +74,35 @@ def load_keras_model(path: Path) -> Any:
     return model
 
 
+def float32_model(model: Any) -> Any:
+    """The same network and weights computing in float32; a float32 model comes back as is.
+
+    Traced under a bf16 policy the graph has bf16 Conv2D, MaxPool and Relu, which no TFLite
+    builtin op takes, and conversion fails (issue 21). A mixed policy keeps the variables in
+    float32, so the copy holds exactly the trained weights.
+    """
+    from trainer.model import precision_of
+
+    trained = precision_of(model)
+    if trained == "float32":
+        return model
+    import keras
+
+    def as_float32(layer: Any) -> Any:
+        return type(layer).from_config({**layer.get_config(), "dtype": "float32"})
+
+    try:
+        copy = keras.models.clone_model(model, clone_function=as_float32)
+        copy.set_weights(model.get_weights())
+    except Exception as e:  # keras raises many types for a layer it cannot rebuild
+        raise ExportError(f"cannot rebuild the {trained} model in float32 for conversion: {e} "
+                          "(build it with trainer.model.build_model)") from e
+    if precision_of(copy) != "float32":  # e.g. a nested model whose layers kept their policy
+        raise ExportError(f"the float32 rebuild of the {trained} model still computes in "
+                          f"{precision_of(copy)}; build it with trainer.model.build_model")
+    return copy
+
+
 def _representative(model: Any, faces: np.ndarray) -> Callable[[], Iterator[list[np.ndarray]]]:
     dtype = model.inputs[0].dtype  # yield the Keras input's dtype or conversion stops
     def gen() -> Iterator[list[np.ndarray]]:
@@ -79,11 +112,13 @@ def _representative(model: Any, faces: np.ndarray) -> Callable[[], Iterator[list
 
 
 def convert(model: Any, mode: str, faces: np.ndarray) -> bytes:
-    """TFLite flatbuffer for a Keras model; int8 calibrates on `faces` (raw uint8, n x 48 x 48)."""
+    """TFLite flatbuffer for a Keras model, of any dtype policy (its float32 network is
+    converted); int8 calibrates on `faces` (raw uint8, n x 48 x 48)."""
     import tensorflow as tf
 
     if mode not in MODES:
         raise ExportError(f"unknown mode {mode!r} (choose one of {', '.join(MODES)})")
+    model = float32_model(model)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if mode == "dynamic":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -167,6 +202,7 @@ class ModelInfo:
     accuracy: dict[str, Any]
     dataset: dict[str, Any]
     averaging: str = "flip"
+    trained_precision: str | None = None  # the Keras dtype policy of training; None: unknown
 
 
 def sidecar(content: bytes, info: ModelInfo) -> dict[str, Any]:
@@ -180,7 +216,8 @@ def sidecar(content: bytes, info: ModelInfo) -> dict[str, Any]:
             "preprocess": dict(PREPROCESS), "averaging": averaging_block(info.averaging),
             "quantization": info.mode,
             "accuracy": info.accuracy, "macs": info.macs, "params": info.params,
-            "dataset": info.dataset, "sha256": sha, "created": now.isoformat()}
+            "dataset": info.dataset, "trained_precision": info.trained_precision,
+            "sha256": sha, "created": now.isoformat()}
 
 
 def averaging_block(default: str) -> dict[str, Any]:
@@ -306,6 +343,18 @@ def summary_lines(content: bytes, ops: list[str], accuracy: dict[str, Any],
             f"median single-face latency {latency_ms:.3f} ms (LiteRT, 1 thread)"]
 
 
+def _float32_of(path: Path, echo: Callable[[str], None]) -> tuple[Any, str]:
+    """The model to convert and to check Keras against: its float32 network, whatever policy
+    it was trained under, which is returned too (for the sidecar)."""
+    from trainer.model import precision_of
+
+    trained = load_keras_model(path)
+    precision = precision_of(trained)
+    echo(f"trained under {precision}" + ("" if precision == "float32" else
+         "; converted and compared with Keras in float32 (the same weights)"))
+    return float32_model(trained), precision
+
+
 def run(req: ConvertRequest, echo: Callable[[str], None] = print) -> int:
     """Convert, verify against Keras, gate on --max-drop, write. 0 written, 1 rejected."""
     from trainer.data import load_dataset
@@ -313,7 +362,7 @@ def run(req: ConvertRequest, echo: Callable[[str], None] = print) -> int:
 
     _check_request(req)
     data = load_dataset(req.data)
-    model = load_keras_model(req.model)
+    model, precision = _float32_of(req.model, echo)
     content = convert(model, req.mode, representative_faces(data.train, req.rep_samples,
                                                             req.seed))
     ops = op_names(content, req.mode)
@@ -333,7 +382,7 @@ def run(req: ConvertRequest, echo: Callable[[str], None] = print) -> int:
     info = ModelInfo(name=req.name, version=req.version, mode=req.mode,
                      macs=count_macs(model), params=int(model.count_params()),
                      accuracy=accuracy, dataset=dataset_info(req.data, req.limit_eval),
-                     averaging=req.averaging)
+                     averaging=req.averaging, trained_precision=precision)
     tflite_path, json_path = export(content, info, req.out)
     echo(f"drop vs Keras {drops} points (limit {req.max_drop}); wrote {tflite_path} "
          f"and {json_path}")

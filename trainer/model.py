@@ -66,3 +66,11 @@ def count_macs(model: keras.Model) -> int:
         elif isinstance(layer, layers.Dense):
             total += layer.input.shape[-1] * layer.units
     return int(total)
+
+
+def precision_of(model: keras.Model) -> str:
+    """The dtype policy the model was built (and trained) under, as `.keras` saves it per
+    layer: "float32", "mixed_bfloat16", ... Layers pinned to float32 (the scores) do not
+    count; a model mixing several other policies is named by all of them, "+"-joined."""
+    names = sorted({layer.dtype_policy.name for layer in model.layers} - {"float32"})
+    return "+".join(names) or "float32"

@@ -67,6 +67,18 @@ def _model_lines(summary: dict[str, Any], train_split: Split) -> list[str]:
     return lines
 
 
+def _precision_line(report: dict[str, Any], summary: dict[str, Any]) -> str:
+    """The dtype policy of training: the model's own (metrics.json), else train.json's."""
+    precision = report.get("trained_precision") or summary.get("precision") or "n/a"
+    asked = summary.get("config", {}).get("precision")
+    line = f"- Precision: trained under {precision}"
+    if asked and asked != precision:
+        line += f" (asked: `--precision {asked}`)"
+    if precision not in ("float32", "n/a"):  # TFLite has no bf16 ops: see trainer.export
+        line += "; the figures here are computed under it, the converter's in float32"
+    return line
+
+
 def _results_table(report: dict[str, Any]) -> list[str]:
     lines = ["| split | n | accuracy | clean accuracy (n) | flip-TTA accuracy | macro-F1 |",
              "|---|---:|---:|---:|---:|---:|"]
@@ -136,7 +148,8 @@ def render_markdown(report: dict[str, Any], train_split: Split, run_dir: Path) -
              f"macro-F1 {_pct(private.get('macro_f1'))}). "
              "Epochs were chosen on PublicTest; PrivateTest was never used for tuning. "
              "\"Clean\" counts only test faces with no exact copy in Training.", ""]
-    lines += [*_model_lines(read_train_summary(run_dir), train_split), ""]
+    summary = read_train_summary(run_dir)
+    lines += [*_model_lines(summary, train_split), _precision_line(report, summary), ""]
     lines += ["## Test splits", "", *_results_table(report), ""]
     lines += ["## PrivateTest per class", "", *per_class_table(private), ""]
     lines += _crowd_section(report)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from edge.classify.averaging import views as _views
-from tests.fixtures.models import synthetic_faces
+from tests.fixtures.models import TINY_BLOCKS, synthetic_faces
 from trainer.data import LABELS, FerData, Split
 from trainer.evaluate import TfliteModel, compare, predict_scores
 from trainer.export import (
@@ -20,14 +20,16 @@ from trainer.export import (
     ModelInfo,
     convert,
     export,
+    float32_model,
     load_keras_model,
     op_names,
     quantization_of,
 )
+from trainer.model import precision_of
 
 SIDECAR_KEYS = {"format", "name", "version", "labels", "input", "output", "preprocess",
                 "quantization", "accuracy", "macs", "params", "dataset", "sha256", "created",
-                "averaging"}
+                "averaging", "trained_precision"}
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +68,7 @@ def test_sidecar_matches_file_and_interpreter(tiny_model: Path) -> None:
     assert meta["input"]["scale"] == 0.0  # uint8 Keras input: raw pixels, not quantized
     assert meta["output"]["scale"] > 0
     assert meta["quantization"] == "int8" and meta["macs"] > 0 and meta["params"] > 0
+    assert meta["trained_precision"] == "float32"
     assert meta["preprocess"] == {"grayscale": True, "face_margin": 0.0, "resize": "area",
                                   "pixel_range": [0, 255]}
     assert datetime.fromisoformat(meta["created"]).tzinfo is not None
@@ -245,3 +248,46 @@ def test_default_model_converts_to_int8() -> None:
     assert "CONV_2D" in op_names(content, "int8")
     details = quantization_of(TfliteModel(content))
     assert details["input"]["shape"] == [1, 48, 48, 1] and details["output"]["dtype"] == "int8"
+
+
+@pytest.fixture(scope="module")
+def bf16_built(keras_model: Any) -> Any:
+    """The tiny network built under the global mixed_bfloat16 policy, holding the tiny
+    model's trained weights: what a bf16 run saves, without the training (a mixed policy
+    keeps its variables in float32, so the weights are the same numbers)."""
+    import keras
+
+    from trainer.model import ModelShape, build_model
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = build_model(shape=ModelShape(blocks=TINY_BLOCKS))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    model.set_weights(keras_model.get_weights())
+    assert model.get_layer("block1_conv1").compute_dtype == "bfloat16"  # bf16 math, as trained
+    return model
+
+
+def test_a_model_built_under_mixed_bfloat16_converts_to_its_float32_twins_int8(
+        bf16_built: Any, tiny_model: Path) -> None:
+    """The issue-21 failure: bf16 Conv2D/MaxPool/Relu have no builtin op. The converter must
+    convert the float32 network with the same weights: the same int8 model as the float32
+    original's (the fixture, calibrated on the same faces)."""
+    content = convert(bf16_built, "int8", synthetic_faces(seed=1)[0])
+    assert "CONV_2D" in op_names(content, "int8")
+    faces, _ = synthetic_faces(seed=7)
+    np.testing.assert_array_equal(predict_scores(TfliteModel(content), faces),
+                                  predict_scores(TfliteModel(tiny_model), faces))
+    assert bf16_built.get_layer("block1_conv1").compute_dtype == "bfloat16"  # left as it was
+
+
+def test_the_float32_copy_has_the_weights_and_computes_in_float32(
+        bf16_built: Any, keras_model: Any) -> None:
+    copy = float32_model(bf16_built)
+    assert (precision_of(bf16_built), precision_of(copy)) == ("mixed_bfloat16", "float32")
+    assert copy.inputs[0].dtype == "uint8"  # raw pixels in, as the edge feeds them
+    faces, _ = synthetic_faces(seed=7)
+    np.testing.assert_allclose(predict_scores(copy, faces), predict_scores(keras_model, faces),
+                               atol=1e-5)  # the float32 original's function, not bf16's
+    assert float32_model(keras_model) is keras_model  # nothing to rebuild

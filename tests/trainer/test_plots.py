@@ -95,3 +95,21 @@ def test_face_mosaic_puts_each_class_on_its_row() -> None:
     assert happy_row <= {img.tobytes() for img in split.images[split.labels == 3]}
     assert (mosaic[50:100] == 255).all()  # no disgust faces: a blank row
     assert len({mosaic[0:48, c * 50:c * 50 + 48].tobytes() for c in range(3)}) == 3
+
+
+@pytest.mark.parametrize(("report", "summary", "expected"), [
+    ({"trained_precision": "mixed_bfloat16"},
+     {"precision": "mixed_bfloat16", "config": {"precision": "auto"}},
+     "- Precision: trained under mixed_bfloat16 (asked: `--precision auto`); the figures "
+     "here are computed under it, the converter's in float32"),
+    ({}, {"precision": "float32", "config": {"precision": "float32"}},
+     "- Precision: trained under float32"),  # an older metrics.json: train.json says
+    ({}, {}, "- Precision: trained under n/a"),
+])
+def test_the_report_names_the_precision_of_training(
+        tmp_path: Path, report: dict[str, Any], summary: dict[str, Any], expected: str) -> None:
+    from trainer.report import render_markdown
+
+    (tmp_path / "train.json").write_text(json.dumps(summary))
+    text = render_markdown({**_report(), **report}, _split(), tmp_path)
+    assert expected in text.splitlines()
