@@ -159,3 +159,12 @@ def test_real_data_conversion(script: ModuleType, tiny_keras_model: Path, fer201
         row = meta["accuracy"][split]
         assert row["n"] == 200 and 0 < row["clean"]["n"] <= 200
     assert meta["dataset"]["limit_eval"] == 200 and len(meta["dataset"]["sha256"]) == 64
+    if fer2013_path.with_name("ferplus.npz").is_file():  # the votes beside: calibration too
+        from edge.model_contract import load_contract
+
+        crowd = meta["crowd"]["flip"]["PrivateTest"]
+        assert 0 < crowd["n"] <= 200 and set(crowd["recall"]) == set(meta["labels"])
+        contract = load_contract(out.with_suffix(".tflite"))
+        assert set(contract.calibrations) == {"none", "flip", "crops"}
+        flip = meta["accuracy"]["PrivateTest"]["averaged"]["flip"]
+        assert flip["tflite"] == crowd["fer2013_accuracy"] and "uncalibrated_tflite" in flip

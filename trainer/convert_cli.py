@@ -47,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--averaging", choices=AVERAGINGS, default="flip",
                    help="the test-time averaging the edge uses by default, recorded in the "
                         "sidecar (default: %(default)s: 2 invokes; crops is 10)")
+    p.add_argument("--continuous-averaging", choices=AVERAGINGS, default="flip",
+                   help="the averaging of continuous mode, where every frame pays it "
+                        "(default: %(default)s)")
+    p.add_argument("--ferplus", type=Path, default=None,
+                   help="FER+ votes aligned to --data: fits the edge's calibration on "
+                        "PublicTest and adds the crowd figures (default: ferplus.npz beside "
+                        "--data, when it is there)")
     p.add_argument("--remeasure", action="store_true",
                    help="re-score an exported --model .tflite with every averaging and "
                         "rewrite its sidecar's figures and default; no Keras model needed")
@@ -75,7 +82,8 @@ def _convert(args: argparse.Namespace) -> int:
     req = ConvertRequest(model=args.model, data=args.data, out=args.out, mode=args.mode,
                          max_drop=args.max_drop, rep_samples=args.rep_samples,
                          limit_eval=args.limit_eval, name=args.name, version=args.version,
-                         seed=args.seed, averaging=args.averaging)
+                         seed=args.seed, averaging=args.averaging,
+                         continuous_averaging=args.continuous_averaging, ferplus=args.ferplus)
     return run(req)
 
 

@@ -203,6 +203,9 @@ class ModelInfo:
     dataset: dict[str, Any]
     averaging: str = "flip"
     trained_precision: str | None = None  # the Keras dtype policy of training; None: unknown
+    continuous_averaging: str = "flip"
+    crowd: dict[str, Any] | None = None  # trainer.crowd figures per averaging, when FER+ exists
+    labels_source: str | None = None  # what the model learned: fer2013 or ferplus (train.json)
 
 
 def sidecar(content: bytes, info: ModelInfo) -> dict[str, Any]:
@@ -213,21 +216,36 @@ def sidecar(content: bytes, info: ModelInfo) -> dict[str, Any]:
     return {"format": FORMAT, "name": info.name,
             "version": info.version or f"{now:%Y.%m.%d}+{sha[:8]}",
             "labels": list(LABELS), "input": io["input"], "output": io["output"],
-            "preprocess": dict(PREPROCESS), "averaging": averaging_block(info.averaging),
+            "preprocess": dict(PREPROCESS),
+            "averaging": averaging_block(info.averaging, info.continuous_averaging),
             "quantization": info.mode,
-            "accuracy": info.accuracy, "macs": info.macs, "params": info.params,
+            "accuracy": info.accuracy, **_crowd_blocks(info.crowd),
+            "labels_source": info.labels_source, "macs": info.macs, "params": info.params,
             "dataset": info.dataset, "trained_precision": info.trained_precision,
             "sha256": sha, "created": now.isoformat()}
 
 
-def averaging_block(default: str) -> dict[str, Any]:
-    """What the edge averages by default, and what each choice costs; the accuracy block
-    holds each one's figures (`accuracy.<split>.averaged`)."""
+def _crowd_blocks(crowd: dict[str, Any] | None) -> dict[str, Any]:
+    """The edge's calibration per averaging, and the FER+ figures it gives (trainer.crowd)."""
+    if not crowd:
+        return {}
+    return {"calibration": {"by_averaging": {a: row["calibration"] for a, row in crowd.items()},
+                            "fitted_on": "PublicTest"},
+            "crowd": {a: {"PublicTest": row["PublicTest"], "PrivateTest": row["PrivateTest"],
+                          "metric": "FER+ majority (strictly ahead of all 10 columns), "
+                                    "calibrated scores"}
+                      for a, row in crowd.items()}}
+
+
+def averaging_block(default: str, continuous: str | None = None) -> dict[str, Any]:
+    """What the edge averages for triggered captures and in continuous mode, and what each
+    choice costs; the accuracy block holds each one's figures (`accuracy.<split>.averaged`)."""
     from edge.classify.averaging import AVERAGINGS, SHIFT_PX, invokes
 
-    if default not in AVERAGINGS:
-        raise ExportError(f"unknown averaging {default!r} (choose one of {AVERAGINGS})")
-    return {"default": default, "shift_px": SHIFT_PX,
+    for chosen in (default, continuous or default):
+        if chosen not in AVERAGINGS:
+            raise ExportError(f"unknown averaging {chosen!r} (choose one of {AVERAGINGS})")
+    return {"default": default, "continuous": continuous or default, "shift_px": SHIFT_PX,
             "invokes": {a: invokes(a) for a in AVERAGINGS}}
 
 
@@ -252,7 +270,7 @@ def remeasure(model: Path, data_path: Path, averaging: str,
         old["averaged"] = {a: {**kept.get(a, {}), **v} for a, v in row["averaged"].items()}
         echo(f"{split}: " + ", ".join(f"{a} {v['tflite']:.2%}"
                                       for a, v in row["averaged"].items()))
-    meta["averaging"] = averaging_block(averaging)
+    meta["averaging"] = averaging_block(averaging, meta.get("averaging", {}).get("continuous"))
     partial = side_path.with_name(side_path.name + ".partial")
     partial.write_text(json.dumps(meta, indent=2) + "\n")
     partial.replace(side_path)
@@ -306,6 +324,8 @@ class ConvertRequest:
     version: str | None = None
     seed: int = 1234
     averaging: str = "flip"
+    continuous_averaging: str = "flip"
+    ferplus: Path | None = None  # FER+ votes; default: ferplus.npz beside `data`, if there
 
 
 def _check_request(req: ConvertRequest) -> None:
@@ -346,13 +366,53 @@ def summary_lines(content: bytes, ops: list[str], accuracy: dict[str, Any],
 def _float32_of(path: Path, echo: Callable[[str], None]) -> tuple[Any, str]:
     """The model to convert and to check Keras against: its float32 network, whatever policy
     it was trained under, which is returned too (for the sidecar)."""
+    trained = load_keras_model(path)  # first: a bad file is refused before Keras loads
     from trainer.model import precision_of
 
-    trained = load_keras_model(path)
     precision = precision_of(trained)
     echo(f"trained under {precision}" + ("" if precision == "float32" else
          "; converted and compared with Keras in float32 (the same weights)"))
     return float32_model(trained), precision
+
+
+def _crowd(req: ConvertRequest, data: Any, tflite: TfliteModel, accuracy: dict[str, Any],
+           echo: Callable[[str], None]) -> dict[str, Any] | None:
+    """FER+ figures of the int8 model with the calibration fitted for it, when the votes
+    exist; FER2013 accuracy per averaging then counts the calibrated answers, as the edge
+    gives them (the uncalibrated figure is kept beside it)."""
+    from dataclasses import replace
+
+    from trainer.crowd import crowd_figures
+    from trainer.ferplus import attach_votes, default_ferplus_path
+
+    votes = req.ferplus or default_ferplus_path(req.data)
+    if req.data.suffix != ".npz" or not votes.is_file():
+        echo(f"no FER+ votes at {votes}: no calibration, no crowd figures")
+        return None
+    data = attach_votes(data, votes, req.data)
+    if req.limit_eval is not None:
+        data = replace(data, public=limit_split(data.public, req.limit_eval, req.seed),
+                       private=limit_split(data.private, req.limit_eval, req.seed))
+    crowd = crowd_figures(tflite, data)
+    for averaging, row in crowd.items():
+        for split in ("PublicTest", "PrivateTest"):
+            cell = accuracy[split]["averaged"][averaging]
+            cell["uncalibrated_tflite"] = cell["tflite"]
+            cell["tflite"] = row[split]["fer2013_accuracy"]
+        p = row["PrivateTest"]
+        echo(f"FER+ PrivateTest, {averaging}, calibrated (tau {row['calibration']['tau']:g}, "
+             f"T {row['calibration']['temperature']:g}): majority {p['accuracy']:.2%} "
+             f"(n={p['n']}), mean recall {p['mean_recall']:.2%}, ECE {p['ece']:.3f}, "
+             f"FER2013 {p['fer2013_accuracy']:.2%}")
+    return crowd
+
+
+def _labels_source(model: Path) -> str | None:
+    """`fer2013` or `ferplus`, from the run's train.json beside the .keras, if it is there."""
+    try:
+        return str(json.loads((model.parent / "train.json").read_text())["config"]["labels"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def run(req: ConvertRequest, echo: Callable[[str], None] = print) -> int:
@@ -373,6 +433,7 @@ def run(req: ConvertRequest, echo: Callable[[str], None] = print) -> int:
     drops = {s: round((accuracy[s]["keras"] - accuracy[s]["tflite"]) * 100, 2)
              for s in ("PublicTest", "PrivateTest")}
     accuracy.update(metric="top-1 fraction", max_drop_points=req.max_drop)
+    crowd = _crowd(req, data, TfliteModel(content), accuracy, echo)
     if max(drops.values()) > req.max_drop:
         echo(f"REJECTED: {req.mode} accuracy is {drops} points below Keras, more than "
              f"--max-drop {req.max_drop}; nothing written to {req.out}")
@@ -382,7 +443,9 @@ def run(req: ConvertRequest, echo: Callable[[str], None] = print) -> int:
     info = ModelInfo(name=req.name, version=req.version, mode=req.mode,
                      macs=count_macs(model), params=int(model.count_params()),
                      accuracy=accuracy, dataset=dataset_info(req.data, req.limit_eval),
-                     averaging=req.averaging, trained_precision=precision)
+                     averaging=req.averaging, trained_precision=precision,
+                     continuous_averaging=req.continuous_averaging, crowd=crowd,
+                     labels_source=_labels_source(req.model))
     tflite_path, json_path = export(content, info, req.out)
     echo(f"drop vs Keras {drops} points (limit {req.max_drop}); wrote {tflite_path} "
          f"and {json_path}")
