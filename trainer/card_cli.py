@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from trainer.report import per_class_table
+from trainer.report import crowd_table, per_class_table, recall_table
 
 PLOTS = {"training_curves.png": "Accuracy and loss per epoch (train vs PublicTest)",
          "training_violins.png": "Per-epoch accuracy and loss",
@@ -41,6 +41,41 @@ def _accuracy_table(acc: dict[str, Any], default: str) -> list[str]:
                     + " | ".join(cells) + f" | {_pct(a['clean']['tflite'])} "
                     f"(n={a['clean']['n']}) | {_pct(a['agreement'])} |")
     return rows
+
+
+def _crowd_rows(side: dict[str, Any]) -> dict[str, Any]:
+    """The sidecar's crowd figures and calibration, shaped as the run report's tables read."""
+    calibration = side["calibration"]["by_averaging"]
+    return {a: {**row, "calibration": calibration[a]} for a, row in side["crowd"].items()}
+
+
+def _crowd_glance(side: dict[str, Any]) -> list[str]:
+    if "crowd" not in side:
+        return []
+    default = side["averaging"]["default"]
+    p = side["crowd"][default]["PrivateTest"]
+    return [f"| **FER+ majority accuracy, PrivateTest, int8, `{default}` (triggered captures' "
+            f"default)** | **{_pct(p['accuracy'])}** (n={p['n']}) |",
+            f"| **mean per-emotion recall against it** | **{_pct(p['mean_recall'])}** |",
+            f"| calibration error (ECE, 15 bins) / cross-entropy vs the votes | "
+            f"{p['ece']:.3f} / {p['cross_entropy']:.3f} |",
+            f"| FER2013 single-label accuracy of the same answers | "
+            f"{_pct(p['fer2013_accuracy'])} |"]
+
+
+def _crowd_section(side: dict[str, Any]) -> list[str]:
+    if "crowd" not in side:
+        return []
+    rows = _crowd_rows(side)
+    out = ["## Agreement with the FER+ annotators", "",
+           "Scored as the daemon publishes: int8 on LiteRT, each averaging with its own "
+           "calibration (a per-emotion log-score bias -tau x log(prior), then a temperature), "
+           "both fitted on PublicTest. Majority: the emotion with strictly more votes than "
+           "every other FER+ column (contempt, unknown and not-a-face included).", ""]
+    for split in ("PrivateTest", "PublicTest"):
+        out += [f"### {split}", "", *crowd_table(rows, split), "",
+                "Recall per emotion against the majority:", "", *recall_table(rows, split), ""]
+    return out
 
 
 def _glance(acc: dict[str, Any], averaging: dict[str, Any]) -> str:
@@ -76,6 +111,7 @@ def render(run: Path, model: Path, args: argparse.Namespace) -> str:
         f"[`{model.with_suffix('.json').name}`]({model.with_suffix('.json').name}).", "",
         "## At a glance", "",
         "| | |", "|---|---|",
+        *_crowd_glance(side),
         _glance(acc, side["averaging"]),
         f"| same, clean part of PrivateTest | {_pct(acc['PrivateTest']['clean']['tflite'])} "
         f"(n={acc['PrivateTest']['clean']['n']}) |",
@@ -85,7 +121,9 @@ def render(run: Path, model: Path, args: argparse.Namespace) -> str:
         f"| size on disk | {model.stat().st_size:,} bytes |",
         f"| latency, one face, LiteRT 1 thread, this x86 machine | {args.latency} |",
         f"| training | {train['epochs_run']} epochs in {train['train_seconds'] / 60:.0f} min on a "
-        f"2-core CPU, no GPU, {train['images_per_second']} images/s |", "",
+        f"2-core CPU, no GPU, {train['images_per_second']} images/s, "
+        f"{side.get('trained_precision') or train.get('precision', 'float32')}; labels: "
+        f"{side.get('labels_source') or 'fer2013'} |", "",
         "## Data and splits", "",
         f"FER2013 (`{side['dataset']['name']}`, sha256 `{side['dataset']['sha256'][:16]}…`), "
         "official splits: fit on Training, epoch chosen on PublicTest (best checkpoint), "
@@ -94,7 +132,9 @@ def render(run: Path, model: Path, args: argparse.Namespace) -> str:
         f"{data.get('dropped_conflicting', 0)} faces in copy groups with conflicting labels "
         f"dropped, {data['train_images']:,} faces kept. The \"clean part\" of a test split is "
         "its faces with no exact copy in Training.", "",
-        "## Accuracy", "", *_accuracy_table(acc, side["averaging"]["default"]), "",
+        *_crowd_section(side),
+        "## Accuracy against FER2013's single labels", "",
+        *_accuracy_table(acc, side["averaging"]["default"]), "",
         "## Per class, PrivateTest (Keras float model; int8 agrees on "
         f"{_pct(acc['PrivateTest']['agreement'])} of faces)", "",
         *per_class_table(metrics["PrivateTest"]), "",

@@ -97,3 +97,28 @@ def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--resume", str(tmp_path)]) == 2
     assert "no checkpoint there" in capsys.readouterr().err
+
+
+def test_converted_sidecar_and_card_carry_the_calibration_and_crowd_figures(
+        runs: tuple[Path, Path]) -> None:
+    from edge.model_contract import load_contract
+
+    whole, _ = runs
+    data = whole.parent / "tiny.npz"
+    stem = whole.parent / "model" / "emotion-edge"
+    assert main(["convert", "--model", str(whole / "model.keras"), "--data", str(data),
+                 "--ferplus", str(whole.parent / "ferplus.npz"), "--out", str(stem),
+                 "--max-drop", "100", "--averaging", "crops",
+                 "--continuous-averaging", "none"]) == 0
+    side = json.loads(stem.with_suffix(".json").read_text())
+    assert side["labels_source"] == "ferplus"
+    assert side["averaging"]["default"] == "crops" and side["averaging"]["continuous"] == "none"
+    contract = load_contract(stem.with_suffix(".tflite"))
+    assert set(contract.calibrations) == {"none", "flip", "crops"}
+    assert main(["card", "--run", str(whole), "--model", str(stem.with_suffix(".tflite")),
+                 "--train-command", "emotion-train ...", "--convert-command", "..."]) == 0
+    card = (stem.parent / "README.md").read_text()
+    crops = side["crowd"]["crops"]["PrivateTest"]
+    assert f"**{100 * crops['accuracy']:.1f}%** (n={crops['n']})" in card
+    assert f"**{100 * crops['mean_recall']:.1f}%**" in card
+    assert "## Agreement with the FER+ annotators" in card
