@@ -42,14 +42,26 @@ def _faces_per_second(args: argparse.Namespace, precision: str, out: Path,
     return float(json.loads((out / "train.json").read_text())["images_per_second"])
 
 
+def _parts(args: argparse.Namespace, precision: str, env: dict[str, str]) -> dict[str, float]:
+    cmd = [sys.executable, "-m", "benchmarks.train_step", "--data", str(args.data),
+           "--faces", str(args.train_faces), "--precision", precision]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
+    parts: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return parts
+
+
 def lines(args: argparse.Namespace, thread_env: dict[str, str]) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if k not in thread_env}
     rates: dict[str, list[float]] = {p: [] for p in PRECISIONS}
+    parts: dict[str, list[dict[str, float]]] = {p: [] for p in PRECISIONS}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.train_runs):
             for precision in PRECISIONS:  # in turns, so machine load hits both alike
                 out = Path(tmp) / f"{precision}-{r}"
                 rates[precision].append(_faces_per_second(args, precision, out, env))
+                parts[precision].append(_parts(args, precision, env))
     base = statistics.median(rates["float32"])
     yield (f"Trainer throughput: {args.train_faces} Training faces, {args.train_epochs} "
            f"epochs per run, {args.train_runs} run(s) per precision in turns; {_cpu_summary()}")
@@ -60,3 +72,15 @@ def lines(args: argparse.Namespace, thread_env: dict[str, str]) -> Iterator[str]
         median = statistics.median(values)
         yield (f"| {precision} | {median:.0f} | {', '.join(f'{v:.0f}' for v in values)} | "
                f"{median / base:.2f}x |")
+    yield ""
+    yield ("Where the time goes: the whole trainer against its step alone (`train_on_batch` "
+           "on one cached batch) and its input pipeline alone (`python -m "
+           "benchmarks.train_step`), faces/s, medians:")
+    yield ""
+    yield "| precision | whole trainer | step alone | input pipeline alone | trainer / step |"
+    yield "|---|---|---|---|---|"
+    for precision, values in rates.items():
+        whole = statistics.median(values)
+        step = statistics.median(p["step"] for p in parts[precision])
+        pipe = statistics.median(p["pipeline"] for p in parts[precision])
+        yield f"| {precision} | {whole:.0f} | {step:.0f} | {pipe:.0f} | {whole / step:.2f} |"
