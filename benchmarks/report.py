@@ -82,7 +82,7 @@ def timing_rows(name: str, ours: list[float], peer: list[float], skip: str,
     return rows
 
 
-HEADER = ("| Metric | emotion-edge | {peer} | emotion-edge vs peer | Goal (issues 7, 25) | Command |\n"
+HEADER = ("| Metric | emotion-edge | {peer} | emotion-edge vs peer | Goal | Command |\n"
           "|---|---|---|---|---|---|")
 
 
