@@ -48,6 +48,8 @@ class ContinuousMode:
         is_heartbeat = now - self._published_at >= self.heartbeat_s
         if label == self._published_label and not is_heartbeat:
             return None
+        if smoothed is not None and not result.faces:
+            return None  # no face to carry the emotion: the next frame with one publishes it
         self._published_label, self._published_at = label, now
         return _with_dominant(result, smoothed)
 
@@ -64,8 +66,6 @@ class ContinuousMode:
 def _with_dominant(result: Result, smoothed: Emotion | None) -> Result:
     if smoothed is None:
         return replace(result, faces=())
-    if not result.faces:
-        return replace(result, extra={**result.extra, "smoothed": True})
     largest = max(range(len(result.faces)), key=lambda i: result.faces[i][0].area)
     faces = list(result.faces)
     faces[largest] = (faces[largest][0], smoothed)

@@ -47,3 +47,12 @@ def test_pacing_caps_fps() -> None:
     mode.mark_taken(now=10.0)
     assert mode.due_in_s(now=10.1) == 0.25 - 0.1 or abs(mode.due_in_s(now=10.1) - 0.15) < 1e-9
     assert mode.due_in_s(now=10.3) == 0
+
+
+def test_a_change_smoothed_on_a_faceless_frame_waits_for_a_face_to_carry_it() -> None:
+    """The window (happy, sad, sad, no face) turns to sad on the frame where the face is
+    gone: that frame must not go out as `none` while sad is recorded as published (which
+    silenced sad until the heartbeat); sad goes out with the next face."""
+    mode = ContinuousMode(ContinuousConfig(is_enabled=True, window_frames=4, heartbeat_s=60))
+    seq = ["happy", "happy", "happy", "happy", "sad", "sad", None, "sad", "sad"]
+    assert labels_published(mode, seq) == ["happy", "sad"]
