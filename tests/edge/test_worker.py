@@ -1,4 +1,5 @@
-"""The worker alone: health and watchdog pings across camera failures, merging by time."""
+"""The worker alone: error results and watchdog pings across camera failures, merging by
+time."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from edge.notify import Notifier
 from edge.pipeline import Pipeline
 from edge.ports import TriggerEvent
-from edge.worker import UNHEALTHY_AFTER_FAILURES, Worker
+from edge.worker import Worker
 from tests.fakes import CountingSource, FixedClassifier, FixedDetector, ListPublisher
 
 
@@ -47,21 +48,22 @@ def make_worker(source: CountingSource, publisher: ListPublisher, sock: socket.s
     return worker, shutdown
 
 
-def test_repeated_camera_failures_stop_the_pings_until_it_recovers(
+def test_camera_failures_are_answered_with_errors_and_keep_the_pings(
         manager: socket.socket) -> None:
     source, publisher = CountingSource(), ListPublisher()
     worker, shutdown = make_worker(source, publisher, manager)
     try:
         assert pings(manager, 0.5) >= 3  # idle and healthy
-        source.fail_next = UNHEALTHY_AFTER_FAILURES
-        for _ in range(UNHEALTHY_AFTER_FAILURES):
-            worker.fire(TriggerEvent("mqtt", at=time.time()))
-        pings(manager, 0.3)  # the failing captures run
-        assert not worker.is_healthy
-        assert pings(manager, 0.5) == 0
-        worker.fire(TriggerEvent("mqtt", at=time.time()))
-        assert publisher.next().trigger == "mqtt"
-        assert worker.is_healthy and pings(manager, 0.5) >= 2
+        source.fail_next = 3
+        for n in range(3):
+            worker.fire(TriggerEvent("mqtt", request_id=f"r{n}", at=time.monotonic()))
+        for n in range(3):
+            failed = publisher.next()
+            assert failed.request_id == f"r{n}" and failed.faces == ()
+            assert failed.error is not None and failed.error["kind"] == "camera"
+        assert worker.is_healthy and pings(manager, 0.5) >= 2  # the source reopens itself
+        worker.fire(TriggerEvent("mqtt", at=time.monotonic()))
+        assert publisher.next().error is None and worker.failures == 0
     finally:
         shutdown.set()
         assert worker.join(2)
@@ -71,7 +73,7 @@ def test_triggers_within_min_interval_are_merged(manager: socket.socket) -> None
     source, publisher = CountingSource(), ListPublisher()
     worker, shutdown = make_worker(source, publisher, manager, min_interval_s=10.0)
     try:
-        now = time.time()
+        now = time.monotonic()
         worker.fire(TriggerEvent("button", at=now))
         worker.fire(TriggerEvent("button", at=now + 0.1))
         worker.fire(TriggerEvent("mqtt", at=now + 0.2))
@@ -87,7 +89,7 @@ def test_a_request_with_an_id_is_never_merged(manager: socket.socket) -> None:
     source, publisher = CountingSource(), ListPublisher()
     worker, shutdown = make_worker(source, publisher, manager, min_interval_s=10.0)
     try:
-        now = time.time()
+        now = time.monotonic()
         worker.fire(TriggerEvent("button", at=now))
         worker.fire(TriggerEvent("mqtt", request_id="waiting", at=now + 0.1))
         assert publisher.next().request_id is None

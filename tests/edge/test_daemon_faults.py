@@ -1,0 +1,94 @@
+"""What a Pi meets in a year on a shelf, against the real daemon process (`python -m edge
+run`), a real mosquitto and real filesystems: a full SD card (a small tmpfs), a card the
+kernel remounts read-only (a loop-mounted ext4 with errors=remount-ro and its
+`trigger_fs_error`), a camera that goes and comes back, a camera read that hangs, and a
+wall clock that jumps. Mounting needs root (CI runs as root); elsewhere those tests skip."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import wait
+from tests.edge.daemon import Daemon, NotifySocket
+from tests.edge.test_daemon import (
+    RESULT,
+    STATUS,
+    answered,
+    daemon_config,
+    spool_depth,
+    start_online,
+    status_line,
+)
+from tests.fixtures.broker import Broker, Watcher
+
+Watch = Callable[..., Watcher]
+
+
+def _mount(args: list[str], target: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem for the state directory needs root")
+    done = subprocess.run(["mount", *args, str(target)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount here ({' '.join(args)}): {done.stderr.strip()}")
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs: an SD card that can fill up."""
+    where = tmp_path / "card"
+    where.mkdir()
+    _mount(["-t", "tmpfs", "-o", "size=1m", "tmpfs"], where)
+    yield where
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Write zeros into `folder/filler` until the filesystem says ENOSPC."""
+    filler = folder / "filler"
+    with filler.open("wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError as e:
+            assert e.errno == errno.ENOSPC
+    return filler
+
+
+def back_online(broker: Broker, watch: Watch) -> Watcher:
+    """Start `broker` again; a watcher once the daemon has said `online` to it."""
+    broker.start()
+    watcher = watch(broker, (RESULT, STATUS))
+    assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
+    return watcher
+
+
+def test_a_full_card_keeps_live_results_and_spooling_resumes(
+        tmp_path: Path, mosquitto: Broker, watch: Watch, tiny_model: Path, images: Path,
+        notify: NotifySocket, daemons: Callable[..., Daemon], small_tmpfs: Path) -> None:
+    spool = small_tmpfs / "spool.sqlite"
+    config = daemon_config(tmp_path, mosquitto, tiny_model, images, interval_s=0.2)
+    config["mqtt"]["spool"]["path"] = str(spool)
+    daemon = daemons(tmp_path, config, {"NOTIFY_SOCKET": str(notify.path)})
+    start_online(daemon, watch(mosquitto, (STATUS,)))
+    filler = fill(small_tmpfs)
+    mosquitto.stop()  # now results can be neither sent nor spooled
+    wait.until(lambda: "disk full: dropped" in daemon.log_text(), 60, "a 'disk full' drop")
+    assert "spool: disk full since" in status_line(notify, "STATUS=spool: disk full", 15)
+    assert answered(back_online(mosquitto, watch), "while-full").get("error") is None
+    filler.unlink()  # space is back: spooling resumes by itself
+    mosquitto.stop()
+    wait.until(lambda: spool_depth(spool) >= 3, 30, "results spooled again")
+    mosquitto.start()
+    wait.until(lambda: spool_depth(spool) == 0, 30, "the spool drained")
+    assert daemon.stop() == 0
+    log = daemon.log_text()
+    assert log.count("disk full: dropped") == 1  # at most one line a minute
+    assert "spooling resumes" in log or "writable again" in log
+    assert "Traceback" not in log
+
