@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import wait
-from tests.edge.daemon import Daemon, NotifySocket
+from tests.edge.daemon import REPO, Daemon, NotifySocket
 from tests.edge.test_daemon import (
     RESULT,
     STATUS,
@@ -48,6 +50,21 @@ def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["umount", "-l", str(where)], check=False)
 
 
+@pytest.fixture
+def ext4_card(tmp_path: Path) -> Iterator[Path]:
+    """A loop-mounted 8 MiB ext4 with errors=remount-ro, as SD cards are mounted."""
+    image, where = tmp_path / "card.img", tmp_path / "card"
+    where.mkdir()
+    with image.open("wb") as f:
+        f.truncate(8 << 20)
+    if shutil.which("mkfs.ext4") is None:
+        pytest.skip("mkfs.ext4 is not installed (e2fsprogs)")
+    subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], check=True)
+    _mount(["-o", "loop,errors=remount-ro", str(image)], where)
+    yield where
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
 def fill(folder: Path) -> Path:
     """Write zeros into `folder/filler` until the filesystem says ENOSPC."""
     filler = folder / "filler"
@@ -58,6 +75,22 @@ def fill(folder: Path) -> Path:
         except OSError as e:
             assert e.errno == errno.ENOSPC
     return filler
+
+
+def remount_read_only(card: Path) -> None:
+    """What the kernel does to an SD card after an I/O error: ext4's emergency read-only."""
+    device = os.path.basename(os.path.realpath(_source_of(card)))
+    Path(f"/sys/fs/ext4/{device}/trigger_fs_error").write_text("1")
+    with pytest.raises(OSError):
+        (card / "probe").write_text("x")
+
+
+def _source_of(mount_point: Path) -> str:
+    for line in Path("/proc/mounts").read_text().splitlines():
+        source, target, *_ = line.split()
+        if target == str(mount_point):
+            return source
+    raise AssertionError(f"{mount_point} is not mounted")
 
 
 def back_online(broker: Broker, watch: Watch) -> Watcher:
@@ -92,3 +125,32 @@ def test_a_full_card_keeps_live_results_and_spooling_resumes(
     assert "spooling resumes" in log or "writable again" in log
     assert "Traceback" not in log
 
+
+def test_a_card_gone_read_only_keeps_live_results_and_the_daemon_starts_on_it(
+        tmp_path: Path, mosquitto: Broker, watch: Watch, tiny_model: Path, images: Path,
+        notify: NotifySocket, daemons: Callable[..., Daemon], ext4_card: Path) -> None:
+    config = daemon_config(tmp_path, mosquitto, tiny_model, images)
+    config["mqtt"]["spool"]["path"] = str(ext4_card / "spool.sqlite")
+    watcher = watch(mosquitto, (RESULT, STATUS))
+    daemon = daemons(tmp_path, config, {"NOTIFY_SOCKET": str(notify.path)})
+    start_online(daemon, watcher)
+    assert answered(watcher, "before").get("error") is None
+    remount_read_only(ext4_card)
+    assert answered(watcher, "read-only").get("error") is None  # straight to the broker
+    status_line(notify, "STATUS=spool: read-only since", 15)
+    config["trigger"]["interval_s"] = 0.2
+    assert daemon.stop() == 0
+    assert watcher.next(STATUS, timeout_s=10)[1] == b"offline"
+    # what systemd does next: check-config (ExecStartPre), then the daemon, on the same card
+    check = subprocess.run([sys.executable, "-m", "edge", "check-config", "--config",
+                            str(daemon.config_path)], cwd=REPO, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    again = daemons(tmp_path, config, {"NOTIFY_SOCKET": str(notify.path)})
+    start_online(again, watcher)
+    assert answered(watcher, "after-restart").get("error") is None
+    mosquitto.stop()
+    wait.until(lambda: "read-only: dropped" in again.log_text(), 30, "a 'read-only' drop")
+    assert answered(back_online(mosquitto, watch), "back").get("error") is None
+    assert again.stop() == 0
+    for run in (daemon, again):
+        assert "Traceback" not in run.log_text()
