@@ -11,13 +11,16 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from tests import wait
 from tests.edge.daemon import REPO, Daemon, NotifySocket
+from tests.edge.test_cli import RESULT_SCHEMA
 from tests.edge.test_daemon import (
     RESULT,
     STATUS,
@@ -154,3 +157,31 @@ def test_a_card_gone_read_only_keeps_live_results_and_the_daemon_starts_on_it(
     assert again.stop() == 0
     for run in (daemon, again):
         assert "Traceback" not in run.log_text()
+
+
+def test_a_camera_that_goes_and_comes_back_answers_with_errors_then_works(
+        tmp_path: Path, mosquitto: Broker, watch: Watch, tiny_model: Path, images: Path,
+        notify: NotifySocket, daemons: Callable[..., Daemon]) -> None:
+    watcher = watch(mosquitto, (RESULT, STATUS))
+    env = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "400000"}
+    daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, images), env)
+    start_online(daemon, watcher)
+    assert answered(watcher, "before").get("error") is None
+    unplugged = images.rename(tmp_path / "unplugged")  # the folder source's camera is gone
+    for request_id in ("gone-1", "gone-2"):
+        gone = answered(watcher, request_id)
+        jsonschema.validate(gone, RESULT_SCHEMA)
+        assert gone["error"]["kind"] == "camera" and gone["faces"] == []
+    assert "camera lost since" in status_line(notify, "STATUS=camera lost since", 10)
+    notify.flush()
+    notify.wait_for("WATCHDOG=1", timeout_s=2, count=2)  # a restart would not bring it back
+    unplugged.rename(images)  # plugged in again: reopened within the backoff, no restart
+
+    def works() -> bool:
+        return answered(watcher, f"back-{time.monotonic()}").get("error") is None
+
+    wait.until(works, 40, "a capture after the camera came back")
+    assert daemon.stop() == 0
+    log = daemon.log_text()
+    assert "camera lost" in log and "camera back" in log and "Traceback" not in log
+
