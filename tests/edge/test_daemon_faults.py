@@ -185,3 +185,30 @@ def test_a_camera_that_goes_and_comes_back_answers_with_errors_then_works(
     log = daemon.log_text()
     assert "camera lost" in log and "camera back" in log and "Traceback" not in log
 
+
+def test_a_hung_camera_read_is_answered_in_time_and_stops_the_watchdog(
+        tmp_path: Path, mosquitto: Broker, watch: Watch, tiny_model: Path,
+        notify: NotifySocket, daemons: Callable[..., Daemon]) -> None:
+    folder = tmp_path / "hung"
+    folder.mkdir()
+    photo = folder / "a.jpg"
+    os.mkfifo(photo)  # reading it blocks while we hold its write end and write nothing
+    config = daemon_config(tmp_path, mosquitto, tiny_model, folder, capture_timeout_s=1.0)
+    env = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "400000"}
+    watcher = watch(mosquitto, (RESULT, STATUS))
+    daemon = daemons(tmp_path, config, env)
+    start_online(daemon, watcher)
+    notify.wait_for("WATCHDOG=1", timeout_s=2, count=2)  # healthy while idle
+    started = time.monotonic()
+    hung = answered(watcher, "hung", timeout_s=5)  # every request is answered in time
+    assert time.monotonic() - started < 1.0 + 2.0
+    jsonschema.validate(hung, RESULT_SCHEMA)
+    assert hung["error"]["kind"] == "camera" and "capture_timeout_s" in hung["error"]["reason"]
+    meanwhile = answered(watcher, "meanwhile", timeout_s=2)  # at once, not after 1 s more
+    assert "capture hung" in meanwhile["error"]["reason"]
+    assert "capture hung for" in status_line(notify, "STATUS=capture hung for", 10)
+    notify.flush()
+    assert "WATCHDOG=1" not in "".join(notify.collect(1.0))  # systemd would restart us
+    assert daemon.stop() == 1  # the hung read never returned
+    log = daemon.log_text()
+    assert "did not finish" in log and "Traceback" not in log
