@@ -7,6 +7,7 @@ wall clock that jumps. Mounting needs root (CI runs as root); elsewhere those te
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import subprocess
@@ -212,3 +213,45 @@ def test_a_hung_camera_read_is_answered_in_time_and_stops_the_watchdog(
     assert daemon.stop() == 1  # the hung read never returned
     log = daemon.log_text()
     assert "did not finish" in log and "Traceback" not in log
+
+
+def _libfaketime() -> Path:
+    for folder in ("/usr/lib/x86_64-linux-gnu/faketime", "/usr/lib/aarch64-linux-gnu/faketime",
+                   "/usr/lib/faketime"):
+        if (Path(folder) / "libfaketime.so.1").exists():
+            return Path(folder) / "libfaketime.so.1"
+    pytest.skip("libfaketime is not installed (apt install faketime)")
+
+
+def test_a_wall_clock_jump_of_3_days_expires_and_reorders_nothing(
+        tmp_path: Path, mosquitto: Broker, watch: Watch, tiny_model: Path, images: Path,
+        daemons: Callable[..., Daemon]) -> None:
+    """A Pi (no RTC) spools results with the broker away, restarts, and NTP has moved its
+    wall clock 3 days on (libfaketime): the spool's age bound (here 1 day) runs on the
+    daemon's monotonic running time, so the backlog is delivered, in order."""
+    config = daemon_config(tmp_path, mosquitto, tiny_model, images, interval_s=0.2)
+    config["mqtt"]["spool"]["max_age_s"] = 86400.0
+    spool = tmp_path / "spool.sqlite"
+    mosquitto.stop()
+    daemon = daemons(tmp_path, config)
+    daemon.start()
+    wait.until(lambda: spool_depth(spool) >= 4, 60, "a backlog spooled with the broker away")
+    assert daemon.stop() == 0
+    backlog = spool_depth(spool)
+    mosquitto.start()
+    watcher = watch(mosquitto, (RESULT, STATUS))
+    config["trigger"].pop("interval_s")
+    # libfaketime 0.9.10 breaks Python's sleep when it fakes only CLOCK_REALTIME, so the
+    # jump is taken at the restart (monotonic time means nothing across processes anyway);
+    # faking both clocks makes timed waits block for the 3 days, hence kill, not stop
+    jumped = daemons(tmp_path, config, {"LD_PRELOAD": str(_libfaketime()), "FAKETIME": "+3d"})
+    start_online(jumped, watcher)
+    got = [json.loads(watcher.next(RESULT, timeout_s=30)[1]) for _ in range(backlog)]
+    after = answered(watcher, "after-jump")
+    wait.until(lambda: spool_depth(spool) == 0, 30, "every result acknowledged")
+    jumped.kill()
+    days = [r["timestamp"][:10] for r in [*got, after]]
+    assert days == sorted(days) and len(set(days)) == 2  # in capture order across the jump
+    assert [r["timestamp"] for r in got] == sorted(r["timestamp"] for r in got)
+    assert "stale" not in jumped.log_text() and "Traceback" not in jumped.log_text()
+    assert all(r.get("time_synced", "missing") in (True, False, None) for r in [*got, after])
