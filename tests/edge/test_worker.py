@@ -13,7 +13,7 @@ import pytest
 
 from edge.notify import Notifier
 from edge.pipeline import Pipeline
-from edge.ports import TriggerEvent
+from edge.ports import Frame, TriggerEvent
 from edge.worker import Worker
 from tests.fakes import CountingSource, FixedClassifier, FixedDetector, ListPublisher
 
@@ -96,5 +96,44 @@ def test_a_request_with_an_id_is_never_merged(manager: socket.socket) -> None:
         assert publisher.next().request_id == "waiting"
         assert worker.merged == 0
     finally:
+        shutdown.set()
+        assert worker.join(2)
+
+
+class BlockingSource(CountingSource):
+    """A camera whose reads block until `release` is set: a driver that hangs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def read(self) -> Frame:
+        self.release.wait(10)
+        return super().read()
+
+
+def test_a_hung_capture_is_answered_and_the_pings_resume_when_it_returns(
+        manager: socket.socket) -> None:
+    source, publisher = BlockingSource(), ListPublisher()
+    shutdown = threading.Event()
+    notifier = Notifier({"NOTIFY_SOCKET": manager.getsockname(), "WATCHDOG_USEC": "200000"})
+    worker = Worker(Pipeline(source, FixedDetector(), FixedClassifier(), "dev"), publisher,
+                    shutdown=shutdown, notifier=notifier, queue_size=4, min_interval_s=0,
+                    capture_timeout_s=0.3)
+    worker.start()
+    try:
+        worker.fire(TriggerEvent("mqtt", request_id="hung", at=time.monotonic()))
+        hung = publisher.next()
+        assert hung.request_id == "hung" and hung.error is not None
+        worker.fire(TriggerEvent("mqtt", request_id="next", at=time.monotonic()))
+        assert "capture hung" in (publisher.next(1.0).error or {})["reason"]
+        pings(manager, 0.01)  # those sent before the hang
+        assert not worker.is_healthy and pings(manager, 0.4) == 0
+        source.release.set()  # the driver returns: healthy again, captures work
+        assert pings(manager, 0.5) >= 1 and worker.is_healthy
+        worker.fire(TriggerEvent("mqtt", request_id="ok", at=time.monotonic()))
+        assert publisher.next().error is None
+    finally:
+        source.release.set()
         shutdown.set()
         assert worker.join(2)
