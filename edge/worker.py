@@ -8,6 +8,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Protocol
@@ -21,6 +22,7 @@ from edge.timed import TimedRunner
 log = logging.getLogger(__name__)
 
 IDLE_WAKE_S = 1.0  # how often an idle worker wakes when no watchdog asks for more
+MAX_REFUSED = 64  # refused requests with an id kept for a "busy" answer; older ones are lost
 
 
 class Handler(Protocol):
@@ -54,6 +56,7 @@ class Worker:
         self._shutdown = shutdown
         self._notifier = notifier
         self._queue: queue.Queue[TriggerEvent] = queue.Queue(maxsize=queue_size)
+        self._refused: deque[TriggerEvent] = deque(maxlen=MAX_REFUSED)  # thread-safe appends
         self._min_interval_s = min_interval_s
         self._capture_timeout_s = capture_timeout_s
         self._runner = TimedRunner("capture")
@@ -91,10 +94,13 @@ class Worker:
         return running if running is not None and running > self._capture_timeout_s else None
 
     def fire(self, event: TriggerEvent) -> None:
-        """Enqueue a capture; never blocks (called from library threads)."""
+        """Enqueue a capture; never blocks (called from library threads). A request with an
+        id that finds the queue full is answered "busy" by the worker thread."""
         try:
             self._queue.put_nowait(event)
         except queue.Full:
+            if event.request_id is not None:
+                self._refused.append(event)
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 100 == 0:
                 log.warning("capture queue full (%d): dropped %s trigger (%d dropped so far)",
@@ -113,8 +119,16 @@ class Worker:
         while not self._shutdown.is_set():
             event = self._next_event()
             self._ping()
+            self._answer_refused()
             if event is not None and not self._shutdown.is_set():
                 self._capture(event)
+
+    def _answer_refused(self) -> None:
+        while self._refused:
+            event = self._refused.popleft()
+            self._answer(self._pipeline.failed(event, "busy", (
+                f"capture queue full ({self._queue.maxsize} waiting): request not run; "
+                "send it again later")))
 
     def _next_event(self) -> TriggerEvent | None:
         timeout = self._wake_s

@@ -58,7 +58,7 @@ RESULT_SCHEMA = {  # the public result contract of issue 4, as JSON Schema
         "model": {"type": "string", "minLength": 1},
         "error": {"oneOf": [{"type": "null"}, {
             "type": "object", "additionalProperties": False, "required": ["kind", "reason"],
-            "properties": {"kind": {"enum": ["camera", "pipeline", "internal"]},
+            "properties": {"kind": {"enum": ["camera", "pipeline", "internal", "busy"]},
                            "reason": {"type": "string", "minLength": 1}}}]},
         "time_synced": {"type": ["boolean", "null"]},
         "source": {"type": "string", "minLength": 1},  # CLI results only

@@ -106,8 +106,10 @@ class BlockingSource(CountingSource):
     def __init__(self) -> None:
         super().__init__()
         self.release = threading.Event()
+        self.entered = threading.Event()
 
     def read(self) -> Frame:
+        self.entered.set()
         self.release.wait(10)
         return super().read()
 
@@ -133,6 +135,25 @@ def test_a_hung_capture_is_answered_and_the_pings_resume_when_it_returns(
         assert pings(manager, 0.5) >= 1 and worker.is_healthy
         worker.fire(TriggerEvent("mqtt", request_id="ok", at=time.monotonic()))
         assert publisher.next().error is None
+    finally:
+        source.release.set()
+        shutdown.set()
+        assert worker.join(2)
+
+
+def test_a_request_with_an_id_that_finds_the_queue_full_is_answered_busy(
+        manager: socket.socket) -> None:
+    source, publisher = BlockingSource(), ListPublisher()
+    worker, shutdown = make_worker(source, publisher, manager)
+    try:
+        worker.fire(TriggerEvent("mqtt", request_id="r0", at=time.monotonic()))
+        assert source.entered.wait(5)  # r0 runs (blocked)
+        for n in range(1, 6):  # four wait, the last finds the queue full
+            worker.fire(TriggerEvent("mqtt", request_id=f"r{n}", at=time.monotonic()))
+        source.release.set()
+        answers = {r.request_id: r for r in (publisher.next() for _ in range(6))}
+        assert (answers["r5"].error or {})["kind"] == "busy"
+        assert all(answers[f"r{n}"].error is None for n in range(5))
     finally:
         source.release.set()
         shutdown.set()
