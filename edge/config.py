@@ -66,6 +66,9 @@ class ClassifierConfig(_Strict):
         True, description="false turns averaging off when tta is not set (older key; "
         "prefer tta)")
     num_threads: int = Field(1, ge=1, le=8, description="LiteRT interpreter threads")
+    is_xnnpack_enabled: bool = Field(
+        True, description="run the model with LiteRT's XNNPACK delegate (fast); false uses "
+        "the built-in kernels, for a runtime whose XNNPACK fails the model's golden vectors")
 
 
 class ButtonConfig(_Strict):

@@ -255,3 +255,38 @@ def test_a_wall_clock_jump_of_3_days_expires_and_reorders_nothing(
     assert [r["timestamp"] for r in got] == sorted(r["timestamp"] for r in got)
     assert "stale" not in jumped.log_text() and "Traceback" not in jumped.log_text()
     assert all(r.get("time_synced", "missing") in (True, False, None) for r in [*got, after])
+
+
+def test_a_runtime_that_computes_wrong_answers_is_a_start_error(
+        tmp_path: Path, mosquitto: Broker, model_copy: Path, images: Path,
+        daemons: Callable[..., Daemon]) -> None:
+    """The sidecar's golden vectors (scripts/golden_vectors.py) are run at start: outputs
+    off by more than one quantization step refuse the runtime, naming it and the fix."""
+    record = subprocess.run([sys.executable, "scripts/golden_vectors.py", str(model_copy)],
+                            cwd=REPO, capture_output=True, text=True)
+    assert record.returncode == 0, record.stderr
+    config = daemon_config(tmp_path, mosquitto, model_copy, images)
+    daemon = daemons(tmp_path, config)
+
+    def check_config() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "edge", "check-config", "--config",
+                               str(daemon.config_path)], cwd=REPO, capture_output=True,
+                              text=True)
+
+    assert check_config().returncode == 0  # this runtime reproduces what it recorded
+    sidecar = model_copy.with_suffix(".json")
+    meta = json.loads(sidecar.read_text())
+    good = meta["golden"]["vectors"][0]["output"]
+    meta["golden"]["vectors"][0]["output"] = [v + 3 if v < 100 else v - 3 for v in good]
+    sidecar.write_text(json.dumps(meta))  # what a broken XNNPACK/CPU would look like
+    checked = check_config()
+    assert checked.returncode == 1
+    for words in ("computes wrong answers", "3 quantization steps off", "ai-edge-litert",
+                  "pip install", "classifier.is_xnnpack_enabled = false"):
+        assert words in checked.stdout + checked.stderr
+    daemon.start()
+    assert daemon.proc is not None and daemon.proc.wait(60) == 1
+    assert "computes wrong answers" in daemon.log_text()
+    meta["golden"]["model_sha256"] = "0" * 64  # recorded for another model: skipped
+    sidecar.write_text(json.dumps(meta))
+    assert check_config().returncode == 0
