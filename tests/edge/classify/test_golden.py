@@ -23,7 +23,7 @@ def test_recorded_vectors_pass_and_a_changed_output_fails(
                           classifier.contract.sha256, classifier.runtime)
     golden.check(classifier.interpreter, block, classifier.contract.sha256, model_copy, "rt")
     block["vectors"][0]["output"][0] += 2
-    with pytest.raises(ModelError, match="2 quantization steps off.*is_xnnpack_enabled"):
+    with pytest.raises(ModelError, match=r"2 quantization steps off.*is_xnnpack_enabled"):
         golden.check(classifier.interpreter, block, classifier.contract.sha256, model_copy,
                      "rt")
     with caplog.at_level(logging.WARNING):
