@@ -17,7 +17,6 @@ spool retries on every call, so spooling resumes by itself when space returns.
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 import sqlite3
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.errors import ConfigError, EdgeError
+from edge.mqtt.disk import disk_fault
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,6 @@ CREATE TABLE IF NOT EXISTS clock (id INTEGER PRIMARY KEY CHECK (id = 0), elapsed
 INSERT OR IGNORE INTO clock VALUES (0, 0.0)"""
 # created_s: wall time, for people; clock_s: the spool clock, for the age bound.
 
-_FAULTS = {errno.EROFS: "read-only", errno.ENOSPC: "disk full", errno.EDQUOT: "disk full",
-           errno.EIO: "I/O error"}
-
 
 class SpoolUnwritable(EdgeError):
     """The spool's filesystem refuses writes; `reason` is "disk full", "read-only", "I/O
@@ -52,23 +49,6 @@ class SpoolUnwritable(EdgeError):
     def __init__(self, path: Path, reason: str) -> None:
         super().__init__(f"cannot write the result spool {path}: {reason}")
         self.reason = reason
-
-
-def disk_fault(folder: Path) -> str | None:
-    """What the filesystem holding `folder` refuses right now ("disk full", "read-only",
-    "I/O error"), found by writing a probe file; None if a write works. Not statvfs: an
-    ext4 card that the kernel remounted read-only after an error still says rw there."""
-    probe = folder / ".spool-probe"
-    try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, b"\0" * 4096)
-        finally:
-            os.close(fd)
-            probe.unlink(missing_ok=True)
-    except OSError as e:
-        return _FAULTS.get(e.errno or 0)
-    return None
 
 
 @dataclass(frozen=True)
@@ -94,13 +74,13 @@ def check_spool_path(path: Path) -> None:
     SQLite's WAL writes files beside the spool, so its folder (or the nearest existing
     folder above, where the missing ones will be made) must be writable too."""
     folder = next(p for p in path.parents if p.exists())
-    if folder.is_dir() and disk_fault(folder) is not None:
-        return  # a full or read-only card is a runtime fault: the daemon runs without spool
     if path.is_dir():
         problem = "it is a directory"
     elif not folder.is_dir():
         problem = f"{folder} is not a directory"
     elif not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        if disk_fault(folder) == "read-only":
+            return  # a card gone read-only is a runtime fault: the daemon runs without spool
         problem = f"{path if path.exists() else folder} is not writable by this user"
     else:
         return

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from edge.errors import CameraError
 from edge.ports import Frame, FrameSource
-from edge.sources import SourceExhausted
+from edge.sources import BadFrame, SourceExhausted
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,8 @@ class ReopeningSource:
     webcam unplugged, a folder removed, a device that stopped answering) closes the source;
     later reads reopen it, at most once per backoff (1 s doubling to 30 s, monotonic
     clock), and fail at once with a CameraError saying since when the camera is lost.
-    `problem` says so for STATUS=. A replay that ended (`SourceExhausted`) is not a loss.
+    `problem` says so for STATUS=. A replay that ended (`SourceExhausted`) or one damaged
+    frame (`BadFrame`) is not a loss.
     Worker thread only (`problem` may be read from any thread); the app closes it."""
 
     def __init__(self, open_source: Callable[[], FrameSource], source: FrameSource, *,
@@ -46,7 +47,7 @@ class ReopeningSource:
         source = self._reopen() if self._source is None else self._source
         try:
             frame = source.read()
-        except SourceExhausted:
+        except (SourceExhausted, BadFrame):
             raise
         except CameraError as e:
             self._lose(str(e))

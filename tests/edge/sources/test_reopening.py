@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
+import numpy as np
 import pytest
 
 from edge.errors import CameraError
 from edge.ports import Frame
+from edge.sources import BadFrame
 from edge.sources.reopening import MAX_BACKOFF_S, MIN_BACKOFF_S, ReopeningSource
 from tests.fakes import CountingSource
 
@@ -46,3 +51,16 @@ def test_a_lost_camera_is_reopened_after_a_growing_backoff() -> None:
     clock.now += MAX_BACKOFF_S
     assert isinstance(source.read(), Frame) and source.problem is None and len(opened) == 1
     source.close()
+
+
+def test_one_damaged_image_is_not_a_lost_camera(tmp_path: Path) -> None:
+    from edge.sources.images import ImageFolderSource
+
+    for name in ("a.png", "c.png"):
+        cv2.imwrite(str(tmp_path / name), np.full((8, 8, 3), 99, np.uint8))
+    (tmp_path / "b.png").write_bytes(b"not a png")
+    source = ReopeningSource(lambda: ImageFolderSource(tmp_path), ImageFolderSource(tmp_path))
+    source.read()
+    with pytest.raises(BadFrame):
+        source.read()
+    assert source.read().source.endswith("c.png") and source.problem is None
