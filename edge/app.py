@@ -61,6 +61,7 @@ class App:
         self.connection: MqttConnection | None = None
         self.publisher: ResultPublisher | None = None
         self.worker: Worker | None = None
+        self.camera_problem: Callable[[], str | None] = lambda: None
         self.triggers: list[Trigger] = []
         self.is_worker_stopped = True
         self._closers: list[tuple[str, Callable[[], None]]] = []
@@ -88,16 +89,21 @@ class App:
             state = "connected" if self.connection.is_connected.is_set() else "NOT connected"
             problem = self.mqtt_problem()
             parts.append(f"{problem or state} to {cfg.host}:{cfg.port}")
+        problems = [self.camera_problem(), getattr(self.publisher, "problem", None)]
         if self.worker is not None:
+            hung = self.worker.hung_for_s()
+            if hung is not None:
+                problems.insert(0, f"capture hung for {hung:.0f} s")
             parts.append(f"{self.worker.captures} captures")
-            if not self.worker.is_healthy:
+            if self.worker.failures:
                 parts.append(f"{self.worker.failures} failed in a row")
             if self.worker.last_label is not None:
                 parts.append(f"last: {self.worker.last_label}")
         depth = getattr(self.publisher, "depth", None)
         if depth is not None:
             parts.append(f"spool {depth}")
-        return ", ".join(parts)
+        # a fault goes first: systemctl status cuts a long STATUS= line
+        return ", ".join([p for p in problems if p] + parts)
 
     def mqtt_problem(self) -> str | None:
         """Why MQTT cannot recover on its own (see `MqttConnection.problem`), or None."""
@@ -225,8 +231,12 @@ def _build_pipeline(app: App, given: Parts) -> tuple[Handler, tuple[str, ...]]:
     settings = app.settings
     if given.source is None:
         from edge.sources import open_source
+        from edge.sources.reopening import ReopeningSource
 
-        given.source = open_source(settings.camera)
+        source = ReopeningSource(lambda: open_source(settings.camera),
+                                 open_source(settings.camera))
+        app.camera_problem = lambda: source.problem
+        given.source = source
     app.own("camera", given.source.close)
     if given.detector is None:
         given.detector = _open_detector(settings)
@@ -279,7 +289,7 @@ def _build_worker(app: App, pipeline: Handler) -> None:
     continuous = ContinuousMode(cfg.continuous) if cfg.continuous.is_enabled else None
     app.worker = Worker(pipeline, app.publisher, shutdown=app.shutdown, notifier=app.notifier,
                         queue_size=cfg.queue_size, min_interval_s=cfg.min_interval_s,
-                        continuous=continuous)
+                        capture_timeout_s=cfg.capture_timeout_s, continuous=continuous)
     if app.connection is not None:
         app.worker.add_health(app.mqtt_problem)
     app.own("worker", app.stop_worker)

@@ -158,7 +158,7 @@ def _detect_path(path: Path, detector: FaceDetector, classifier: EmotionClassifi
     try:
         while True:
             try:
-                result, frame = pipeline.handle(TriggerEvent("cli", at=time.time()))
+                result, frame = pipeline.handle(TriggerEvent("cli", at=time.monotonic()))
             except SourceExhausted:
                 return failed
             except CameraError as e:  # an unreadable image: say so, go on with the next

@@ -66,6 +66,9 @@ class ClassifierConfig(_Strict):
         True, description="false turns averaging off when tta is not set (older key; "
         "prefer tta)")
     num_threads: int = Field(1, ge=1, le=8, description="LiteRT interpreter threads")
+    is_xnnpack_enabled: bool = Field(
+        True, description="run the model with LiteRT's XNNPACK delegate (fast); false uses "
+        "the built-in kernels, for a runtime whose XNNPACK fails the model's golden vectors")
 
 
 class ButtonConfig(_Strict):
@@ -91,6 +94,9 @@ class TriggerConfig(_Strict):
     continuous: ContinuousConfig = ContinuousConfig()
     min_interval_s: float = Field(0.5, ge=0, description="triggers closer than this are merged")
     queue_size: int = Field(8, ge=1, description="pending captures kept; more are dropped")
+    capture_timeout_s: float = Field(
+        10.0, gt=0, description="a capture (frame, faces, emotions) not done after this long "
+        "is answered with a camera error result; keep it below the unit's WatchdogSec=")
 
 
 class TlsConfig(_Strict):

@@ -44,6 +44,8 @@ class ModelContract:
     continuous_averaging: str = "flip"  # for continuous mode, where every millisecond repeats
     # per averaging: bias and temperature fitted with it (none in older sidecars)
     calibrations: Mapping[str, Calibration] = field(default_factory=dict)
+    sha256: str = ""  # of the model file
+    golden: Mapping[str, Any] | None = None  # recorded outputs (edge/classify/golden.py)
 
     def calibration(self, averaging: str) -> Calibration:
         return self.calibrations.get(averaging, Calibration())
@@ -156,7 +158,15 @@ def _contract(model_path: Path, meta: Mapping[str, Any]) -> ModelContract:
         input_shape=shape, input_dtype=str(meta["input"]["dtype"]),
         output_dtype=str(meta["output"]["dtype"]), is_grayscale=is_gray,
         face_margin=float(pre.get("face_margin", 0.0)), resize=resize, pixel_range=(low, high),
-        averaging=averaging, continuous_averaging=continuous, calibrations=calibrations)
+        averaging=averaging, continuous_averaging=continuous, calibrations=calibrations,
+        sha256=str(meta["sha256"]).lower(), golden=_golden(meta))
+
+
+def _golden(meta: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    golden = meta.get("golden")
+    if golden is not None and not isinstance(golden, Mapping):
+        raise ValueError("'golden' must be an object (python scripts/golden_vectors.py)")
+    return golden
 
 
 def _averaging(meta: Mapping[str, Any], key: str, default: str) -> str:

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from edge.clock import SyncState
 from edge.ports import (
     EmotionClassifier,
     FaceDetector,
@@ -36,12 +37,14 @@ class Pipeline:
 
     def __init__(self, source: FrameSource, detector: FaceDetector,
                  classifier: EmotionClassifier, device_id: str,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter,
+                 is_synced: Callable[[], bool | None] | None = None) -> None:
         self.source = source
         self.detector = detector
         self.classifier = classifier
         self.device_id = device_id
         self._clock = clock
+        self._is_synced = is_synced or SyncState().is_synced
 
     def handle(self, event: TriggerEvent) -> tuple[Result, Frame]:
         """Grab a frame and classify every face in it; CameraError if the source fails."""
@@ -70,4 +73,13 @@ class Pipeline:
         return Result(
             id=uuid.uuid4().hex, request_id=event.request_id, device=self.device_id,
             trigger=event.kind, timestamp=rfc3339(frame.captured_at), faces=faces,
-            latency_ms=latency, model=self.classifier.model_name)
+            latency_ms=latency, model=self.classifier.model_name,
+            time_synced=self._is_synced())
+
+    def failed(self, event: TriggerEvent, kind: str, reason: str) -> Result:
+        """The answer to `event` when no capture could be made: no faces, an `error`."""
+        return Result(
+            id=uuid.uuid4().hex, request_id=event.request_id, device=self.device_id,
+            trigger=event.kind, timestamp=rfc3339(time.time()), faces=(), latency_ms={},
+            model=self.classifier.model_name, error={"kind": kind, "reason": reason},
+            time_synced=self._is_synced())

@@ -87,7 +87,9 @@ class Emotion:
 
 @dataclass(frozen=True)
 class TriggerEvent:
-    """Why a capture happens; request_id is echoed into the result when given."""
+    """Why a capture happens; request_id is echoed into the result when given. `at` is
+    `time.monotonic()` when it fired: wall time jumps at boot on a Pi (no RTC), and a merge
+    window on it would swallow every trigger after a jump backwards."""
 
     kind: TriggerKind
     request_id: str | None = None
@@ -107,6 +109,8 @@ class Result:
     latency_ms: Mapping[str, float]
     model: str
     extra: Mapping[str, Any] = field(default_factory=dict)
+    error: Mapping[str, str] | None = None  # {"kind": ..., "reason": ...}: no capture made
+    time_synced: bool | None = None  # the kernel's clock-sync state; None: unknown
 
     @property
     def dominant(self) -> Emotion | None:
@@ -128,6 +132,8 @@ class Result:
             "faces": [_face_json(box, emo) for box, emo in self.faces],
             "latency_ms": {k: round(v, 2) for k, v in self.latency_ms.items()},
             "model": self.model,
+            "error": dict(self.error) if self.error is not None else None,
+            "time_synced": self.time_synced,
         }
 
 

@@ -1,5 +1,6 @@
 """The one worker thread: takes trigger events from one bounded queue, merges floods, runs
-the pipeline, hands each result to the publisher and pings the systemd watchdog."""
+the pipeline (on a helper thread, with a timeout), hands each result, or an error result
+when no capture could be made, to the publisher and pings the systemd watchdog."""
 
 from __future__ import annotations
 
@@ -7,18 +8,21 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Protocol
 
 from edge.continuous import ContinuousMode
-from edge.errors import EdgeError
+from edge.errors import CameraError, EdgeError
 from edge.notify import Notifier
 from edge.ports import Frame, Result, ResultPublisher, TriggerEvent
+from edge.timed import TimedRunner
 
 log = logging.getLogger(__name__)
 
 IDLE_WAKE_S = 1.0  # how often an idle worker wakes when no watchdog asks for more
-UNHEALTHY_AFTER_FAILURES = 3  # consecutive camera failures before the watchdog pings stop
+MAX_REFUSED = 64  # refused requests with an id kept for a "busy" answer; older ones are lost
 
 
 class Handler(Protocol):
@@ -26,23 +30,37 @@ class Handler(Protocol):
 
     def handle(self, event: TriggerEvent) -> tuple[Result, Frame]: ...
 
+    def failed(self, event: TriggerEvent, kind: str, reason: str) -> Result: ...
+
 
 class Worker:
     """Owns the event queue and the worker thread. `fire` is called by triggers on their
     own threads and only enqueues (a full queue drops the event, counted and logged once
     per burst). The thread stops when `shutdown` is set, after the capture in progress.
-    `busy` callbacks (the button LED) see True while a capture runs."""
+    `busy` callbacks (the button LED) see True while a capture runs.
+
+    Every capture is answered: when it fails or takes longer than `capture_timeout_s`, an
+    error result goes out instead (for continuous mode only the first of a run of
+    failures). No watchdog ping is sent while a capture runs, so one that hangs longer
+    than the watchdog interval gets the daemon restarted; requests meanwhile are answered
+    with an error at once. A failing camera alone does not stop the pings: the source
+    reopens itself, and a restart could not bring an unplugged camera back."""
 
     def __init__(self, pipeline: Handler, publisher: ResultPublisher, *,
                  shutdown: threading.Event, notifier: Notifier, queue_size: int,
-                 min_interval_s: float, continuous: ContinuousMode | None = None,
+                 min_interval_s: float, capture_timeout_s: float = 10.0,
+                 continuous: ContinuousMode | None = None,
                  busy: Sequence[Callable[[bool], None]] = ()) -> None:
         self._pipeline = pipeline
         self._publisher = publisher
         self._shutdown = shutdown
         self._notifier = notifier
         self._queue: queue.Queue[TriggerEvent] = queue.Queue(maxsize=queue_size)
+        self._refused: deque[TriggerEvent] = deque(maxlen=MAX_REFUSED)  # thread-safe appends
         self._min_interval_s = min_interval_s
+        self._capture_timeout_s = capture_timeout_s
+        self._runner = TimedRunner("capture")
+        self._is_publish_failing = False
         self._continuous = continuous
         self._busy = list(busy)
         self._health: list[Callable[[], str | None]] = []
@@ -68,13 +86,21 @@ class Worker:
 
     @property
     def is_healthy(self) -> bool:
-        return self.failures < UNHEALTHY_AFTER_FAILURES and self.problem is None
+        return self.hung_for_s() is None and self.problem is None
+
+    def hung_for_s(self) -> float | None:
+        """How long the capture in progress has run when it outlived its timeout, else None."""
+        running = self._runner.busy_for_s()
+        return running if running is not None and running > self._capture_timeout_s else None
 
     def fire(self, event: TriggerEvent) -> None:
-        """Enqueue a capture; never blocks (called from library threads)."""
+        """Enqueue a capture; never blocks (called from library threads). A request with an
+        id that finds the queue full is answered "busy" by the worker thread."""
         try:
             self._queue.put_nowait(event)
         except queue.Full:
+            if event.request_id is not None:
+                self._refused.append(event)
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 100 == 0:
                 log.warning("capture queue full (%d): dropped %s trigger (%d dropped so far)",
@@ -87,14 +113,22 @@ class Worker:
         """Wait for the capture in progress to finish; False if the worker is stuck."""
         if self._thread.is_alive():
             self._thread.join(timeout_s)
-        return not self._thread.is_alive()
+        return not self._thread.is_alive() and self._runner.busy_for_s() is None
 
     def _run(self) -> None:
         while not self._shutdown.is_set():
             event = self._next_event()
             self._ping()
+            self._answer_refused()
             if event is not None and not self._shutdown.is_set():
                 self._capture(event)
+
+    def _answer_refused(self) -> None:
+        while self._refused:
+            event = self._refused.popleft()
+            self._answer(self._pipeline.failed(event, "busy", (
+                f"capture queue full ({self._queue.maxsize} waiting): request not run; "
+                "send it again later")))
 
     def _next_event(self) -> TriggerEvent | None:
         timeout = self._wake_s
@@ -106,7 +140,7 @@ class Worker:
             pass
         if self._continuous is not None and self._continuous.due_in_s() == 0:
             self._continuous.mark_taken()
-            return TriggerEvent("continuous", at=time.time())
+            return TriggerEvent("continuous", at=time.monotonic())
         return None
 
     def _ping(self) -> None:
@@ -134,7 +168,7 @@ class Worker:
         # A request that carries an id has someone waiting for that id: never merge it away.
         if event.kind == "continuous" or event.request_id is not None or self._min_interval_s <= 0:
             return False
-        at = event.at or time.time()
+        at = event.at or time.monotonic()
         if at - self._last_capture_at < self._min_interval_s:
             self.merged += 1
             log.debug("merged %s trigger into the capture %.3f s before", event.kind,
@@ -145,16 +179,32 @@ class Worker:
     def _capture(self, event: TriggerEvent) -> None:
         if self._is_merged(event):
             return
-        self._last_capture_at = time.time()
+        running = self._runner.busy_for_s()
+        if running is not None:  # the source is still inside the earlier read
+            self._answer(self._pipeline.failed(event, "camera", (
+                f"capture hung: the camera has not returned a frame for {running:.0f} s")))
+            return
+        self._last_capture_at = time.monotonic()
         self._set_busy(True)
         try:
-            result, frame = self._pipeline.handle(event)
-        except EdgeError as e:
-            self._failed(str(e))
+            future = self._runner.submit(lambda: self._pipeline.handle(event))
+            result, frame = future.result(timeout=self._capture_timeout_s)
+        except FutureTimeout:
+            log.error("a capture has run for over %g s: no watchdog pings until it returns "
+                      "(systemd restarts the service after WatchdogSec=)",
+                      self._capture_timeout_s)
+            self._failed(event, "camera", f"no frame within {self._capture_timeout_s:g} s "
+                         "(trigger.capture_timeout_s): the camera read hangs")
             return
-        except Exception as e:  # a bug or a vendor error: keep serving, stop pinging if it repeats
+        except CameraError as e:
+            self._failed(event, "camera", str(e))
+            return
+        except EdgeError as e:
+            self._failed(event, "pipeline", str(e))
+            return
+        except Exception as e:  # a bug or a vendor error: answer, log, keep serving
             log.exception("unexpected error during a capture")
-            self._failed(repr(e))
+            self._failed(event, "internal", repr(e))
             return
         finally:
             self._set_busy(False)
@@ -169,18 +219,28 @@ class Worker:
             if smoothed is None:
                 return
             result = smoothed
-        self._publisher.publish(result, frame)
         self.captures += 1
         top = result.dominant
         self.last_label = top.label if top else "none"
+        self._answer(result, frame)
 
-    def _failed(self, error: str) -> None:
+    def _answer(self, result: Result, frame: Frame | None = None) -> None:
+        try:
+            self._publisher.publish(result, frame)
+        except Exception:  # the publisher keeps its own faults; this thread must live on
+            if not self._is_publish_failing:
+                log.exception("could not publish a result; dropped (logged once until one "
+                              "goes through)")
+            self._is_publish_failing = True
+            return
+        self._is_publish_failing = False
+
+    def _failed(self, event: TriggerEvent, kind: str, reason: str) -> None:
         self.failures += 1
         if self.failures == 1:
-            log.error("capture failed: %s", error)
-        if self.failures == UNHEALTHY_AFTER_FAILURES:
-            log.error("%d captures failed in a row: no more watchdog pings, so systemd "
-                      "restarts the service", self.failures)
+            log.error("capture failed: %s", reason)
+        if event.kind != "continuous" or self.failures == 1:
+            self._answer(self._pipeline.failed(event, kind, reason))
 
     def _set_busy(self, is_busy: bool) -> None:
         for show in self._busy:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from edge.classify import golden
 from edge.classify.averaging import views
 from edge.config import ClassifierConfig
 from edge.errors import ModelError
@@ -51,30 +53,46 @@ class TfliteEmotionClassifier:
     cost repeats, uses `continuous_averaging`. The app closes it.
     """
 
-    def __init__(self, cfg: ClassifierConfig) -> None:
+    def __init__(self, cfg: ClassifierConfig, *, is_golden_checked: bool = True) -> None:
         self.contract: ModelContract = load_contract(resolve_model_path(cfg.model_path))
         self.labels: tuple[str, ...] = self.contract.labels
         self.model_name: str = self.contract.display_name
         self.averaging: str = resolve_averaging(cfg, self.contract)
         self.continuous_averaging: str = cfg.continuous_tta or self.contract.continuous_averaging
-        self._interpreter = self._load(cfg.num_threads)
+        self._is_golden_checked = is_golden_checked  # off only to record them anew
+        self._interpreter = self._load(cfg.num_threads, cfg.is_xnnpack_enabled)
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
         height, width = self.contract.input_shape[1:3]
         self._size = (int(width), int(height))
 
-    def _load(self, num_threads: int) -> Any:
+    def _load(self, num_threads: int, is_xnnpack_enabled: bool) -> Any:
         path = self.contract.path
+        cls = _interpreter_class()
+        options: dict[str, Any] = {}
+        if not is_xnnpack_enabled:  # the enum sits beside each runtime's Interpreter
+            resolver = importlib.import_module(cls.__module__).OpResolverType
+            options["experimental_op_resolver_type"] = (
+                resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
         try:
             with dropping_banners():  # LiteRT's XNNPACK line on fd 2, in every command
-                interpreter = _interpreter_class()(model_path=str(path), num_threads=num_threads)
+                interpreter = cls(model_path=str(path), num_threads=num_threads, **options)
                 interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as e:
             raise ModelError(f"{path}: not a loadable TFLite model ({e}); re-export it or "
                              "check classifier.model_path") from e
         check_interpreter(self.contract, interpreter.get_input_details(),
                           interpreter.get_output_details())
+        self.runtime = golden.runtime_name(cls) + ("" if is_xnnpack_enabled else " (no XNNPACK)")
+        if self._is_golden_checked:
+            golden.check(interpreter, self.contract.golden, self.contract.sha256, path,
+                         self.runtime)
         return interpreter
+
+    @property
+    def interpreter(self) -> Any:
+        """The LiteRT interpreter (scripts/golden_vectors.py records through it)."""
+        return self._interpreter
 
     def classify(self, frame: Frame, box: FaceBox, *, is_continuous: bool = False) -> Emotion:
         """Scores for the face at `box` (frame pixels); the crop is clipped to the frame."""
@@ -98,10 +116,14 @@ class TfliteEmotionClassifier:
         face = cv2.resize(crop, self._size, interpolation=_INTERPOLATION[self.contract.resize])
         return face.reshape(self._size[1], self._size[0], -1)
 
-    def _invoke(self, face: np.ndarray) -> np.ndarray:
+    def input_tensor(self, face: np.ndarray) -> np.ndarray:
+        """A preprocessed face as the model's input tensor (no batch axis)."""
         scale, zero_point = self._input["quantization"]
-        tensor = quantize(face, np.dtype(self._input["dtype"]), scale, zero_point,
-                          self.contract.pixel_range)
+        return quantize(face, np.dtype(self._input["dtype"]), scale, zero_point,
+                        self.contract.pixel_range)
+
+    def _invoke(self, face: np.ndarray) -> np.ndarray:
+        tensor = self.input_tensor(face)
         self._interpreter.set_tensor(self._input["index"], tensor[np.newaxis])
         self._interpreter.invoke()
         raw = self._interpreter.get_tensor(self._output["index"])[0]

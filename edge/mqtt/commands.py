@@ -42,7 +42,7 @@ def parse_command(payload: bytes) -> TriggerEvent:
     except UnicodeDecodeError as e:
         raise BadCommand("payload is not UTF-8 text") from e
     if not text.startswith(("{", "[", '"')):
-        return TriggerEvent("mqtt", at=time.time())
+        return TriggerEvent("mqtt", at=time.monotonic())
     if _depth(text) > MAX_DEPTH:
         raise BadCommand(f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
@@ -58,7 +58,7 @@ def parse_command(payload: bytes) -> TriggerEvent:
         raise BadCommand(f"request_id must be a string, not {type(request_id).__name__}")
     if request_id is not None and not 0 < len(request_id) <= MAX_REQUEST_ID_CHARS:
         raise BadCommand(f"request_id must have 1 to {MAX_REQUEST_ID_CHARS} characters")
-    return TriggerEvent("mqtt", request_id=request_id, at=time.time())
+    return TriggerEvent("mqtt", request_id=request_id, at=time.monotonic())
 
 
 def _depth(text: str) -> int:

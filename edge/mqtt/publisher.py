@@ -4,6 +4,10 @@ as retained.
 `<prefix>/<device>/result` gets each result JSON at QoS 1, not retained: results are
 events. `<prefix>/<device>/emotion` gets the dominant label (or `none`), retained: a state.
 `<prefix>/<device>/snapshot` gets a JPEG of the frame only when the user opted in.
+
+When the spool cannot be written (a full or read-only SD card), a result goes straight to
+the broker while it is connected and is dropped while it is not: one log line a minute
+counts the drops, and STATUS= names the fault until the spool takes writes again.
 """
 
 from __future__ import annotations
@@ -13,16 +17,39 @@ import logging
 import queue
 import threading
 import time
+from datetime import UTC, datetime
 
 from edge.config import MqttConfig
 from edge.mqtt.connection import MqttConnection
-from edge.mqtt.spool import Spool
+from edge.mqtt.spool import Spool, SpoolUnwritable
 from edge.ports import Frame, Result
 
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 16  # below paho's max_inflight_messages (20), so paho never reorders
 STALE_RESEND_S = 30.0  # paho resends in-flight messages on reconnect; stop waiting after this
+DROP_LOG_PERIOD_S = 60.0  # drops of unspoolable results are logged at most this often
+
+
+class DropLog:
+    """Counts results that could be neither spooled nor sent; logs at most once a period
+    (monotonic clock), so a full card cannot also flood the journal."""
+
+    def __init__(self, period_s: float = DROP_LOG_PERIOD_S) -> None:
+        self.period_s = period_s
+        self.total = 0
+        self._unlogged = 0
+        self._logged_at = float("-inf")
+
+    def drop(self, fault: str) -> None:
+        self.total += 1
+        self._unlogged += 1
+        now = time.monotonic()
+        if now - self._logged_at >= self.period_s:
+            self._logged_at = now
+            log.warning("%s: dropped %d result(s) that could be neither spooled nor sent (the "
+                        "broker is away); %d since start", fault, self._unlogged, self.total)
+            self._unlogged = 0
 
 
 class MqttPublisher:
@@ -43,6 +70,10 @@ class MqttPublisher:
         self._last_emotion: str | None = None
         self._emotion_sent_gen = -1  # connection generation the last emotion was sent in
         self._connected_at = 0.0
+        self._acked: set[int] = set()  # acknowledged, not yet deleted (the card refused)
+        self._fault: str | None = None  # what the spool's filesystem refuses
+        self._fault_since = ""
+        self._drops = DropLog()
         self._thread = threading.Thread(target=self._run, name="mqtt-flush", daemon=True)
         connection.add_ack_listener(self._on_ack)
         connection.add_connect_listener(self._on_connect)
@@ -52,12 +83,25 @@ class MqttPublisher:
         """Results not yet acknowledged by the broker."""
         return self._spool.depth()
 
+    @property
+    def problem(self) -> str | None:
+        """For STATUS=: "spool: disk full since ..." while the spool cannot be written."""
+        if self._fault is None:
+            return None
+        return (f"spool: {self._fault} since {self._fault_since}, results sent unspooled, "
+                f"{self._drops.total} dropped")
+
     def start(self) -> None:
         self._thread.start()
 
     def publish(self, result: Result, frame: Frame | None = None) -> None:
         payload = json.dumps(result.to_json_dict(), separators=(",", ":")).encode()
-        self._spool.add(self._conn.topics.result, payload)
+        try:
+            self._spool.add(self._conn.topics.result, payload)
+        except SpoolUnwritable as e:
+            self._send_unspooled(payload, e.reason)
+        else:
+            self._spool_works()
         top = result.dominant
         with self._emotion_lock:
             self._last_emotion = top.label if top else "none"
@@ -67,6 +111,23 @@ class MqttPublisher:
 
             self._conn.publish(self._conn.topics.snapshot, encode_snapshot(result, frame), qos=0)
         self._wake.set()
+
+    def _send_unspooled(self, payload: bytes, fault: str) -> None:
+        if self._fault is None:
+            self._fault_since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            log.error("result spool %s: %s; results go straight to the broker while it is "
+                      "connected, and are dropped while it is not", self._spool.path, fault)
+        self._fault = fault
+        if self._conn.is_connected.is_set():
+            self._conn.publish(self._conn.topics.result, payload, qos=1)  # paho holds it
+        else:
+            self._drops.drop(fault)
+
+    def _spool_works(self) -> None:
+        if self._fault is not None:
+            log.info("result spool writable again after %s since %s (%d result(s) dropped)",
+                     self._fault, self._fault_since, self._drops.total)
+            self._fault = None
 
     def drain(self, timeout_s: float) -> bool:
         """Wait until the spool is empty (True) while connected, for at most timeout_s."""
@@ -96,10 +157,13 @@ class MqttPublisher:
         while not self._stop.is_set():
             self._wake.wait(timeout=1.0)
             self._wake.clear()
-            self._take_acks()
-            if self._conn.is_connected.is_set():
-                self._send_emotion()
-                self._send_pending()
+            try:
+                self._take_acks()
+                if self._conn.is_connected.is_set():
+                    self._send_emotion()
+                    self._send_pending()
+            except SpoolUnwritable:
+                pass  # `publish` reports the fault; the spool retries on the next wake
 
     def _take_acks(self) -> None:
         done = []
@@ -111,8 +175,10 @@ class MqttPublisher:
             entry = self._in_flight.pop(mid, None)
             if entry is not None:
                 done.append(entry[0])
-        if done:
-            self._spool.delete(*done)
+        self._acked.update(done)
+        if self._acked:
+            self._spool.delete(*sorted(self._acked))  # kept for a retry if the card refuses
+            self._acked.clear()
 
     def _send_pending(self) -> None:
         generation = self._conn.generation
@@ -126,7 +192,9 @@ class MqttPublisher:
         room = MAX_IN_FLIGHT - len(self._in_flight)
         if room <= 0:
             return
-        after = max((seq for seq, _ in self._in_flight.values()), default=0)
+        # acknowledged rows the card would not let us delete must not be sent again
+        after = max([seq for seq, _ in self._in_flight.values()] + list(self._acked),
+                    default=0)
         for item in self._spool.pending(after, room):
             info = self._conn.publish(item.topic, item.payload, qos=1)
             self._in_flight[info.mid] = (item.seq, generation)

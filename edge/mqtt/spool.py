@@ -4,20 +4,30 @@ Every result goes through the spool: it is added before it is published and dele
 when the broker sends PUBACK, so a result made while the broker is away, or while the daemon
 restarts, is published later, in order. The bound (count and age) keeps the SQLite file
 small on an SD card; what is dropped at the bound is counted and logged.
+
+Ages are measured on the spool's own clock: the monotonic time the daemon has run, kept in
+the file. A Pi has no real-time clock and NTP moves its wall clock by days after boot, so
+wall time would expire a backlog that is minutes old (time powered off does not count).
+
+A full or read-only SD card is a runtime fault, not a configuration error: `add` raises
+`SpoolUnwritable` naming it (the publisher then sends straight to the broker), and the
+spool retries on every call, so spooling resumes by itself when space returns.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.errors import ConfigError
+from edge.errors import ConfigError, EdgeError
+from edge.mqtt.disk import disk_fault
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +35,20 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS results (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     created_s REAL NOT NULL,
     topic TEXT NOT NULL,
-    payload BLOB NOT NULL)"""
+    payload BLOB NOT NULL,
+    clock_s REAL);
+CREATE TABLE IF NOT EXISTS clock (id INTEGER PRIMARY KEY CHECK (id = 0), elapsed_s REAL);
+INSERT OR IGNORE INTO clock VALUES (0, 0.0)"""
+# created_s: wall time, for people; clock_s: the spool clock, for the age bound.
+
+
+class SpoolUnwritable(EdgeError):
+    """The spool's filesystem refuses writes; `reason` is "disk full", "read-only", "I/O
+    error" or SQLite's message."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"cannot write the result spool {path}: {reason}")
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -56,6 +79,8 @@ def check_spool_path(path: Path) -> None:
     elif not folder.is_dir():
         problem = f"{folder} is not a directory"
     elif not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        if disk_fault(folder) == "read-only":
+            return  # a card gone read-only is a runtime fault: the daemon runs without spool
         problem = f"{path if path.exists() else folder} is not writable by this user"
     else:
         return
@@ -65,73 +90,178 @@ def check_spool_path(path: Path) -> None:
 
 class Spool:
     """SQLite queue in seq order. Called from the worker (`add`) and the publisher's flush
-    thread (`pending`, `delete`); a lock serialises them. The publisher closes it."""
+    thread (`pending`, `delete`); a lock serialises them. The publisher closes it.
+    `fault` names what the filesystem refused last ("disk full", ...), None while writes
+    work; while it is set every call first tries to reopen the file."""
 
-    def __init__(self, path: Path, max_results: int, max_age_s: float) -> None:
+    def __init__(self, path: Path, max_results: int, max_age_s: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.path = path
         self.max_results = max_results
         self.max_age_s = max_age_s
         self.dropped = 0
+        self.fault: str | None = None
+        self._clock = clock
         self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._elapsed_at_start: float | None = None  # the spool clock when first opened
+        self._started = clock()
+        self._depth = 0  # last known, for when the file cannot be read
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL survives a crash or kill -9; only a power cut can lose the last
-            # commits. It spares the SD card an fsync per result.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
+            with self._lock:
+                self._connect_locked()
         except (OSError, sqlite3.Error) as e:
-            raise ConfigError(
-                f"cannot open the result spool {path}: {e}; set mqtt.spool.path to a "
-                "writable file or run with StateDirectory=") from e
-        self._trim()
+            self._refused(e, "open")  # ConfigError unless the filesystem is at fault
+            return
+        try:
+            self._trim()
+        except SpoolUnwritable as e:
+            log.error("%s: results go straight to the broker while it is connected", e)
 
     def add(self, topic: str, payload: bytes) -> int:
-        """Store one message; returns its seq. Drops the oldest beyond the bounds."""
+        """Store one message; returns its seq. Drops the oldest beyond the bounds.
+        SpoolUnwritable when the filesystem refuses (nothing is stored then)."""
         with self._lock:
-            self._db.execute("BEGIN")
-            cur = self._db.execute(
-                "INSERT INTO results (created_s, topic, payload) VALUES (?, ?, ?)",
-                (time.time(), topic, payload))
-            dropped = self._trim_locked()
-            self._db.execute("COMMIT")
+            db = self._usable_locked()
+            try:
+                db.execute("BEGIN")
+                cur = db.execute(
+                    "INSERT INTO results (created_s, clock_s, topic, payload) VALUES (?, ?, ?, ?)",
+                    (time.time(), self._now(), topic, payload))
+                dropped = self._trim_locked(db)
+                db.execute("UPDATE clock SET elapsed_s = ? WHERE id = 0", (self._now(),))
+                db.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._rollback_locked(db)
+                raise self._unwritable_locked(e) from e
+            self._written_locked()
         self._count_dropped(*dropped)
         return int(cur.lastrowid or 0)
 
     def pending(self, after_seq: int, limit: int) -> list[Spooled]:
         """Up to `limit` messages with seq > after_seq, oldest first."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT seq, topic, payload FROM results WHERE seq > ? ORDER BY seq LIMIT ?",
-                (after_seq, limit)).fetchall()
+            db = self._usable_locked()
+            try:
+                rows = db.execute(
+                    "SELECT seq, topic, payload FROM results WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (after_seq, limit)).fetchall()
+            except sqlite3.Error as e:
+                raise self._unwritable_locked(e) from e
         return [Spooled(int(seq), str(topic), bytes(payload)) for seq, topic, payload in rows]
 
     def delete(self, *seqs: int) -> None:
-        """Forget acknowledged messages (one transaction)."""
+        """Forget acknowledged messages (one transaction); SpoolUnwritable if refused."""
         with self._lock:
-            self._db.execute("BEGIN")
-            self._db.executemany("DELETE FROM results WHERE seq = ?", [(s,) for s in seqs])
-            self._db.execute("COMMIT")
+            db = self._usable_locked()
+            try:
+                db.execute("BEGIN")
+                db.executemany("DELETE FROM results WHERE seq = ?", [(s,) for s in seqs])
+                db.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._rollback_locked(db)
+                raise self._unwritable_locked(e) from e
+            self._written_locked()
 
     def depth(self) -> int:
+        """Messages stored; the last known count while the file cannot be read."""
         with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+            try:
+                db = self._usable_locked()
+                self._depth = int(db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+            except (SpoolUnwritable, sqlite3.Error):
+                pass
+            return self._depth
 
     def close(self) -> None:
         with self._lock:
+            if self._db is not None:
+                # on a read-only card the clock loses the time since the last add
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("UPDATE clock SET elapsed_s = ? WHERE id = 0",
+                                     (self._now(),))
+                self._db.close()
+                self._db = None
+
+    def _now(self) -> float:
+        """The spool clock: seconds the daemon has run with this file, monotonic."""
+        return (self._elapsed_at_start or 0.0) + self._clock() - self._started
+
+    def _connect_locked(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL survives a crash or kill -9; only a power cut can lose the last
+            # commits. It spares the SD card an fsync per result.
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            _add_clock_column(db)
+            if self._elapsed_at_start is None:
+                row = db.execute("SELECT elapsed_s FROM clock WHERE id = 0").fetchone()
+                self._elapsed_at_start = float(row[0] or 0.0)
+                self._started = self._clock()
+            # rows of an older spool (wall-clock ages only) start their age now
+            db.execute("UPDATE results SET clock_s = ? WHERE clock_s IS NULL", (self._now(),))
+        except BaseException:
+            db.close()
+            raise
+        self._db = db
+        return db
+
+    def _written_locked(self) -> None:
+        if self.fault is not None:
+            log.info("result spool %s writable again (%s is over): spooling resumes",
+                     self.path, self.fault)
+            self.fault = None
+
+    def _usable_locked(self) -> sqlite3.Connection:
+        if self._db is not None:
+            return self._db
+        try:
+            return self._connect_locked()
+        except (OSError, sqlite3.Error) as e:
+            raise self._unwritable_locked(e) from e
+
+    def _refused(self, e: Exception, doing: str) -> None:
+        fault = disk_fault(self.path.parent)
+        if fault is None:
+            raise ConfigError(
+                f"cannot {doing} the result spool {self.path}: {e}; set mqtt.spool.path to a "
+                "writable file or run with StateDirectory=") from e
+        self.fault = fault
+        log.error("result spool %s unusable (%s): results go straight to the broker while "
+                  "it is connected; spooling resumes by itself when the card is writable",
+                  self.path, fault)
+
+    def _unwritable_locked(self, e: Exception) -> SpoolUnwritable:
+        """Classify a refused call; the connection is dropped so the next call reopens."""
+        fault = disk_fault(self.path.parent) or str(e)
+        if self._db is not None:
             self._db.close()
+            self._db = None
+        self.fault = fault
+        return SpoolUnwritable(self.path, fault)
+
+    @staticmethod
+    def _rollback_locked(db: sqlite3.Connection) -> None:
+        with contextlib.suppress(sqlite3.Error):  # SQLite already rolled back on SQLITE_FULL
+            db.execute("ROLLBACK")
 
     def _trim(self) -> None:
         with self._lock:
-            dropped = self._trim_locked()
+            db = self._usable_locked()
+            try:
+                dropped = self._trim_locked(db)
+            except sqlite3.Error as e:
+                raise self._unwritable_locked(e) from e
         self._count_dropped(*dropped)
 
-    def _trim_locked(self) -> tuple[int, int]:
-        too_old = self._db.execute(
-            "DELETE FROM results WHERE created_s < ?", (time.time() - self.max_age_s,)
+    def _trim_locked(self, db: sqlite3.Connection) -> tuple[int, int]:
+        too_old = db.execute(
+            "DELETE FROM results WHERE clock_s < ?", (self._now() - self.max_age_s,)
         ).rowcount
-        too_many = self._db.execute(
+        too_many = db.execute(
             "DELETE FROM results WHERE seq <= "
             "(SELECT seq FROM results ORDER BY seq DESC LIMIT 1 OFFSET ?)", (self.max_results,)
         ).rowcount
@@ -140,6 +270,13 @@ class Spool:
     def _count_dropped(self, too_old: int, too_many: int) -> None:
         if too_old or too_many:
             self.dropped += too_old + too_many
-            log.warning("spool full or stale: dropped %d result(s) older than %.0f s and %d "
-                        "beyond %d kept (%d dropped since start)", too_old, self.max_age_s,
-                        too_many, self.max_results, self.dropped)
+            log.warning("spool full or stale: dropped %d result(s) waiting longer than %.0f s "
+                        "and %d beyond %d kept (%d dropped since start)", too_old,
+                        self.max_age_s, too_many, self.max_results, self.dropped)
+
+
+def _add_clock_column(db: sqlite3.Connection) -> None:
+    """Spools written before the spool clock lack `clock_s`."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(results)")}
+    if "clock_s" not in columns:
+        db.execute("ALTER TABLE results ADD COLUMN clock_s REAL")

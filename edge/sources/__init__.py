@@ -15,6 +15,10 @@ class SourceExhausted(CameraError):
     """A replayed video or image list has no more frames and is not looping."""
 
 
+class BadFrame(CameraError):
+    """One frame could not be decoded (a damaged file); the source itself still works."""
+
+
 def _images(cfg: Any) -> FrameSource:
     from edge.sources.images import ImageFolderSource
 

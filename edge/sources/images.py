@@ -12,7 +12,7 @@ import numpy as np
 
 from edge.errors import CameraError
 from edge.ports import Frame
-from edge.sources import SourceExhausted
+from edge.sources import BadFrame, SourceExhausted
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm",
                             ".ppm", ".pnm"})
@@ -83,8 +83,10 @@ class ImageFolderSource:
         path = self.paths[self._next]
         self._next += 1
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None and not path.exists():  # the folder went away: a lost camera
+            raise CameraError(f"image path not found: {path}")
         if image is None:
-            raise CameraError(f"cannot read image {path}: not an image OpenCV can decode")
+            raise BadFrame(f"cannot read image {path}: not an image OpenCV can decode")
         return Frame(image=image, source=str(path), captured_at=time.time())
 
     def close(self) -> None:

@@ -37,7 +37,7 @@ class ButtonTrigger:
                               f"button: {e}; check trigger.button.pin and led_pin") from e
 
     def start(self, fire: Callable[[TriggerEvent], None]) -> None:
-        self._button.when_pressed = lambda: fire(TriggerEvent("button", at=time.time()))
+        self._button.when_pressed = lambda: fire(TriggerEvent("button", at=time.monotonic()))
 
     def show_busy(self, is_busy: bool) -> None:
         """Light the LED while a capture runs (worker thread)."""

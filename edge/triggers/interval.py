@@ -21,7 +21,7 @@ class IntervalTrigger:
     def start(self, fire: Callable[[TriggerEvent], None]) -> None:
         def loop() -> None:
             while not self._stop.wait(self.interval_s):
-                fire(TriggerEvent("interval", at=time.time()))
+                fire(TriggerEvent("interval", at=time.monotonic()))
 
         self._thread = threading.Thread(target=loop, name="interval-trigger", daemon=True)
         self._thread.start()

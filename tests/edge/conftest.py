@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 
 from edge.ports import Frame
+from tests.edge.daemon import REPO, Daemon, NotifySocket
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ASTRONAUT_FACE = (175, 64, 99, 99)  # x, y, w, h in the 512x512 photo, found by the cascade
@@ -97,3 +99,31 @@ def model_copy(tiny_model: Path, tmp_path: Path) -> Path:
     shutil.copy(tiny_model, target)
     shutil.copy(tiny_model.with_suffix(".json"), target.with_suffix(".json"))
     return target
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> Path:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    shutil.copy(REPO / "tests" / "data" / "astronaut.jpg", folder / "a.jpg")
+    return folder
+
+
+@pytest.fixture
+def daemons() -> Iterator[Callable[..., Daemon]]:
+    made: list[Daemon] = []
+
+    def make(workdir: Path, config: dict[str, Any], env: dict[str, str] | None = None) -> Daemon:
+        made.append(Daemon(workdir, config, env))
+        return made[-1]
+
+    yield make
+    for daemon in made:
+        daemon.kill()
+
+
+@pytest.fixture
+def notify(tmp_path: Path) -> Iterator[NotifySocket]:
+    sock = NotifySocket(tmp_path / "notify.sock")
+    yield sock
+    sock.sock.close()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +74,49 @@ class Daemon:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+class NotifySocket:
+    """What systemd would be: a bound AF_UNIX datagram socket collecting messages."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+
+    def wait_for(self, field: str, timeout_s: float, count: int = 1) -> list[str]:
+        """Messages up to and including the `count`th holding `field`; TimeoutError if fewer
+        came within timeout_s."""
+        seen: list[str] = []
+        deadline = time.monotonic() + timeout_s
+        while sum(field in message.splitlines() for message in seen) < count:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                seen.append(self.sock.recv(4096).decode())
+            except TimeoutError:
+                raise TimeoutError(f"{count} x {field} not within {timeout_s} s; got {seen}"
+                                   ) from None
+        return seen
+
+    def flush(self) -> list[str]:
+        """The messages already received, without waiting."""
+        seen = []
+        self.sock.setblocking(False)
+        try:
+            while True:
+                seen.append(self.sock.recv(4096).decode())
+        except BlockingIOError:
+            return seen
+        finally:
+            self.sock.setblocking(True)
+
+    def collect(self, duration_s: float) -> list[str]:
+        seen = []
+        deadline = time.monotonic() + duration_s
+        while (left := deadline - time.monotonic()) > 0:
+            self.sock.settimeout(left)
+            try:
+                seen.append(self.sock.recv(4096).decode())
+            except TimeoutError:
+                break
+        return seen

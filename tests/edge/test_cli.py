@@ -26,7 +26,11 @@ RESULT_SCHEMA = {  # the public result contract of issue 4, as JSON Schema
     "type": "object",
     "additionalProperties": False,
     "required": ["id", "request_id", "device", "trigger", "timestamp", "emotion",
-                 "confidence", "faces", "latency_ms", "model"],
+                 "confidence", "faces", "latency_ms", "model", "error", "time_synced"],
+    # a capture that failed has no stage timings
+    "if": {"properties": {"error": {"type": "null"}}},
+    "then": {"properties": {"latency_ms": {
+        "required": ["capture", "detect", "classify", "total"]}}},
     "properties": {
         "id": {"type": "string", "minLength": 8},
         "request_id": {"type": ["string", "null"]},
@@ -49,10 +53,14 @@ RESULT_SCHEMA = {  # the public result contract of issue 4, as JSON Schema
                 "keypoints": {  # optional: only detectors with landmarks (YuNet) give them
                     "type": "object", "additionalProperties": False, "required": KEYPOINTS,
                     "properties": {name: _POINT for name in KEYPOINTS}}}}},
-        "latency_ms": {"type": "object", "required": ["capture", "detect", "classify", "total"],
-                       "additionalProperties": False,
+        "latency_ms": {"type": "object", "additionalProperties": False,
                        "properties": {k: _MS for k in ("capture", "detect", "classify", "total")}},
         "model": {"type": "string", "minLength": 1},
+        "error": {"oneOf": [{"type": "null"}, {
+            "type": "object", "additionalProperties": False, "required": ["kind", "reason"],
+            "properties": {"kind": {"enum": ["camera", "pipeline", "internal", "busy"]},
+                           "reason": {"type": "string", "minLength": 1}}}]},
+        "time_synced": {"type": ["boolean", "null"]},
         "source": {"type": "string", "minLength": 1},  # CLI results only
     },
 }

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import wait
-from tests.edge.daemon import REPO, Daemon
+from tests.edge.daemon import Daemon, NotifySocket
 from tests.fixtures.broker import Broker, Watcher
 
 Watch = Callable[..., Watcher]
@@ -42,27 +39,6 @@ def start_online(daemon: Daemon, watcher: Watcher) -> Daemon:
     daemon.start()
     assert watcher.next(STATUS, timeout_s=30)[1] == b"online"
     return daemon
-
-
-@pytest.fixture
-def images(tmp_path: Path) -> Path:
-    folder = tmp_path / "images"
-    folder.mkdir()
-    shutil.copy(REPO / "tests" / "data" / "astronaut.jpg", folder / "a.jpg")
-    return folder
-
-
-@pytest.fixture
-def daemons() -> Iterator[Callable[..., Daemon]]:
-    made: list[Daemon] = []
-
-    def make(workdir: Path, config: dict[str, Any], env: dict[str, str] | None = None) -> Daemon:
-        made.append(Daemon(workdir, config, env))
-        return made[-1]
-
-    yield make
-    for daemon in made:
-        daemon.kill()
 
 
 def spool_depth(path: Path) -> int:
@@ -140,59 +116,6 @@ def test_command_with_request_id_and_malformed_payloads(
     assert daemon.stop() == 0
     assert "ignored capture command" in daemon.log_text()
     assert "Traceback" not in daemon.log_text()
-
-
-class NotifySocket:
-    """What systemd would be: a bound AF_UNIX datagram socket collecting messages."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-
-    def wait_for(self, field: str, timeout_s: float, count: int = 1) -> list[str]:
-        """Messages up to and including the `count`th holding `field`; TimeoutError if fewer
-        came within timeout_s."""
-        seen: list[str] = []
-        deadline = time.monotonic() + timeout_s
-        while sum(field in message.splitlines() for message in seen) < count:
-            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                seen.append(self.sock.recv(4096).decode())
-            except TimeoutError:
-                raise TimeoutError(f"{count} x {field} not within {timeout_s} s; got {seen}"
-                                   ) from None
-        return seen
-
-    def flush(self) -> list[str]:
-        """The messages already received, without waiting."""
-        seen = []
-        self.sock.setblocking(False)
-        try:
-            while True:
-                seen.append(self.sock.recv(4096).decode())
-        except BlockingIOError:
-            return seen
-        finally:
-            self.sock.setblocking(True)
-
-    def collect(self, duration_s: float) -> list[str]:
-        seen = []
-        deadline = time.monotonic() + duration_s
-        while (left := deadline - time.monotonic()) > 0:
-            self.sock.settimeout(left)
-            try:
-                seen.append(self.sock.recv(4096).decode())
-            except TimeoutError:
-                break
-        return seen
-
-
-@pytest.fixture
-def notify(tmp_path: Path) -> Iterator[NotifySocket]:
-    sock = NotifySocket(tmp_path / "notify.sock")
-    yield sock
-    sock.sock.close()
 
 
 def test_sd_notify_ready_watchdog_status_stopping(

@@ -1,4 +1,5 @@
-"""The worker alone: health and watchdog pings across camera failures, merging by time."""
+"""The worker alone: error results and watchdog pings across camera failures, merging by
+time."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import pytest
 
 from edge.notify import Notifier
 from edge.pipeline import Pipeline
-from edge.ports import TriggerEvent
-from edge.worker import UNHEALTHY_AFTER_FAILURES, Worker
+from edge.ports import Frame, TriggerEvent
+from edge.worker import Worker
 from tests.fakes import CountingSource, FixedClassifier, FixedDetector, ListPublisher
 
 
@@ -47,21 +48,22 @@ def make_worker(source: CountingSource, publisher: ListPublisher, sock: socket.s
     return worker, shutdown
 
 
-def test_repeated_camera_failures_stop_the_pings_until_it_recovers(
+def test_camera_failures_are_answered_with_errors_and_keep_the_pings(
         manager: socket.socket) -> None:
     source, publisher = CountingSource(), ListPublisher()
     worker, shutdown = make_worker(source, publisher, manager)
     try:
         assert pings(manager, 0.5) >= 3  # idle and healthy
-        source.fail_next = UNHEALTHY_AFTER_FAILURES
-        for _ in range(UNHEALTHY_AFTER_FAILURES):
-            worker.fire(TriggerEvent("mqtt", at=time.time()))
-        pings(manager, 0.3)  # the failing captures run
-        assert not worker.is_healthy
-        assert pings(manager, 0.5) == 0
-        worker.fire(TriggerEvent("mqtt", at=time.time()))
-        assert publisher.next().trigger == "mqtt"
-        assert worker.is_healthy and pings(manager, 0.5) >= 2
+        source.fail_next = 3
+        for n in range(3):
+            worker.fire(TriggerEvent("mqtt", request_id=f"r{n}", at=time.monotonic()))
+        for n in range(3):
+            failed = publisher.next()
+            assert failed.request_id == f"r{n}" and failed.faces == ()
+            assert failed.error is not None and failed.error["kind"] == "camera"
+        assert worker.is_healthy and pings(manager, 0.5) >= 2  # the source reopens itself
+        worker.fire(TriggerEvent("mqtt", at=time.monotonic()))
+        assert publisher.next().error is None and worker.failures == 0
     finally:
         shutdown.set()
         assert worker.join(2)
@@ -71,7 +73,7 @@ def test_triggers_within_min_interval_are_merged(manager: socket.socket) -> None
     source, publisher = CountingSource(), ListPublisher()
     worker, shutdown = make_worker(source, publisher, manager, min_interval_s=10.0)
     try:
-        now = time.time()
+        now = time.monotonic()
         worker.fire(TriggerEvent("button", at=now))
         worker.fire(TriggerEvent("button", at=now + 0.1))
         worker.fire(TriggerEvent("mqtt", at=now + 0.2))
@@ -87,12 +89,72 @@ def test_a_request_with_an_id_is_never_merged(manager: socket.socket) -> None:
     source, publisher = CountingSource(), ListPublisher()
     worker, shutdown = make_worker(source, publisher, manager, min_interval_s=10.0)
     try:
-        now = time.time()
+        now = time.monotonic()
         worker.fire(TriggerEvent("button", at=now))
         worker.fire(TriggerEvent("mqtt", request_id="waiting", at=now + 0.1))
         assert publisher.next().request_id is None
         assert publisher.next().request_id == "waiting"
         assert worker.merged == 0
     finally:
+        shutdown.set()
+        assert worker.join(2)
+
+
+class BlockingSource(CountingSource):
+    """A camera whose reads block until `release` is set: a driver that hangs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.entered = threading.Event()
+
+    def read(self) -> Frame:
+        self.entered.set()
+        self.release.wait(10)
+        return super().read()
+
+
+def test_a_hung_capture_is_answered_and_the_pings_resume_when_it_returns(
+        manager: socket.socket) -> None:
+    source, publisher = BlockingSource(), ListPublisher()
+    shutdown = threading.Event()
+    notifier = Notifier({"NOTIFY_SOCKET": manager.getsockname(), "WATCHDOG_USEC": "200000"})
+    worker = Worker(Pipeline(source, FixedDetector(), FixedClassifier(), "dev"), publisher,
+                    shutdown=shutdown, notifier=notifier, queue_size=4, min_interval_s=0,
+                    capture_timeout_s=0.3)
+    worker.start()
+    try:
+        worker.fire(TriggerEvent("mqtt", request_id="hung", at=time.monotonic()))
+        hung = publisher.next()
+        assert hung.request_id == "hung" and hung.error is not None
+        worker.fire(TriggerEvent("mqtt", request_id="next", at=time.monotonic()))
+        assert "capture hung" in (publisher.next(1.0).error or {})["reason"]
+        pings(manager, 0.01)  # those sent before the hang
+        assert not worker.is_healthy and pings(manager, 0.4) == 0
+        source.release.set()  # the driver returns: healthy again, captures work
+        assert pings(manager, 0.5) >= 1 and worker.is_healthy
+        worker.fire(TriggerEvent("mqtt", request_id="ok", at=time.monotonic()))
+        assert publisher.next().error is None
+    finally:
+        source.release.set()
+        shutdown.set()
+        assert worker.join(2)
+
+
+def test_a_request_with_an_id_that_finds_the_queue_full_is_answered_busy(
+        manager: socket.socket) -> None:
+    source, publisher = BlockingSource(), ListPublisher()
+    worker, shutdown = make_worker(source, publisher, manager)
+    try:
+        worker.fire(TriggerEvent("mqtt", request_id="r0", at=time.monotonic()))
+        assert source.entered.wait(5)  # r0 runs (blocked)
+        for n in range(1, 6):  # four wait, the last finds the queue full
+            worker.fire(TriggerEvent("mqtt", request_id=f"r{n}", at=time.monotonic()))
+        source.release.set()
+        answers = {r.request_id: r for r in (publisher.next() for _ in range(6))}
+        assert (answers["r5"].error or {})["kind"] == "busy"
+        assert all(answers[f"r{n}"].error is None for n in range(5))
+    finally:
+        source.release.set()
         shutdown.set()
         assert worker.join(2)

@@ -48,7 +48,7 @@ def test_age_bound_drops_stale(tmp_path: Path) -> None:
     spool.add("t", b"old")
     spool.close()
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE results SET created_s = created_s - 3600")
+        db.execute("UPDATE results SET clock_s = clock_s - 3600")
     again = Spool(path, max_results=10, max_age_s=60)
     assert again.depth() == 0 and again.dropped == 1
     again.close()
