@@ -85,7 +85,8 @@ def _glance(acc: dict[str, Any], averaging: dict[str, Any]) -> str:
         f"{_pct(r['tflite'])} with `{name}` ({averaging['invokes'][name]} invokes"
         f"{', the daemon default' if name == default else ''})"
         for name, r in private.get("averaged", {}).items() if name != "none")
-    return (f"| **PrivateTest accuracy, LiteRT int8** | **{_pct(private['tflite'])}** one pass; "
+    return (f"| **FER2013 PrivateTest accuracy, LiteRT int8** | **{_pct(private['tflite'])}** "
+            "one pass; "
             f"{views} |")
 
 
@@ -128,9 +129,11 @@ def render(run: Path, model: Path, args: argparse.Namespace) -> str:
         f"FER2013 (`{side['dataset']['name']}`, sha256 `{side['dataset']['sha256'][:16]}…`), "
         "official splits: fit on Training, epoch chosen on PublicTest (best checkpoint), "
         "figures reported on PrivateTest. Training was cleaned first: "
-        f"{data.get('dropped_duplicates', 0)} redundant exact copies and "
-        f"{data.get('dropped_conflicting', 0)} faces in copy groups with conflicting labels "
-        f"dropped, {data['train_images']:,} faces kept. The \"clean part\" of a test split is "
+        f"{data.get('dropped_duplicates', 0)} redundant exact copies, "
+        f"{data.get('dropped_conflicting', 0)} faces in copy groups with conflicting labels"
+        + (f" and {data['dropped_mostly_not_emotion']} faces most of whose FER+ votes are "
+           "unknown, not-a-face or contempt" if "dropped_mostly_not_emotion" in data else "")
+        + f" dropped, {data['train_images']:,} faces kept. The \"clean part\" of a test split is "
         "its faces with no exact copy in Training.", "",
         *_crowd_section(side),
         "## Accuracy against FER2013's single labels", "",

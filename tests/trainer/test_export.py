@@ -29,7 +29,7 @@ from trainer.model import precision_of
 
 SIDECAR_KEYS = {"format", "name", "version", "labels", "input", "output", "preprocess",
                 "quantization", "accuracy", "macs", "params", "dataset", "sha256", "created",
-                "averaging", "trained_precision"}
+                "averaging", "trained_precision", "labels_source"}
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +194,7 @@ def test_compare_reports_each_split(keras_model: Any, tiny_model: Path) -> None:
 
 def test_the_sidecar_names_its_default_averaging(tiny_model: Path) -> None:
     meta = json.loads(tiny_model.with_suffix(".json").read_text())
-    assert meta["averaging"] == {"default": "flip", "shift_px": 3,
+    assert meta["averaging"] == {"default": "flip", "continuous": "flip", "shift_px": 3,
                                  "invokes": {"none": 1, "flip": 2, "crops": 10}}
 
 
