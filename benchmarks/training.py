@@ -73,9 +73,9 @@ def lines(args: argparse.Namespace, thread_env: dict[str, str]) -> Iterator[str]
         yield (f"| {precision} | {median:.0f} | {', '.join(f'{v:.0f}' for v in values)} | "
                f"{median / base:.2f}x |")
     yield ""
-    yield ("Where the time goes: the whole trainer against its step alone (`train_on_batch` "
-           "on one cached batch) and its input pipeline alone (`python -m "
-           "benchmarks.train_step`), faces/s, medians:")
+    yield ("Where the time goes: the whole trainer against its step alone (`fit` on one "
+           "cached batch) and its input pipeline alone (`python -m benchmarks.train_step`), "
+           "faces/s, medians:")
     yield ""
     yield "| precision | whole trainer | step alone | input pipeline alone | trainer / step |"
     yield "|---|---|---|---|---|"
