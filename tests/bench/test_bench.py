@@ -183,8 +183,21 @@ def test_the_training_section_runs_the_trainer_at_each_precision(
     text = _run(repo_root, "--only", "training", "--data", str(data), "--train-faces", "32",
                 "--train-epochs", "1")
     assert text.startswith("Trainer throughput: 32 Training faces, 1 epochs per run")
-    rows = {line.split(" | ")[0][2:]: line.split(" | ") for line in text.splitlines()
-            if line.startswith("| ") and "precision" not in line}
-    assert list(rows) == ["float32", "mixed_bfloat16"]
-    assert rows["float32"][3] == "1.00x |"
-    assert all(float(cells[1]) > 0 for cells in rows.values())
+    precisions, parts = text.split("Where the time goes")
+
+    def rows(table: str) -> dict[str, list[str]]:
+        return {line.split(" | ")[0][2:]: line.split(" | ") for line in table.splitlines()
+                if line.startswith("| ") and "precision" not in line}
+
+    by_precision = rows(precisions)
+    assert list(by_precision) == ["float32", "mixed_bfloat16"]
+    assert by_precision["float32"][3] == "1.00x |"
+    assert all(float(cells[1]) > 0 for cells in by_precision.values())
+    # whole trainer, step alone, input pipeline alone, and the trainer's share of the step
+    by_part = rows(parts)
+    assert list(by_part) == ["float32", "mixed_bfloat16"]
+    for whole, step, pipeline, share in (cells[1:5] for cells in by_part.values()):
+        assert min(float(whole), float(step), float(pipeline)) > 0
+        # the table rounds the rates, not the share
+        assert float(share.rstrip(" |")) == pytest.approx(float(whole) / float(step), rel=0.1,
+                                                           abs=0.02)
