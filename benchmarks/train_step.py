@@ -47,7 +47,7 @@ def main() -> None:
     pipeline = _rate(len(train), time.perf_counter() - start)
     import tensorflow as tf
 
-    model = _fresh_model(data, cfg, train)
+    model = _fresh_model(cfg, train)
     x, y = batches[0]
     cached = tf.data.Dataset.from_tensors((x, y))
     model.fit(cached.repeat(3), verbose=0)  # trace and warm up

@@ -36,9 +36,10 @@ def _nll(scores: np.ndarray, majority: np.ndarray) -> float:
     return float(-np.log(np.clip(scores[has, majority[has]], 1e-7, 1)).mean())
 
 
-def fit(scores: np.ndarray, votes: Votes, prior: np.ndarray) -> tuple[Calibration, list[dict[str,
-                                                                                         Any]]]:
-    """The calibration for PublicTest's (averaged) scores, and the table of every tau tried."""
+def fit(scores: np.ndarray, votes: Votes, prior: np.ndarray
+        ) -> tuple[Calibration, float, list[dict[str, Any]]]:
+    """The calibration for PublicTest's (averaged) scores, the tau it uses, and the table of
+    every tau tried."""
     table = []
     for tau in TAUS:
         adjusted = Calibration(log_bias=log_bias(prior, tau)).apply(scores)
@@ -50,7 +51,7 @@ def fit(scores: np.ndarray, votes: Votes, prior: np.ndarray) -> tuple[Calibratio
     majority = votes.majority()
     temperature = min(TEMPERATURES, key=lambda t: _nll(
         Calibration(temperature=t, log_bias=bias).apply(scores), majority))
-    return Calibration(temperature=float(temperature), log_bias=bias), table
+    return Calibration(temperature=float(temperature), log_bias=bias), float(best["tau"]), table
 
 
 def sidecar_block(calibration: Calibration, tau: float, prior: np.ndarray) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from edge.classify.averaging import AVERAGINGS
-from edge.classify.calibration import Calibration
 from trainer.calibrate import crowd_score, fit, sidecar_block
 from trainer.data import FerData, Split
 from trainer.evaluate import averaged_scores
@@ -53,8 +52,7 @@ def crowd_figures(model: Any, data: FerData,
         public = averaged_scores(model, data.public.images, averaging)
         private = averaged_scores(model, data.private.images, averaging)
         prior = public.mean(0)  # what the model answers on average: the prior it learned
-        calibration, table = fit(public, Votes(data.public.votes), prior)
-        tau = next(row["tau"] for row in table if row["score"] == max(r["score"] for r in table))
+        calibration, tau, table = fit(public, Votes(data.public.votes), prior)
         result[averaging] = {
             "calibration": sidecar_block(calibration, tau, prior),
             "tau_table": [_rounded(row) for row in table],
@@ -65,10 +63,3 @@ def crowd_figures(model: Any, data: FerData,
         }
     return result
 
-
-def calibrated(block: dict[str, Any]) -> Calibration:
-    """The Calibration a `crowd_figures` entry's sidecar block describes."""
-    from edge.classify.calibration import calibration_of
-    from trainer.data import LABELS
-
-    return calibration_of(block, LABELS)

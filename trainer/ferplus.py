@@ -52,9 +52,9 @@ class Votes:
         top = counts.argmax(1)
         top_votes = counts.max(1)
         unique = (counts == top_votes[:, None]).sum(1) == 1
-        ours = {int(col): label for label, col in enumerate(TO_OURS)}
-        label = np.array([ours.get(int(c), -1) for c in top])
-        return np.where(unique & (label >= 0), label, -1)
+        label = np.full(len(COLUMNS), -1)
+        label[TO_OURS] = np.arange(len(TO_OURS))  # FER+ column -> our label, -1 for the rest
+        return np.where(unique, label[top], -1)
 
     def trainable(self) -> np.ndarray:
         """Faces worth learning from: most of their votes name one of our 7 emotions.

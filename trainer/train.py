@@ -77,9 +77,6 @@ def _cpu_flags() -> set[str]:
     return set(line.partition(":")[2].split())
 
 
-LABEL_SOURCES = ("fer2013", "ferplus")
-
-
 def prepare_training(data: FerData, cfg: TrainConfig) -> tuple[Split, dict[str, int]]:
     train, notes = (clean_training(data.train) if cfg.drop_duplicates
                     else (data.train, {"kept": len(data.train)}))
@@ -232,7 +229,7 @@ def _targets(cfg: TrainConfig, shape: ModelShape, train: Split) -> np.ndarray | 
     return _distilled(cfg, shape, train) if cfg.distill_from else None
 
 
-def _fresh_model(data: FerData, cfg: TrainConfig, train_split: Split) -> keras.Model:
+def _fresh_model(cfg: TrainConfig, train_split: Split) -> keras.Model:
     shape = ModelShape(blocks=cfg.blocks, dropout=cfg.dropout)
     model = build_model(shape=shape)
     if cfg.init_from:
@@ -258,12 +255,11 @@ class _CrowdAgreement(keras.callbacks.Callback):
         self.public = public
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        from trainer.evaluate import averaged_scores
         from trainer.ferplus import Votes, agreement_metrics
 
         assert self.public.votes is not None and logs is not None
-        faces = self.public.images[..., None]
-        scores = (self.model.predict(faces, batch_size=512, verbose=0)
-                  + self.model.predict(faces[:, :, ::-1], batch_size=512, verbose=0)) / 2
+        scores = averaged_scores(self.model, self.public.images, "flip")
         m = agreement_metrics(scores, Votes(self.public.votes))
         logs["val_ferplus_accuracy"] = float(m["accuracy"])  # type: ignore[arg-type]
         logs["val_ferplus_mean_recall"] = float(m["mean_recall"])  # type: ignore[arg-type]
@@ -337,7 +333,7 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False,
         model = keras.models.load_model(ckpt / "last.keras")
         log.info("resuming after epoch %d of %d", state["epoch"] + 1, cfg.epochs)
     else:
-        model = _fresh_model(data, cfg, train_split)
+        model = _fresh_model(cfg, train_split)
         (run_dir / "history.csv").unlink(missing_ok=True)
         (ckpt / "run.json").write_text(json.dumps({"config": asdict(cfg),
                                                    "data": data.source}, indent=2))
