@@ -31,6 +31,11 @@ def _cpu_summary() -> str:
     return f"{os.cpu_count()} cores; {', '.join(units) or 'none of AVX2/AVX-512/AMX'}"
 
 
+def _rate(faces_per_second: float) -> str:
+    """Three significant figures, so a ratio read back from the table keeps its value."""
+    return f"{faces_per_second:.0f}" if faces_per_second >= 100 else f"{faces_per_second:.3g}"
+
+
 def _faces_per_second(args: argparse.Namespace, precision: str, out: Path,
                       env: dict[str, str]) -> float:
     cmd = [sys.executable, "-m", "trainer", "--data", str(args.data), "--out", str(out),
@@ -70,7 +75,7 @@ def lines(args: argparse.Namespace, thread_env: dict[str, str]) -> Iterator[str]
     yield "|---|---|---|---|"
     for precision, values in rates.items():
         median = statistics.median(values)
-        yield (f"| {precision} | {median:.0f} | {', '.join(f'{v:.0f}' for v in values)} | "
+        yield (f"| {precision} | {_rate(median)} | {', '.join(_rate(v) for v in values)} | "
                f"{median / base:.2f}x |")
     yield ""
     yield ("Where the time goes: the whole trainer against its step alone (`fit` on one "
@@ -83,4 +88,5 @@ def lines(args: argparse.Namespace, thread_env: dict[str, str]) -> Iterator[str]
         whole = statistics.median(values)
         step = statistics.median(p["step"] for p in parts[precision])
         pipe = statistics.median(p["pipeline"] for p in parts[precision])
-        yield f"| {precision} | {whole:.0f} | {step:.0f} | {pipe:.0f} | {whole / step:.2f} |"
+        yield (f"| {precision} | {_rate(whole)} | {_rate(step)} | {_rate(pipe)} | "
+               f"{whole / step:.2f} |")

@@ -198,6 +198,6 @@ def test_the_training_section_runs_the_trainer_at_each_precision(
     assert list(by_part) == ["float32", "mixed_bfloat16"]
     for whole, step, pipeline, share in (cells[1:5] for cells in by_part.values()):
         assert min(float(whole), float(step), float(pipeline)) > 0
-        # the table rounds the rates, not the share
+        # the rates carry three significant figures, so the share reads back from them
         assert float(share.rstrip(" |")) == pytest.approx(float(whole) / float(step), rel=0.1,
                                                            abs=0.02)
