@@ -1,4 +1,5 @@
-"""Whether the wall clock can be trusted: the kernel's clock-sync state, read with adjtimex.
+"""Whether the wall clock can be trusted: the kernel's clock-sync state, read with adjtimex,
+else systemd-timesyncd's flag file.
 
 A Pi has no real-time clock: it boots with the time it last saved and NTP moves it later,
 by hours or days. Results carry `time_synced` so a subscriber knows whether their
@@ -12,10 +13,14 @@ import ctypes
 import ctypes.util
 import logging
 import sys
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 STA_UNSYNC = 0x0040  # <linux/timex.h>: the clock is not synchronised (set until NTP syncs)
+# systemd-timesyncd (Raspberry Pi OS's NTP client) makes this folder when it starts and
+# touches `synchronized` in it once it has set the clock; /run is emptied at every boot.
+TIMESYNCD_DIR = Path("/run/systemd/timesync")
 
 
 class _Timex(ctypes.Structure):
@@ -29,22 +34,34 @@ class _Timex(ctypes.Structure):
 
 class SyncState:
     """Reads the sync state on demand (`is_synced()`), from any thread. On Linux through
-    `adjtimex(2)` with no change requested, which any user may call; elsewhere, or where
-    a seccomp filter refuses it (systemd's `ProtectClock=` with
-    `SystemCallErrorNumber=EPERM`), it answers None and logs why once."""
+    `adjtimex(2)` with no change requested, which any user may call. Where a seccomp
+    filter refuses it (the shipped unit: `ProtectClock=`, `SystemCallErrorNumber=EPERM`),
+    from systemd-timesyncd's flag file; where neither answers (another NTP client, not
+    Linux), None, and it logs why once."""
 
-    def __init__(self) -> None:
+    def __init__(self, timesyncd_dir: Path = TIMESYNCD_DIR) -> None:
         self._adjtimex = _load_adjtimex()
+        self._timesyncd_dir = timesyncd_dir
         self._is_reported = False
 
     def is_synced(self) -> bool | None:
         if self._adjtimex is None:
-            return None
+            return self._timesyncd("adjtimex is not available")
         timex = _Timex()  # modes = 0: read only
         if self._adjtimex(ctypes.byref(timex)) == -1:
-            self._report(f"adjtimex failed: {ctypes.get_errno()}")
-            return None
+            return self._timesyncd(f"adjtimex failed: errno {ctypes.get_errno()}")
         return not timex.status & STA_UNSYNC
+
+    def _timesyncd(self, why: str) -> bool | None:
+        try:
+            if (self._timesyncd_dir / "synchronized").exists():
+                return True
+            if self._timesyncd_dir.is_dir():
+                return False  # timesyncd runs and has not set the clock yet
+        except OSError:
+            pass
+        self._report(f"{why}, and systemd-timesyncd is not running")
+        return None
 
     def _report(self, why: str) -> None:
         if not self._is_reported:

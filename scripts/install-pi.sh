@@ -276,10 +276,14 @@ working_directory() {
 unit_environment() {
     # In the check's subshell: the environment systemd starts the service with, not the
     # installer's. Environment= values are split at blanks (no quoting); EnvironmentFile=
-    # ("-": optional) wins over them, as in systemd.
+    # ("-": optional) wins over them, as in systemd. QEMU_* stay: they are the machine's, not
+    # the installer's (under qemu-user QEMU_CPU picks the emulated core at every exec, and
+    # qemu's default core makes LiteRT compute wrong answers).
     local user="$1" name file assignments
     # shellcheck disable=SC2163 # un-exports the variable named by $name
-    while read -r name; do export -n "$name"; done < <(compgen -e)
+    while read -r name; do
+        [[ "$name" == QEMU_* ]] || export -n "$name"
+    done < <(compgen -e)
     export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin USER="$user" LOGNAME="$user"
     IFS=: read -r _ _ _ _ _ HOME SHELL < <(getent passwd "$user")
     export HOME SHELL

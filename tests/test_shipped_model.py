@@ -37,6 +37,17 @@ def test_sidecar_sha256_matches_the_shipped_file(sidecar: dict) -> None:
     assert hashlib.sha256(MODEL.read_bytes()).hexdigest() == sidecar["sha256"]
 
 
+def test_the_shipped_sidecar_carries_golden_vectors_this_runtime_passes(sidecar: dict) -> None:
+    """Recorded for this very file, clear faces and unsure ones, with both kernel sets."""
+    block = sidecar["golden"]
+    assert block["model_sha256"] == sidecar["sha256"]
+    outputs = [v["output"] for v in block["vectors"]]
+    assert len(outputs) == 6 and sum(max(o) < 100 for o in outputs) >= 3  # not all saturated
+    for is_xnnpack_enabled in (True, False):  # loading runs them; a mismatch raises
+        TfliteEmotionClassifier(ClassifierConfig(
+            model_path=MODEL, is_xnnpack_enabled=is_xnnpack_enabled)).close()
+
+
 @pytest.mark.parametrize("name", ["emotion-edge.tflite", "emotion-edge.json"])
 def test_models_folder_shows_the_packaged_model(name: str) -> None:
     """models/ links to the package's files: one model, not two copies that can drift (an

@@ -415,6 +415,21 @@ def _labels_source(model: Path) -> str | None:
         return None
 
 
+def _golden_line(tflite_path: Path) -> str:
+    """Record the golden vectors the edge runs at start (edge/classify/golden.py)."""
+    from edge.classify.golden_record import write_golden
+    from edge.errors import EdgeError
+
+    try:
+        block = write_golden(tflite_path)
+    except EdgeError as e:
+        raise ExportError(f"wrote {tflite_path}, but could not record its golden vectors: "
+                          f"{e}; fix that, then: python scripts/golden_vectors.py "
+                          f"{tflite_path}") from e
+    return (f"recorded {len(block['vectors'])} golden vectors with {block['runtime']} on "
+            f"{block['cpu']}")
+
+
 def run(req: ConvertRequest, echo: Callable[[str], None] = print) -> int:
     """Convert, verify against Keras, gate on --max-drop, write. 0 written, 1 rejected."""
     from trainer.data import load_dataset
@@ -447,6 +462,7 @@ def run(req: ConvertRequest, echo: Callable[[str], None] = print) -> int:
                      continuous_averaging=req.continuous_averaging, crowd=crowd,
                      labels_source=_labels_source(req.model))
     tflite_path, json_path = export(content, info, req.out)
+    echo(_golden_line(tflite_path))
     echo(f"drop vs Keras {drops} points (limit {req.max_drop}); wrote {tflite_path} "
          f"and {json_path}")
     return 0

@@ -25,7 +25,7 @@ from edge.errors import ModelError
 
 log = logging.getLogger(__name__)
 
-MAX_STEPS = 1  # rounding may differ by one quantization step between correct kernels
+MAX_STEPS = 1  # a saturated or clear face: correct kernels round it alike, or one step off
 WRITER = "python scripts/golden_vectors.py"
 
 
@@ -54,14 +54,31 @@ def cpu_name() -> str:
 
 
 def record(interpreter: Any, inputs: Sequence[tuple[str, np.ndarray]], model_sha256: str,
-           runtime: str) -> dict[str, Any]:
-    """The `golden` block for `inputs` (name, input tensor without the batch axis)."""
-    vectors = [{"name": name, "dtype": str(tensor.dtype), "shape": list(tensor.shape),
-                "input": base64.b64encode(tensor.tobytes()).decode(),
-                "output": [int(v) for v in invoke(interpreter, tensor)]}
-               for name, tensor in inputs]
+           runtime: str, reference: Any = None) -> dict[str, Any]:
+    """The `golden` block for `inputs` (name, input tensor without the batch axis).
+
+    `reference`, a second interpreter with other kernels (LiteRT's built-in ones against
+    XNNPACK), measures how far two correct runtimes drift apart on each face: rounding
+    differences add up through the layers, to a few steps where no score saturates. Each
+    vector then allows twice that drift, and at least MAX_STEPS.
+    """
+    vectors = []
+    for name, tensor in inputs:
+        output = invoke(interpreter, tensor)
+        drift = 0 if reference is None else _steps(invoke(reference, tensor), output)
+        vectors.append({"name": name, "dtype": str(tensor.dtype), "shape": list(tensor.shape),
+                        "input": base64.b64encode(tensor.tobytes()).decode(),
+                        "output": [int(v) for v in output],
+                        "max_steps": max(MAX_STEPS, 2 * drift)})
     return {"model_sha256": model_sha256, "runtime": runtime, "cpu": cpu_name(),
             "max_steps": MAX_STEPS, "vectors": vectors}
+
+
+def _steps(got: np.ndarray, expected: np.ndarray) -> int:
+    """Largest difference in quantization steps; -1 for a different shape."""
+    if got.shape != expected.shape:
+        return -1
+    return int(np.abs(got.astype(np.int64) - expected.astype(np.int64)).max())
 
 
 def invoke(interpreter: Any, tensor: np.ndarray) -> np.ndarray:
@@ -84,17 +101,18 @@ def check(interpreter: Any, golden: Mapping[str, Any] | None, model_sha256: str,
                     "skipping them (re-record: %s %s)", model_path, WRITER, model_path)
         return
     try:
-        vectors = [(str(v["name"]), _tensor(v), np.asarray(v["output"], np.int64))
-                   for v in golden["vectors"]]
-        max_steps = int(golden.get("max_steps", MAX_STEPS))
+        default_steps = int(golden.get("max_steps", MAX_STEPS))
+        vectors = [(str(v["name"]), _tensor(v), np.asarray(v["output"], np.int64),
+                    int(v.get("max_steps", default_steps))) for v in golden["vectors"]]
     except (KeyError, TypeError, ValueError) as e:
         raise ModelError(f"{model_path}: bad golden vectors in the sidecar ({e}); re-record "
                          f"them: {WRITER} {model_path}") from e
-    for name, tensor, expected in vectors:
+    for name, tensor, expected, max_steps in vectors:
         got = invoke(interpreter, tensor).astype(np.int64)
-        steps = int(np.abs(got - expected).max()) if got.shape == expected.shape else -1
+        steps = _steps(got, expected)
         if steps < 0 or steps > max_steps:
-            raise ModelError(_mismatch(model_path, name, got, expected, steps, runtime, golden))
+            raise ModelError(_mismatch(model_path, name, got, expected, steps, max_steps,
+                                       runtime, golden))
 
 
 def _tensor(vector: Mapping[str, Any]) -> np.ndarray:
@@ -103,11 +121,11 @@ def _tensor(vector: Mapping[str, Any]) -> np.ndarray:
 
 
 def _mismatch(model_path: Path, name: str, got: np.ndarray, expected: np.ndarray, steps: int,
-              runtime: str, golden: Mapping[str, Any]) -> str:
+              max_steps: int, runtime: str, golden: Mapping[str, Any]) -> str:
     off = f"{steps} quantization steps off" if steps >= 0 else "a different output shape"
     return (f"{model_path}: this runtime computes wrong answers: golden face {name!r} gives "
             f"{got.tolist()}, the sidecar records {expected.tolist()} ({off}, at most "
-            f"{golden.get('max_steps', MAX_STEPS)} allowed) with {runtime} on {cpu_name()}; "
+            f"{max_steps} allowed) with {runtime} on {cpu_name()}; "
             f"they were recorded with {golden.get('runtime', '?')} on "
             f"{golden.get('cpu', '?')}. Fix: pin that LiteRT version (pip install "
             f"'{str(golden.get('runtime', 'ai-edge-litert')).replace(' ', '==')}'), or turn "

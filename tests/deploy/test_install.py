@@ -176,6 +176,18 @@ def test_the_check_reads_the_environment_file_and_not_the_installers_environment
     assert "then run this again" in failed.stderr
 
 
+def test_the_units_environment_keeps_only_qemus_settings_from_the_installers() -> None:
+    """Under qemu-user (tools/pi_emulated.sh), QEMU_CPU picks the emulated core at every
+    exec: dropped, the check ran on qemu's default core, whose LiteRT computes wrong answers,
+    and the golden vectors refused it. Nothing else of the installer's shell gets through."""
+    proc = bash(f'UNIT_SRC="{UNIT}"; ROOT=""; (unit_environment nobody; env)',
+                QEMU_CPU="cortex-a72", EMOTION_EDGE_MQTT__PORT="1")
+    assert proc.returncode == 0, proc.stderr
+    env = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+    assert env["QEMU_CPU"] == "cortex-a72" and env["USER"] == "nobody"
+    assert "EMOTION_EDGE_MQTT__PORT" not in env
+
+
 def test_a_failure_after_changes_says_what_changed_and_how_to_undo_it() -> None:
     proc = bash('trap report_changes EXIT; changed "/etc/x"; changed "the user y"; die boom')
     assert proc.returncode == 1

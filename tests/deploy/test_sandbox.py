@@ -58,3 +58,21 @@ def test_daemon_and_demo_run_inside_the_sandbox(sandbox: None, demo_model: Path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "request demo-1: " in proc.stdout and "request demo-2: " in proc.stdout
     assert "exit status 0" in proc.stdout
+
+
+def test_under_the_units_filter_the_clock_state_comes_from_timesyncd(
+        sandbox: None, tmp_path: Path) -> None:
+    """The filter refuses adjtimex even to read (EPERM), so results would always say
+    `time_synced: null`; systemd-timesyncd's flag answers instead."""
+    timesync = tmp_path / "timesync"
+    timesync.mkdir()
+    probe = ("import ctypes, sys; from pathlib import Path; "
+             "from edge.clock import SyncState, _load_adjtimex, _Timex; "
+             "adjtimex = _load_adjtimex(); assert adjtimex is not None; "
+             "print(adjtimex(ctypes.byref(_Timex())), ctypes.get_errno()); "
+             "print(SyncState(timesyncd_dir=Path(sys.argv[1])).is_synced())")
+    before = _sandboxed(sys.executable, "-c", probe, str(timesync), timeout_s=60)
+    assert before.stdout.split("\n")[:2] == ["-1 1", "False"], before.stdout + before.stderr
+    (timesync / "synchronized").touch()
+    after = _sandboxed(sys.executable, "-c", probe, str(timesync), timeout_s=60)
+    assert after.stdout.split("\n")[:2] == ["-1 1", "True"], after.stdout + after.stderr
