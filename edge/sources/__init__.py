@@ -7,16 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from edge.config import ImagesConfig, OpenCvConfig, PicameraConfig
-from edge.errors import CameraError
 from edge.ports import FrameSource
-
-
-class SourceExhausted(CameraError):
-    """A replayed video or image list has no more frames and is not looping."""
-
-
-class BadFrame(CameraError):
-    """One frame could not be decoded (a damaged file); the source itself still works."""
 
 
 def _images(cfg: Any) -> FrameSource:

@@ -10,9 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.errors import CameraError
+from edge.errors import BadFrame, CameraError, SourceExhausted
 from edge.ports import Frame
-from edge.sources import BadFrame, SourceExhausted
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm",
                             ".ppm", ".pnm"})

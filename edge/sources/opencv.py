@@ -12,9 +12,8 @@ import cv2
 import numpy as np
 
 from edge.config import OpenCvConfig
-from edge.errors import CameraError
+from edge.errors import CameraError, SourceExhausted
 from edge.ports import Frame
-from edge.sources import SourceExhausted
 
 log = logging.getLogger(__name__)
 
