@@ -52,11 +52,11 @@ def open_detector(cfg: AnyDetectorConfig, warn: Warn | None = None) -> FaceDetec
 
 
 def _open_best(cfg: AutoDetectorConfig, warn: Warn) -> FaceDetector:
-    """YuNet, or Haar after calling `warn` once with the reason and the fix."""
+    """YuNet, or Haar with the keys they share after calling `warn` once with the reason."""
     try:
         return open_detector(cfg.yunet())
     except ModelError as e:
-        detector = open_detector(HaarDetectorConfig())
+        detector = open_detector(cfg.fallback())
         warn(f"YuNet face detector unavailable, using the Haar cascade, which misses many "
              f"real faces: {e} (or set detector.kind = \"haar\" to choose Haar on purpose)")
         return detector

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
 from edge.config_base import StrictConfig
 
@@ -54,15 +54,36 @@ class YunetDetectorConfig(YunetKeys):
         "yunet", description="YuNet only: an error at start when it cannot load")
 
 
+# The keys YuNet and Haar share: a fallback to Haar keeps those the user set.
+_FALLBACK_KEYS = sorted(set(YunetKeys.model_fields) & set(HaarDetectorConfig.model_fields))
+
+
 class AutoDetectorConfig(YunetKeys):
     kind: Literal["auto"] = Field(
         "auto", description="the best detector that loads: YuNet (keys below) when OpenCV >= 4.8 "
-        "has cv2.FaceDetectorYN and the model file verifies, else the Haar cascade with its "
-        "defaults and one warning")
+        "has cv2.FaceDetectorYN and the model file verifies, else the Haar cascade with one "
+        f"warning, keeping {' and '.join(_FALLBACK_KEYS)} if set here (Haar's defaults for "
+        "the rest)")
 
     def yunet(self) -> YunetDetectorConfig:
         """The YuNet settings this stands for."""
         return YunetDetectorConfig.model_validate(self.model_dump(exclude={"kind"}))
+
+    def fallback(self) -> HaarDetectorConfig:
+        """The Haar settings used when YuNet cannot load: the shared keys the user set."""
+        return HaarDetectorConfig.model_validate(
+            self.model_dump(include=set(_FALLBACK_KEYS), exclude_unset=True))
+
+    @model_validator(mode="after")
+    def _fallback_is_valid(self) -> AutoDetectorConfig:
+        try:
+            self.fallback()
+        except ValidationError as e:
+            wrong = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}"
+                              for err in e.errors())
+            raise ValueError(f"the Haar fallback cannot take this value ({wrong}); change it "
+                             "or set kind = \"yunet\"") from None
+        return self
 
 
 class WholeFrameConfig(StrictConfig):

@@ -64,6 +64,14 @@ def test_unknown_key_in_a_camera_variant_has_no_kind_tag_in_its_path() -> None:
     assert problem.startswith("camera.devise")
 
 
+def test_the_haar_fallback_of_auto_must_accept_the_keys_it_keeps() -> None:
+    data = minimal()
+    data["detector"] = {"kind": "auto", "detect_width_px": 72}  # YuNet takes >= 64, Haar >= 80
+    [problem] = config_problems(data)
+    assert problem.startswith("detector: ") and "Haar fallback" in problem
+    assert "detect_width_px: Input should be greater than or equal to 80" in problem
+
+
 def test_bad_value_names_key_value_and_expectation() -> None:
     data = minimal()
     data["detector"] = {"min_face_px": 4}
