@@ -181,8 +181,7 @@ def section_classifier(b: Bench) -> list[Row]:
 
 def _averagings(b: Bench) -> list[str]:
     """Every test-time averaging, the model's default first."""
-    from edge.classify.averaging import AVERAGINGS
-    from edge.model_contract import load_contract
+    from edge.model_contract import AVERAGINGS, load_contract
 
     default = load_contract(b.args.model).averaging
     return [default, *(a for a in AVERAGINGS if a != default)]

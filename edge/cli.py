@@ -29,7 +29,7 @@ from edge.config import (
     load_settings,
     read_toml,
 )
-from edge.errors import CameraError, EdgeError
+from edge.errors import CameraError, EdgeError, SourceExhausted
 from edge.ports import EmotionClassifier, FaceDetector, Result, TriggerEvent
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def _detect_path(path: Path, detector: FaceDetector, classifier: EmotionClassifi
                  device_id: str, as_json: bool) -> int:
     """Print a result per image of `path` (a file or a folder); return how many failed."""
     from edge.pipeline import Pipeline
-    from edge.sources import SourceExhausted, open_source
+    from edge.sources import open_source
 
     try:
         source = open_source(ImagesConfig(path=path, is_looping=False))

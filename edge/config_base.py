@@ -1,5 +1,6 @@
-"""The base of every config model, kept apart so role packages can declare their own variants
-(`edge/detect/haar.py` holds `HaarDetectorConfig`) without importing `edge.config`."""
+"""The base of every config model. `edge.config.Settings` composes each role's config module
+(`edge/detect/config.py`, `edge/sources/config.py`, ...), so those modules take their base
+from here, below both, and never import `edge.config`."""
 
 from __future__ import annotations
 

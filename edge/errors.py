@@ -19,3 +19,11 @@ class ModelError(EdgeError):
 
 class BrokerError(EdgeError):
     """The MQTT broker settings are unusable (bad TLS files, unreadable password)."""
+
+
+class SourceExhausted(CameraError):
+    """A replayed video or image list has no more frames and is not looping."""
+
+
+class BadFrame(CameraError):
+    """One frame could not be decoded (a damaged file); the source itself still works."""

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from edge.assets import asset_path
-from edge.classify.averaging import AVERAGINGS
-from edge.classify.calibration import Calibration, calibration_of
+from edge.calibration import Calibration, calibration_of
 from edge.errors import ModelError
 
+# the test-time averagings a sidecar may name; their views are in edge/classify/averaging.py
+AVERAGINGS: tuple[str, ...] = ("none", "flip", "crops")
 FORMAT = "emotion-edge-model/1"
 MODEL_FILE = "emotion-edge.tflite"
 INSTALLED_MODELS = Path("/opt/emotion-edge/models")  # where scripts/install-pi.sh puts them

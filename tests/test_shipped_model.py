@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from edge.assets import asset_path
-from edge.classify.averaging import AVERAGINGS
 from edge.classify.tflite import TfliteEmotionClassifier
 from edge.config import ClassifierConfig
+from edge.model_contract import AVERAGINGS
 from edge.ports import FaceBox, Frame
 
 MODELS = Path(__file__).resolve().parent.parent / "models"

@@ -1,4 +1,4 @@
-"""Fit the edge's calibration (edge/classify/calibration.py) on PublicTest.
+"""Fit the edge's calibration (edge/calibration.py) on PublicTest.
 
 The bias is logit adjustment with one knob: log-score bias = -tau x log(prior), the
 prior being the share of each emotion in the training targets. tau = 0 answers as the
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.classify.calibration import Calibration
+from edge.calibration import Calibration
 from trainer.data import LABELS
 from trainer.ferplus import Votes, agreement_metrics
 
@@ -55,7 +55,7 @@ def fit(scores: np.ndarray, votes: Votes, prior: np.ndarray
 
 
 def sidecar_block(calibration: Calibration, tau: float, prior: np.ndarray) -> dict[str, Any]:
-    """The sidecar's `calibration`, read by edge.classify.calibration.calibration_of."""
+    """The sidecar's `calibration`, read by edge.calibration.calibration_of."""
     return {"temperature": calibration.temperature,
             "log_bias": dict(zip(LABELS, calibration.log_bias or (0.0,) * len(LABELS),
                                  strict=True)),

@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from edge.classify.averaging import AVERAGINGS
+from edge.model_contract import AVERAGINGS
 from trainer.data import FER2013_ENV, DataError, default_fer2013_path
 from trainer.export import MODES, ConvertRequest, ExportError, remeasure, run
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.classify.averaging import AVERAGINGS
+from edge.model_contract import AVERAGINGS
 from trainer.calibrate import crowd_score, fit, sidecar_block
 from trainer.data import FerData, Split
 from trainer.evaluate import averaged_scores

@@ -151,7 +151,7 @@ def averaged_scores(model: Any, images: np.ndarray, averaging: str) -> np.ndarra
 
 
 def _side(model: Any, split: Split, clean: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
-    from edge.classify.averaging import AVERAGINGS
+    from edge.model_contract import AVERAGINGS
 
     scores = {a: averaged_scores(model, split.images, a) for a in AVERAGINGS}
     pred = scores["none"].argmax(1)

@@ -240,7 +240,8 @@ def _crowd_blocks(crowd: dict[str, Any] | None) -> dict[str, Any]:
 def averaging_block(default: str, continuous: str | None = None) -> dict[str, Any]:
     """What the edge averages for triggered captures and in continuous mode, and what each
     choice costs; the accuracy block holds each one's figures (`accuracy.<split>.averaged`)."""
-    from edge.classify.averaging import AVERAGINGS, SHIFT_PX, invokes
+    from edge.classify.averaging import SHIFT_PX, invokes
+    from edge.model_contract import AVERAGINGS
 
     for chosen in (default, continuous or default):
         if chosen not in AVERAGINGS:

@@ -8,12 +8,10 @@ through this same function, so the sidecar's accuracy per averaging is what the 
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
 import numpy as np
 
-Averaging = Literal["none", "flip", "crops"]
-AVERAGINGS: tuple[str, ...] = get_args(Averaging)
+from edge.model_contract import AVERAGINGS
+
 SHIFT_PX = 3
 _SHIFTS = ((0, 0), (-SHIFT_PX, 0), (SHIFT_PX, 0), (0, -SHIFT_PX), (0, SHIFT_PX))
 

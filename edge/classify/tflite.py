@@ -12,7 +12,7 @@ import numpy as np
 
 from edge.classify import golden
 from edge.classify.averaging import views
-from edge.config import ClassifierConfig
+from edge.classify.config import ClassifierConfig
 from edge.errors import ModelError
 from edge.model_contract import ModelContract, check_interpreter, load_contract, resolve_model_path
 from edge.native_stderr import dropping_banners

@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import Field
 
-from edge.config_base import StrictConfig
+from edge.detect.config import HaarDetectorConfig
 from edge.errors import ModelError
 from edge.ports import FaceBox, Frame
 
 DEFAULT_CASCADE = "haarcascade_frontalface_alt2.xml"
-
-
-class HaarDetectorConfig(StrictConfig):
-    # OpenCV's alt2 cascade, 256 px, step 1.2, 2 votes: 2.4x faster than v0.1's default
-    # cascade at 320 px / 1.15 / 5 votes, with more faces found and fewer false ones, down to
-    # the 47 px real faces the tests place. 320 px / 1.15 / 3 votes finds 2% more faces in
-    # 1.35x the time (measured on pasted FER2013 faces, which flatter Haar).
-    kind: Literal["haar"] = Field("haar", description="OpenCV's Haar cascade: no model file, "
-                                  "finds fewer faces than YuNet (the fallback of kind = auto)")
-    cascade_path: Path | None = Field(
-        None, description="Haar cascade XML; default: OpenCV's haarcascade_frontalface_alt2")
-    detect_width_px: int = Field(
-        256, ge=80, description="frames wider than this are downscaled before detection")
-    scale_factor: float = Field(1.2, gt=1.0, le=2.0, description="cascade pyramid step")
-    min_neighbors: int = Field(2, ge=1, description="cascade votes needed for a face")
-    min_face_px: int = Field(48, ge=16, description="smallest face side, in full-frame pixels")
 
 
 def default_cascade_path() -> Path:

@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
-from edge.config_base import StrictConfig
+from edge.detect.config import WholeFrameConfig
 from edge.ports import FaceBox, Frame
-
-
-class WholeFrameConfig(StrictConfig):
-    kind: Literal["whole_frame"] = Field(
-        "whole_frame", description="no detection: each frame is one face (pre-cropped faces, "
-        "`emotion-edge detect --no-detect`)")
 
 
 class WholeFrameDetector:

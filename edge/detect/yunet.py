@@ -10,14 +10,13 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import cv2
 import numpy as np
-from pydantic import Field
 
 from edge.assets import asset_path
-from edge.config_base import StrictConfig
+from edge.detect.config import YunetKeys
 from edge.errors import ModelError
 from edge.ports import CropRule, FaceBox, Frame
 
@@ -28,29 +27,6 @@ OPENCV_FIX = "pip install 'opencv-python-headless>=4.8,<5'"
 # labels agreed with the classifier's on the original crops more than 1.0-1.4 or shifted
 # centres did; the raw box cost 5.6 points). `python -m benchmarks --only crop`, 1,200 faces.
 CROP_RULE = CropRule(side_per_width=1.2, center_dy_per_height=0.0)
-
-
-class YunetKeys(StrictConfig):
-    """The settings of `kind = "yunet"` and of `kind = "auto"` (which may fall back to Haar)."""
-
-    model_path: Path | None = Field(
-        None, description="YuNet .onnx with its .json sidecar beside it; default: the shipped "
-        "face_detection_yunet_2023mar")
-    detect_width_px: int = Field(
-        320, ge=64, description="frames are downscaled to fit detect_width_px x "
-        "detect_height_px before detection (aspect kept); boxes are mapped back")
-    detect_height_px: int = Field(240, ge=64, description="see detect_width_px")
-    score_threshold: float = Field(
-        0.7, gt=0.0, lt=1.0, description="YuNet confidence needed for a face")
-    nms_threshold: float = Field(
-        0.3, gt=0.0, lt=1.0, description="boxes overlapping more than this (IoU) are merged")
-    min_face_px: int = Field(
-        16, ge=16, description="smallest face box width, in full-frame pixels")
-
-
-class YunetDetectorConfig(YunetKeys):
-    kind: Literal["yunet"] = Field(
-        "yunet", description="YuNet only: an error at start when it cannot load")
 
 
 def opencv_version() -> tuple[int, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from edge.config import MqttConfig
+from edge.mqtt.config import MqttConfig
 
 if TYPE_CHECKING:
     from edge.mqtt.connection import MqttConnection

@@ -26,8 +26,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
-from edge.config import MqttConfig
 from edge.errors import BrokerError
+from edge.mqtt.config import MqttConfig
 
 log = logging.getLogger(__name__)
 

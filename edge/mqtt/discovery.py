@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from edge.config import DiscoveryConfig
+from edge.mqtt.config import DiscoveryConfig
 from edge.mqtt.connection import MqttConnection
 
 log = logging.getLogger(__name__)

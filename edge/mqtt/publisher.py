@@ -19,7 +19,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from edge.config import MqttConfig
+from edge.mqtt.config import MqttConfig
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.spool import Spool, SpoolUnwritable
 from edge.ports import Frame, Result

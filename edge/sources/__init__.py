@@ -1,66 +1,44 @@
 """Frame sources, one backend per file; `open_source` picks one from the config and
-`check_source` runs its start-up checks that hold no device."""
+`check_source` runs its start-up checks that hold no device.
+
+The config classes, one per `kind`, are in `edge/sources/config.py`; `BACKENDS` names each
+kind's source, imported only when it is opened. Registering a source is its config in
+`AnyCameraConfig`, its file and its line in `BACKENDS` (and in `CHECKS` if it has a check).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-from edge.config import ImagesConfig, OpenCvConfig, PicameraConfig
-from edge.errors import CameraError
-from edge.ports import FrameSource
+from edge.registry import load
+from edge.sources.config import AnyCameraConfig
 
+if TYPE_CHECKING:
+    from edge.ports import FrameSource
 
-class SourceExhausted(CameraError):
-    """A replayed video or image list has no more frames and is not looping."""
-
-
-class BadFrame(CameraError):
-    """One frame could not be decoded (a damaged file); the source itself still works."""
-
-
-def _images(cfg: Any) -> FrameSource:
-    from edge.sources.images import ImageFolderSource
-
-    return ImageFolderSource(cfg.path, is_looping=cfg.is_looping)
-
-
-def _opencv(cfg: Any) -> FrameSource:
-    from edge.sources.opencv import OpenCvSource
-
-    return OpenCvSource(cfg)
+# kind -> its source's constructor, which takes that kind's config
+BACKENDS: Mapping[str, str] = {
+    "picamera": "edge.sources.picamera:PicameraSource",
+    "opencv": "edge.sources.opencv:OpenCvSource",
+    "images": "edge.sources.images:open_images",
+}
+# kind -> what `open_source` checks before it holds a device; a picamera is only checked by
+# opening it, and that holds it
+CHECKS: Mapping[str, str] = {
+    "opencv": "edge.sources.opencv:check_device",
+    "images": "edge.sources.images:check_images",
+}
 
 
-def _picamera(cfg: Any) -> FrameSource:
-    from edge.sources.picamera import PicameraSource
-
-    return PicameraSource(cfg)
-
-
-_BACKENDS: dict[str, Callable[[Any], FrameSource]] = {
-    "images": _images, "opencv": _opencv, "picamera": _picamera}
-
-
-def open_source(cfg: PicameraConfig | OpenCvConfig | ImagesConfig) -> FrameSource:
+def open_source(cfg: AnyCameraConfig) -> FrameSource:
     """Open the frame source `cfg.kind` names; the caller closes it."""
-    return _BACKENDS[cfg.kind](cfg)
+    backend: Callable[[AnyCameraConfig], FrameSource] = load(BACKENDS[cfg.kind])
+    return backend(cfg)
 
 
-def _check_opencv(cfg: Any) -> None:
-    from edge.sources.opencv import check_device
-
-    check_device(cfg)
-
-
-def _check_images(cfg: Any) -> None:
-    _images(cfg).close()  # lists the files and holds nothing open
-
-
-_CHECKS: dict[str, Callable[[Any], None]] = {
-    "images": _check_images, "opencv": _check_opencv,
-    "picamera": lambda cfg: None}  # only opening the camera checks it, and that holds it
-
-
-def check_source(cfg: PicameraConfig | OpenCvConfig | ImagesConfig) -> None:
+def check_source(cfg: AnyCameraConfig) -> None:
     """The checks `open_source` makes before it holds a device; CameraError if one fails."""
-    _CHECKS[cfg.kind](cfg)
+    if cfg.kind in CHECKS:
+        check: Callable[[AnyCameraConfig], None] = load(CHECKS[cfg.kind])
+        check(cfg)

@@ -10,9 +10,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.errors import CameraError
+from edge.errors import BadFrame, CameraError, SourceExhausted
 from edge.ports import Frame
-from edge.sources import BadFrame, SourceExhausted
+from edge.sources.config import ImagesConfig
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm",
                             ".ppm", ".pnm"})
@@ -29,6 +29,16 @@ def list_images(path: Path) -> list[Path]:
     if path.exists():
         return [path]
     raise CameraError(f"image path not found: {path}")
+
+
+def open_images(cfg: ImagesConfig) -> ImageFolderSource:
+    """The source of `camera.kind = "images"`."""
+    return ImageFolderSource(cfg.path, is_looping=cfg.is_looping)
+
+
+def check_images(cfg: ImagesConfig) -> None:
+    """CameraError when `camera.path` holds no image; opens nothing that stays open."""
+    open_images(cfg).close()
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.config import OpenCvConfig
-from edge.errors import CameraError
+from edge.errors import CameraError, SourceExhausted
 from edge.ports import Frame
-from edge.sources import SourceExhausted
+from edge.sources.config import OpenCvConfig
 
 log = logging.getLogger(__name__)
 

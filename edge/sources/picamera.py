@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from edge.config import PicameraConfig
 from edge.errors import CameraError
 from edge.ports import Frame
+from edge.sources.config import PicameraConfig
 
 _INSTALL_HINT = ("picamera2 is not importable: on Raspberry Pi OS run "
                  "`sudo apt install python3-picamera2` and create the venv with "

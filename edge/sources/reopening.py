@@ -7,9 +7,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from edge.errors import CameraError
+from edge.errors import BadFrame, CameraError, SourceExhausted
 from edge.ports import Frame, FrameSource
-from edge.sources import BadFrame, SourceExhausted
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from edge.config import TriggerConfig
-from edge.ports import Trigger
+from edge.triggers.config import TriggerConfig
 
 if TYPE_CHECKING:
     from edge.mqtt.connection import MqttConnection
+    from edge.ports import Trigger
 
 
 def open_triggers(cfg: TriggerConfig, connection: MqttConnection | None,

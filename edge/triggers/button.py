@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from edge.config import ButtonConfig
 from edge.errors import ConfigError
 from edge.ports import TriggerEvent
+from edge.triggers.config import ButtonConfig
 
 
 class ButtonTrigger:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +62,14 @@ def test_unknown_key_in_a_camera_variant_has_no_kind_tag_in_its_path() -> None:
     data["camera"] = {"kind": "opencv", "devise": 0}
     [problem] = config_problems(data)
     assert problem.startswith("camera.devise")
+
+
+def test_the_haar_fallback_of_auto_must_accept_the_keys_it_keeps() -> None:
+    data = minimal()
+    data["detector"] = {"kind": "auto", "detect_width_px": 72}  # YuNet takes >= 64, Haar >= 80
+    [problem] = config_problems(data)
+    assert problem.startswith("detector: ") and "Haar fallback" in problem
+    assert "detect_width_px: Input should be greater than or equal to 80" in problem
 
 
 def test_bad_value_names_key_value_and_expectation() -> None:
@@ -116,3 +128,46 @@ def test_default_device_id_is_a_valid_topic_level(host: str, expected: str) -> N
 
     assert default_device_id(host) == expected
     Settings.model_validate({"device_id": default_device_id(host)})
+
+
+# Loads the example config in a fresh interpreter where importing a vendor library fails,
+# and prints what was asked for and which edge modules were loaded.
+_WITHOUT_VENDORS = textwrap.dedent("""
+    import importlib.abc, json, sys
+    from pathlib import Path
+
+    VENDORS = {"cv2", "numpy", "picamera2", "gpiozero", "paho", "ai_edge_litert",
+               "tflite_runtime", "tensorflow"}
+    asked = []
+
+    class Absent(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name.partition(".")[0] in VENDORS:
+                asked.append(name)
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+
+    sys.meta_path.insert(0, Absent())
+    from edge.config import config_problems, load_settings, read_toml
+
+    settings = load_settings(Path(sys.argv[1]), environ={})
+    print(json.dumps({"asked": asked, "problems": config_problems(read_toml(Path(sys.argv[1]))),
+                      "kinds": [settings.camera.kind, settings.detector.kind],
+                      "edge": sorted(m for m in sys.modules if m.startswith("edge."))}))
+""")
+
+
+def test_a_config_loads_with_no_opencv_and_imports_no_backend(repo_root: Path) -> None:
+    """`check-config` and the config reference need no OpenCV: loading the example config
+    never asks for a vendor library (not even numpy), and of emotion-edge it loads only the
+    config layer: each role's package and its `config.py`, never a backend."""
+    example = repo_root / "systemd" / "config.example.toml"
+    run = subprocess.run([sys.executable, "-c", _WITHOUT_VENDORS, str(example)],
+                         capture_output=True, text=True, cwd=repo_root, check=False)
+    assert run.returncode == 0, run.stderr
+    loaded = json.loads(run.stdout)
+    assert loaded["asked"] == [] and loaded["problems"] == []
+    assert loaded["kinds"] == ["picamera", "auto"]
+    core = {"edge.config", "edge.config_base", "edge.errors", "edge.registry"}
+    roles = {"edge.classify", "edge.detect", "edge.mqtt", "edge.sources", "edge.triggers"}
+    assert set(loaded["edge"]) == core | roles | {f"{role}.config" for role in roles}

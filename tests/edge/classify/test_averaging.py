@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.classify.averaging import AVERAGINGS, SHIFT_PX, invokes, views
+from edge.classify.averaging import SHIFT_PX, invokes, views
 from edge.classify.tflite import TfliteEmotionClassifier
 from edge.config import ClassifierConfig
 from edge.errors import ModelError
+from edge.model_contract import AVERAGINGS
 from edge.ports import FaceBox
 from tests.edge.conftest import ASTRONAUT_FACE, frame_of
 

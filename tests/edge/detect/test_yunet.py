@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from edge.assets import asset_path
-from edge.detect import AutoDetectorConfig, YunetDetectorConfig, open_detector
+from edge.detect import AutoDetectorConfig, HaarDetectorConfig, YunetDetectorConfig, open_detector
 from edge.detect.haar import HaarFaceDetector
 from edge.detect.yunet import CROP_RULE, MODEL_ASSET, YunetFaceDetector
 from edge.errors import ModelError
@@ -106,6 +106,22 @@ def test_a_broken_model_file_falls_back_to_haar_with_one_warning(
     assert record.levelno == logging.WARNING
     assert "YuNet face detector unavailable, using the Haar cascade" in record.message
     assert re.search(reason, record.message) and "detector.model_path" in record.message
+
+
+def test_the_haar_fallback_keeps_the_keys_the_user_set(model_dir: Path,
+                                                     astronaut: np.ndarray) -> None:
+    """A face narrower than the user's `min_face_px` stays unfound after the fallback, and a
+    key the user left out keeps Haar's own default (48 px, not YuNet's 16)."""
+    model_dir.unlink()
+    frame = frame_of(astronaut)  # one face, ~92 px wide
+    for min_face_px, faces in ((200, 0), (60, 1)):
+        cfg = AutoDetectorConfig(model_path=model_dir, min_face_px=min_face_px)
+        detector = open_detector(cfg, lambda _: None)
+        assert isinstance(detector, HaarFaceDetector)
+        assert len(detector.detect(frame)) == faces
+    fallback = open_detector(AutoDetectorConfig(model_path=model_dir), lambda _: None)
+    assert isinstance(fallback, HaarFaceDetector)
+    assert fallback.scale_for(640) == HaarFaceDetector(HaarDetectorConfig()).scale_for(640)
 
 
 @pytest.mark.parametrize("case", BROKEN)

@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.errors import CameraError
-from edge.sources import SourceExhausted
+from edge.errors import CameraError, SourceExhausted
 from edge.sources.images import FrameListSource, ImageFolderSource, letterbox, list_images
 
 

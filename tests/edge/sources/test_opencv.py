@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from edge.config import OpenCvConfig
-from edge.errors import CameraError
-from edge.sources import SourceExhausted
+from edge.errors import CameraError, SourceExhausted
 from edge.sources.opencv import OpenCvSource
 
 

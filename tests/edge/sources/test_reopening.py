@@ -8,9 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.errors import CameraError
+from edge.errors import BadFrame, CameraError
 from edge.ports import Frame
-from edge.sources import BadFrame
 from edge.sources.reopening import MAX_BACKOFF_S, MIN_BACKOFF_S, ReopeningSource
 from tests.fakes import CountingSource
 

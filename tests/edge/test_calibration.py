@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.classify.calibration import Calibration, calibration_of
+from edge.calibration import Calibration, calibration_of
 
 LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 

@@ -1,0 +1,36 @@
+"""The trigger settings: the button, MQTT commands, a timer and continuous mode. No GPIO or
+MQTT import, so `edge.config` composes them."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from edge.config_base import StrictConfig
+
+
+class ButtonConfig(StrictConfig):
+    is_enabled: bool = Field(True, description="capture when a GPIO button is pressed")
+    pin: int = Field(17, ge=0, le=27, description="BCM pin of the button (wired to ground)")
+    bounce_s: float = Field(0.05, ge=0, description="debounce time")
+    led_pin: int | None = Field(
+        None, ge=0, le=27, description="BCM pin of an LED lit while capturing")
+
+
+class ContinuousConfig(StrictConfig):
+    is_enabled: bool = Field(False, description="classify frames continuously, no trigger needed")
+    max_fps: float = Field(5.0, gt=0, description="cap on frames per second")
+    window_frames: int = Field(5, ge=1, description="scores are averaged over this many frames")
+    heartbeat_s: float = Field(
+        60.0, gt=0, description="publish at least this often, even unchanged")
+
+
+class TriggerConfig(StrictConfig):
+    button: ButtonConfig = ButtonConfig()
+    is_mqtt_enabled: bool = Field(True, description="capture on <prefix>/<device>/capture/set")
+    interval_s: float | None = Field(None, gt=0, description="also capture every N seconds")
+    continuous: ContinuousConfig = ContinuousConfig()
+    min_interval_s: float = Field(0.5, ge=0, description="triggers closer than this are merged")
+    queue_size: int = Field(8, ge=1, description="pending captures kept; more are dropped")
+    capture_timeout_s: float = Field(
+        10.0, gt=0, description="a capture (frame, faces, emotions) not done after this long "
+        "is answered with a camera error result; keep it below the unit's WatchdogSec=")
