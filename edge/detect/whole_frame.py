@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from edge.config_base import StrictConfig
+from edge.lifetime import Resource
 from edge.ports import FaceBox, Frame
 
 
@@ -16,8 +17,8 @@ class WholeFrameConfig(StrictConfig):
         "`emotion-edge detect --no-detect`)")
 
 
-class WholeFrameDetector:
-    """Treats the whole frame as one face. Holds nothing; `close` does nothing."""
+class WholeFrameDetector(Resource):
+    """Treats the whole frame as one face. Holds nothing; `close` releases nothing."""
 
     def __init__(self, cfg: WholeFrameConfig | None = None) -> None:
         """Nothing to configure: `cfg` is taken so every backend opens the same way."""
@@ -25,6 +26,3 @@ class WholeFrameDetector:
     def detect(self, frame: Frame) -> list[FaceBox]:
         height, width = frame.image.shape[:2]
         return [FaceBox(0, 0, width, height)]
-
-    def close(self) -> None:
-        """Nothing to release."""
