@@ -8,7 +8,7 @@ between threads.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 import numpy as np
@@ -109,7 +109,6 @@ class Result:
     faces: tuple[tuple[FaceBox, Emotion], ...]
     latency_ms: Mapping[str, float]
     model: str
-    extra: Mapping[str, Any] = field(default_factory=dict)
     error: Mapping[str, str] | None = None  # {"kind": ..., "reason": ...}: no capture made
     time_synced: bool | None = None  # the kernel's clock-sync state; None: unknown
 
