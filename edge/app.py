@@ -41,7 +41,6 @@ from edge.worker import Worker
 log = logging.getLogger(__name__)
 
 STATUS_PERIOD_S = 5.0
-WORKER_STOP_S = 10.0  # the capture in progress may take this long before we give up on it
 
 T = TypeVar("T")
 
@@ -102,7 +101,7 @@ class App:
             state = "connected" if self.connection.is_connected.is_set() else "NOT connected"
             problem = self.mqtt_problem()
             parts.append(f"{problem or state} to {cfg.host}:{cfg.port}")
-        problems = [self.camera_problem(), self.publisher and self.publisher.problem]
+        problems = [self.camera_problem(), self.publisher.problem if self.publisher else None]
         if self.worker is not None:
             hung = self.worker.hung_for_s()
             if hung is not None:
@@ -248,8 +247,7 @@ def _build_worker(app: App) -> None:
     app.worker = app.own(Worker(
         app.pipeline, app.publisher, shutdown=app.shutdown, notifier=app.notifier,
         queue_size=cfg.queue_size, min_interval_s=cfg.min_interval_s,
-        capture_timeout_s=cfg.capture_timeout_s, continuous=continuous,
-        stop_timeout_s=WORKER_STOP_S))
+        capture_timeout_s=cfg.capture_timeout_s, continuous=continuous))
     if app.connection is not None:
         app.worker.add_health(app.mqtt_problem)
 
