@@ -25,9 +25,9 @@ def open_pipeline(settings: Settings, *, source: FrameSource | None = None,
                   warn: Warn | None = None) -> Iterator[Pipeline]:
     """Open the source, the detector and the classifier, in that order, and yield the
     pipeline over them; on the way out close them in reverse order. A part given is used
-    instead of the one the settings name and is closed with the others, also when opening
-    another fails. A detector's fallback (kind = auto) goes to `warn` (default: one
-    WARNING log line). EdgeError subclasses say what to fix."""
+    instead of the one the settings name: it is taken over first, so it is closed last,
+    and also when opening another part fails. A detector's fallback (kind = auto) goes to
+    `warn` (default: one WARNING log line). EdgeError subclasses say what to fix."""
     with ExitStack() as stack:
         for part in (source, detector, classifier):
             if part is not None:
