@@ -1,10 +1,11 @@
 """Our side of the benchmark: the project's own pipeline parts, a loopback broker, the test
 frame and MAC counting from a .tflite graph.
 
-Nothing here re-implements the pipeline: frames come from `ImageFolderSource` (decoded from
-the file on every read), faces from the default detector, scores from the classifier
-and results go out through `MqttPublisher` (spool, then QoS 1) to a mosquitto started on a
-free 127.0.0.1 port, all with their default settings except the paths.
+Nothing here re-implements the pipeline: it is opened by `edge.assembly.open_pipeline`, as
+the daemon opens it, from settings that differ from the defaults only in the paths: frames
+come from an `images` camera (decoded from the file on every read), faces from the default
+detector, scores from the classifier, and results go out through `MqttPublisher` (spool,
+then QoS 1) to a mosquitto started on a free 127.0.0.1 port.
 """
 
 from __future__ import annotations
@@ -18,14 +19,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge.assembly import open_pipeline
 from edge.classify import open_classifier
 from edge.config import ClassifierConfig, ImagesConfig, MqttConfig, Settings, SpoolConfig
-from edge.detect import open_detector
 from edge.mqtt import open_connection, open_publisher
 from edge.mqtt.publisher import MqttPublisher
 from edge.pipeline import Pipeline
 from edge.ports import EmotionClassifier, FaceBox, Frame, Result, TriggerEvent
-from edge.sources import open_source
 from edge.sources.images import letterbox
 from edge.testing.broker import Broker
 
@@ -82,22 +82,19 @@ def edge_run(model: Path, frame_path: Path, workdir: Path) -> Iterator[EdgeRun]:
     with ExitStack() as stack:
         (workdir / "broker").mkdir(exist_ok=True)
         port = stack.enter_context(Broker(workdir / "broker")).port
-        cfg = MqttConfig(host="127.0.0.1", port=port,
-                         spool=SpoolConfig(path=workdir / "spool.sqlite"))
-        connection = open_connection(cfg, device_id="bench", environ={})
-        publisher, spool = open_publisher(cfg, connection, environ={})
-        stack.callback(spool.close)
-        connection.open()
-        stack.callback(connection.close)
+        settings = Settings(
+            device_id="bench", camera=ImagesConfig(path=frame_path, is_looping=True),
+            classifier=ClassifierConfig(model_path=model, num_threads=1),
+            mqtt=MqttConfig(host="127.0.0.1", port=port,
+                            spool=SpoolConfig(path=workdir / "spool.sqlite")))
+        pipeline = stack.enter_context(open_pipeline(settings))
+        connection = stack.enter_context(open_connection(settings.mqtt, "bench", environ={}))
+        publisher = stack.enter_context(open_publisher(settings.mqtt, connection, environ={}))
         publisher.start()
-        stack.callback(publisher.close)
+        connection.open()
         if not connection.is_connected.wait(10):
             raise SystemExit(f"could not connect to the bench broker on 127.0.0.1:{port}")
-        parts = [open_source(ImagesConfig(path=frame_path, is_looping=True)),
-                 open_detector(Settings().detector), load_classifier(model)]
-        for part in parts:
-            stack.callback(part.close)
-        yield EdgeRun(Pipeline(*parts, device_id="bench"), publisher)
+        yield EdgeRun(pipeline, publisher)
         if not publisher.drain(10):
             raise SystemExit(f"{publisher.depth} result(s) never reached the bench broker")
 

@@ -1,10 +1,11 @@
 """The composition root: `build(settings)` wires every part, `run_daemon(settings)` runs it.
 
-Open order: pipeline parts (source, detector, classifier), then MQTT (spool, connection,
-publisher, Home Assistant discovery), then the worker and the triggers; `start()` starts
-the triggers, then opens the MQTT connection (so `online` follows the subscriptions). Close
-order is the reverse: triggers stop, the capture in progress finishes, the spool is flushed while
-connected, `offline` is published, the connection closes, then the pipeline parts.
+Open order: the pipeline (source, detector, classifier: `edge.assembly.open_pipeline`), then
+MQTT (connection, publisher with its spool, Home Assistant discovery), then the worker and
+the triggers; `start()` starts the triggers, then opens the MQTT connection (so `online`
+follows the subscriptions). `close()` closes them in reverse order, through one ExitStack:
+triggers stop, the capture in progress finishes, the spool is flushed while connected,
+`offline` is published, the connection closes, then the pipeline parts.
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
+from edge.assembly import open_pipeline, part_checks
 from edge.config import Settings
 from edge.errors import EdgeError
 from edge.mqtt.connection import MqttConnection
+from edge.mqtt.discovery import HomeAssistantDiscovery
 from edge.notify import Notifier
+from edge.pipeline import Pipeline
 from edge.ports import (
     BusyIndicator,
     EmotionClassifier,
@@ -30,13 +35,14 @@ from edge.ports import (
     ResultPublisher,
     Trigger,
 )
-from edge.worker import Handler, Worker
+from edge.sources.reopening import ReopeningSource
+from edge.worker import Worker
 
 log = logging.getLogger(__name__)
 
 STATUS_PERIOD_S = 5.0
-WORKER_STOP_S = 10.0  # the capture in progress may take this long before we give up on it
-DRAIN_S = 5.0  # time to flush the spool on a clean stop
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -58,22 +64,28 @@ class App:
         self.settings = settings
         self.notifier = notifier
         self.shutdown = shutdown
+        self.pipeline: Pipeline | None = None
         self.connection: MqttConnection | None = None
         self.publisher: ResultPublisher | None = None
+        self.discovery: HomeAssistantDiscovery | None = None
         self.worker: Worker | None = None
         self.camera_problem: Callable[[], str | None] = lambda: None
         self.triggers: list[Trigger] = []
-        self.is_worker_stopped = True
-        self._closers: list[tuple[str, Callable[[], None]]] = []
+        self._stack = ExitStack()
+        self._stack.callback(notifier.close)
 
-    def own(self, name: str, close: Callable[[], None]) -> None:
-        """Register what `close()` must undo, in open order."""
-        self._closers.append((name, close))
+    def own(self, part: AbstractContextManager[T]) -> T:
+        """Enter `part` so that `close()` closes it, after everything opened later."""
+        return self._stack.enter_context(part)
+
+    @property
+    def is_worker_stopped(self) -> bool:
+        """False when the worker was closed with a capture still hung in the camera."""
+        return self.worker is None or self.worker.is_stopped
 
     def start(self) -> None:
         assert self.worker is not None
         self.worker.start()
-        self.is_worker_stopped = False
         for trigger in self.triggers:
             trigger.start(self.worker.fire)
         if self.connection is not None:
@@ -89,7 +101,7 @@ class App:
             state = "connected" if self.connection.is_connected.is_set() else "NOT connected"
             problem = self.mqtt_problem()
             parts.append(f"{problem or state} to {cfg.host}:{cfg.port}")
-        problems = [self.camera_problem(), getattr(self.publisher, "problem", None)]
+        problems = [self.camera_problem(), self.publisher.problem if self.publisher else None]
         if self.worker is not None:
             hung = self.worker.hung_for_s()
             if hung is not None:
@@ -99,9 +111,8 @@ class App:
                 parts.append(f"{self.worker.failures} failed in a row")
             if self.worker.last_label is not None:
                 parts.append(f"last: {self.worker.last_label}")
-        depth = getattr(self.publisher, "depth", None)
-        if depth is not None:
-            parts.append(f"spool {depth}")
+        if self.publisher is not None:
+            parts.append(f"spool {self.publisher.depth}")
         # a fault goes first: systemctl status cuts a long STATUS= line
         return ", ".join([p for p in problems if p] + parts)
 
@@ -109,27 +120,16 @@ class App:
         """Why MQTT cannot recover on its own (see `MqttConnection.problem`), or None."""
         if self.connection is None:
             return None
-        return self.connection.problem(lambda: int(getattr(self.publisher, "depth", 0)))
-
-    def stop_worker(self) -> None:
-        """Stop the worker after its capture in progress (part of `close`)."""
-        self.shutdown.set()
-        if self.worker is not None and not self.worker.join(WORKER_STOP_S):
-            log.error("the capture in progress did not finish within %.0f s (camera hung?); "
-                      "stopping anyway", WORKER_STOP_S)
-            self.is_worker_stopped = False
-            return
-        self.is_worker_stopped = True
+        publisher = self.publisher
+        return self.connection.problem(lambda: publisher.depth if publisher else 0)
 
     def close(self) -> None:
         self.notifier.stopping()
         self.shutdown.set()
-        while self._closers:
-            name, close = self._closers.pop()
-            try:
-                close()
-            except Exception:
-                log.exception("error while closing %s", name)
+        try:
+            self._stack.close()
+        except Exception:  # each part was still closed; the daemon is stopping anyway
+            log.exception("error while closing the daemon's parts")
 
 
 def build(settings: Settings, *, pin_factory: Any = None, environ: Mapping[str, str] | None = None,
@@ -138,13 +138,16 @@ def build(settings: Settings, *, pin_factory: Any = None, environ: Mapping[str, 
     raise (EdgeError subclasses say what to fix)."""
     env = os.environ if environ is None else environ
     app = App(settings, Notifier(env), shutdown or threading.Event())
-    app.own("notifier", app.notifier.close)
     given = parts or Parts()
     try:
-        pipeline: Handler
-        pipeline, labels = _build_pipeline(app, given)
-        _build_mqtt(app, given, labels, env)
-        _build_worker(app, pipeline)
+        app.pipeline = app.own(open_pipeline(settings, source=given.source,
+                                             detector=given.detector,
+                                             classifier=given.classifier))
+        source = app.pipeline.source
+        if isinstance(source, ReopeningSource):
+            app.camera_problem = lambda: source.problem
+        _build_mqtt(app, given.publisher, env)
+        _build_worker(app)
         _build_triggers(app, pin_factory)
     except BaseException:
         app.close()
@@ -195,14 +198,13 @@ def startup_problems(settings: Settings, environ: Mapping[str, str],
     once in `run`. `warn` gets what is not a problem but worth saying (a detector falling
     back)."""
     from edge.mqtt import check_spool, open_connection
-    from edge.sources import check_source
 
+    camera, *models = part_checks(settings, warn)
     checks: list[tuple[str, Callable[[], object]]] = [
-        ("camera", lambda: check_source(settings.camera)),
+        camera,
         ("mqtt", lambda: open_connection(settings.mqtt, settings.device_id, environ)),
         ("spool", lambda: check_spool(settings.mqtt, environ)),
-        ("detector", lambda: _open_detector(settings, warn).close()),
-        ("classifier", lambda: _open_classifier(settings).close())]
+        *models]
     problems = []
     for role, check in checks:
         try:
@@ -212,95 +214,49 @@ def startup_problems(settings: Settings, environ: Mapping[str, str],
     return problems
 
 
-def _open_detector(settings: Settings,
-                   warn: Callable[[str], None] | None = None) -> FaceDetector:
-    from edge.detect import open_detector
-
-    return open_detector(settings.detector, warn)
-
-
-def _open_classifier(settings: Settings) -> EmotionClassifier:
-    from edge.classify import open_classifier
-
-    return open_classifier(settings.classifier)
-
-
-def _build_pipeline(app: App, given: Parts) -> tuple[Handler, tuple[str, ...]]:
-    from edge.pipeline import Pipeline
-
+def _build_mqtt(app: App, publisher: ResultPublisher | None, env: Mapping[str, str]) -> None:
     settings = app.settings
-    if given.source is None:
-        from edge.sources import open_source
-        from edge.sources.reopening import ReopeningSource
-
-        source = ReopeningSource(lambda: open_source(settings.camera),
-                                 open_source(settings.camera))
-        app.camera_problem = lambda: source.problem
-        given.source = source
-    app.own("camera", given.source.close)
-    if given.detector is None:
-        given.detector = _open_detector(settings)
-    app.own("detector", given.detector.close)
-    if given.classifier is None:
-        given.classifier = _open_classifier(settings)
-    app.own("classifier", given.classifier.close)
-    pipeline = Pipeline(given.source, given.detector, given.classifier, settings.device_id)
-    return pipeline, tuple(given.classifier.labels)
-
-
-def _build_mqtt(app: App, given: Parts, labels: tuple[str, ...], env: Mapping[str, str]) -> None:
-    settings = app.settings
-    if given.publisher is not None:
-        app.publisher = given.publisher
-        app.own("publisher", given.publisher.close)
-        if not settings.trigger.is_mqtt_enabled:
-            return
+    if publisher is not None and not settings.trigger.is_mqtt_enabled:
+        app.publisher = app.own(publisher)
+        return
     from edge.mqtt import open_connection, open_publisher
 
     cfg = settings.mqtt
-    connection = open_connection(cfg, settings.device_id, env)
+    connection = app.own(open_connection(cfg, settings.device_id, env))
     app.connection = connection
-    if given.publisher is None:
-        publisher, spool = open_publisher(cfg, connection, env)
-        app.own("spool", spool.close)
-        app.publisher = publisher
-        app.own("connection", connection.close)
-        publisher.start()
-
-        def drain_and_close() -> None:
-            publisher.drain(DRAIN_S)  # a clean stop sends what is spooled while connected
-            publisher.close()
-
-        app.own("publisher", drain_and_close)
+    if publisher is None:
+        mqtt_publisher = app.own(open_publisher(cfg, connection, env))
+        mqtt_publisher.start()
+        publisher = mqtt_publisher
     else:
-        app.own("connection", connection.close)
+        app.own(publisher)
+    app.publisher = publisher
     if cfg.discovery.is_enabled:
-        from edge.mqtt.discovery import HomeAssistantDiscovery
+        assert app.pipeline is not None
+        app.discovery = app.own(HomeAssistantDiscovery(
+            cfg.discovery, connection, app.pipeline.classifier.labels, cfg.is_snapshot_enabled))
+        app.discovery.start()
 
-        HomeAssistantDiscovery(cfg.discovery, connection, labels,
-                               cfg.is_snapshot_enabled).start()
 
-
-def _build_worker(app: App, pipeline: Handler) -> None:
+def _build_worker(app: App) -> None:
     from edge.continuous import ContinuousMode
 
     cfg = app.settings.trigger
-    assert app.publisher is not None
+    assert app.pipeline is not None and app.publisher is not None
     continuous = ContinuousMode(cfg.continuous) if cfg.continuous.is_enabled else None
-    app.worker = Worker(pipeline, app.publisher, shutdown=app.shutdown, notifier=app.notifier,
-                        queue_size=cfg.queue_size, min_interval_s=cfg.min_interval_s,
-                        capture_timeout_s=cfg.capture_timeout_s, continuous=continuous)
+    app.worker = app.own(Worker(
+        app.pipeline, app.publisher, shutdown=app.shutdown, notifier=app.notifier,
+        queue_size=cfg.queue_size, min_interval_s=cfg.min_interval_s,
+        capture_timeout_s=cfg.capture_timeout_s, continuous=continuous))
     if app.connection is not None:
         app.worker.add_health(app.mqtt_problem)
-    app.own("worker", app.stop_worker)
 
 
 def _build_triggers(app: App, pin_factory: Any) -> None:
     from edge.triggers import open_triggers
 
     assert app.worker is not None
-    for name, trigger in open_triggers(app.settings.trigger, app.connection, pin_factory):
-        app.triggers.append(trigger)
-        app.own(name, trigger.close)
+    for _, trigger in open_triggers(app.settings.trigger, app.connection, pin_factory):
+        app.triggers.append(app.own(trigger))
         if isinstance(trigger, BusyIndicator):  # the button's LED shows a capture under way
             app.worker.add_busy(trigger.show_busy)

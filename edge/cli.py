@@ -21,16 +21,14 @@ import numpy as np
 import edge
 from edge.assets import asset_path
 from edge.config import (
-    ClassifierConfig,
-    ImagesConfig,
     Settings,
     apply_env,
     config_problems,
     load_settings,
     read_toml,
 )
-from edge.errors import CameraError, EdgeError, SourceExhausted
-from edge.ports import EmotionClassifier, FaceDetector, Result, TriggerEvent
+from edge.errors import CameraError, EdgeError
+from edge.ports import Result, TriggerEvent
 
 log = logging.getLogger(__name__)
 
@@ -90,23 +88,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _classifier_cfg(settings: Settings, model: Path | None) -> ClassifierConfig:
-    if model is None:
-        return settings.classifier
-    return settings.classifier.model_copy(update={"model_path": model})
+def _overridden(settings: Settings, *, model: Path | None = None, is_detecting: bool = True,
+                threads: int | None = None) -> Settings:
+    """The settings with what the command line changes: the model, whole-frame faces
+    (`--no-detect`), the classifier's threads."""
+    from edge.detect.config import WholeFrameConfig
 
-
-def _parts(settings: Settings, model: Path | None,
-           is_detecting: bool = True) -> tuple[FaceDetector, EmotionClassifier]:
-    from edge.classify import open_classifier
-    from edge.detect import WholeFrameConfig, open_detector
-
-    detector = open_detector(settings.detector if is_detecting else WholeFrameConfig())
-    try:
-        return detector, open_classifier(_classifier_cfg(settings, model))
-    except BaseException:
-        detector.close()
-        raise
+    classifier: dict[str, object] = {}
+    if model is not None:
+        classifier["model_path"] = model
+    if threads is not None:
+        classifier["num_threads"] = threads
+    update: dict[str, object] = {"classifier": settings.classifier.model_copy(update=classifier)}
+    if not is_detecting:
+        update["detector"] = WholeFrameConfig()
+    return settings.model_copy(update=update)
 
 
 def _expand(paths: Sequence[Path]) -> tuple[list[Path], int]:
@@ -130,45 +126,28 @@ def _expand(paths: Sequence[Path]) -> tuple[list[Path], int]:
 
 
 def _detect(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-    detector, classifier = _parts(settings, args.model, is_detecting=not args.no_detect)
-    failed = 0
-    try:
-        for path in args.paths:
-            failed += _detect_path(path, detector, classifier, settings.device_id, args.json)
-    finally:
-        classifier.close()
-        detector.close()
-    return 1 if failed else 0
+    from edge.assembly import open_pipeline
+    from edge.errors import SourceExhausted
+    from edge.sources.images import ImageFolderSource
 
-
-def _detect_path(path: Path, detector: FaceDetector, classifier: EmotionClassifier,
-                 device_id: str, as_json: bool) -> int:
-    """Print a result per image of `path` (a file or a folder); return how many failed."""
-    from edge.pipeline import Pipeline
-    from edge.sources import open_source
-
-    try:
-        source = open_source(ImagesConfig(path=path, is_looping=False))
-    except CameraError as e:
-        print(f"emotion-edge: {e}", file=sys.stderr)
+    settings = _overridden(load_settings(args.config), model=args.model,
+                           is_detecting=not args.no_detect)
+    files, failed = _expand(args.paths)
+    if not files:
         return 1
-    failed = 0
-    pipeline = Pipeline(source, detector, classifier, device_id)
-    try:
+    with open_pipeline(settings, source=ImageFolderSource(files)) as pipeline:
         while True:
             try:
                 result, frame = pipeline.handle(TriggerEvent("cli", at=time.monotonic()))
             except SourceExhausted:
-                return failed
+                break
             except CameraError as e:  # an unreadable image: say so, go on with the next
                 print(f"emotion-edge: {e}", file=sys.stderr)
                 failed += 1
                 continue
-            print(_as_json(result, frame.source) if as_json
+            print(_as_json(result, frame.source) if args.json
                   else _describe(frame.source, result))
-    finally:
-        source.close()
+    return 1 if failed else 0
 
 
 def _as_json(result: Result, source: str) -> str:
@@ -205,29 +184,26 @@ def _check_config(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     import cv2
 
-    from edge.pipeline import Pipeline
+    from edge.assembly import open_pipeline
     from edge.sources.images import FrameListSource
 
     cv2.setNumThreads(args.threads)
-    settings = load_settings(args.config)
-    settings = settings.model_copy(update={"classifier": settings.classifier.model_copy(
-        update={"num_threads": args.threads})})
+    settings = _overridden(load_settings(args.config), model=args.model, threads=args.threads)
     images = _bench_images(args.paths, args.size)
-    detector, classifier = _parts(settings, args.model)
-    pipeline = Pipeline(FrameListSource(images), detector, classifier, settings.device_id)
-    event = TriggerEvent("cli")
-    for _ in range(min(5, args.frames)):
-        pipeline.handle(event)  # warm caches and the interpreter
-    timings: dict[str, list[float]] = {}
-    n_faces = 0
-    start = time.perf_counter()
-    for _ in range(args.frames):
-        result, _ = pipeline.handle(event)
-        n_faces += len(result.faces)
-        for stage, ms in result.latency_ms.items():
-            timings.setdefault(stage, []).append(ms)
-    wall_s = time.perf_counter() - start
-    _report(args, images, timings, wall_s, n_faces, classifier.model_name)
+    with open_pipeline(settings, source=FrameListSource(images)) as pipeline:
+        event = TriggerEvent("cli")
+        for _ in range(min(5, args.frames)):
+            pipeline.handle(event)  # warm caches and the interpreter
+        timings: dict[str, list[float]] = {}
+        n_faces = 0
+        start = time.perf_counter()
+        for _ in range(args.frames):
+            result, _ = pipeline.handle(event)
+            n_faces += len(result.faces)
+            for stage, ms in result.latency_ms.items():
+                timings.setdefault(stage, []).append(ms)
+        wall_s = time.perf_counter() - start
+    _report(args, images, timings, wall_s, n_faces, pipeline.classifier.model_name)
     return 0
 
 

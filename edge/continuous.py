@@ -69,4 +69,4 @@ def _with_dominant(result: Result, smoothed: Emotion | None) -> Result:
     largest = max(range(len(result.faces)), key=lambda i: result.faces[i][0].area)
     faces = list(result.faces)
     faces[largest] = (faces[largest][0], smoothed)
-    return replace(result, faces=tuple(faces), extra={**result.extra, "smoothed": True})
+    return replace(result, faces=tuple(faces))

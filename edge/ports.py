@@ -1,14 +1,15 @@
 """The five roles of the pipeline and the data that flows between them.
 
-Each role is a `typing.Protocol` with one or two methods plus `close()`; a backend is one
-file under the role's folder. Data are frozen dataclasses, safe to pass between threads.
+Each role is a `typing.Protocol` with one or two methods, and every role is `Closable`; a
+backend is one file under the role's folder. Data are frozen dataclasses, safe to pass
+between threads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 import numpy as np
 
@@ -108,7 +109,6 @@ class Result:
     faces: tuple[tuple[FaceBox, Emotion], ...]
     latency_ms: Mapping[str, float]
     model: str
-    extra: Mapping[str, Any] = field(default_factory=dict)
     error: Mapping[str, str] | None = None  # {"kind": ..., "reason": ...}: no capture made
     time_synced: bool | None = None  # the kernel's clock-sync state; None: unknown
 
@@ -148,25 +148,36 @@ def _face_json(box: FaceBox, emotion: Emotion) -> dict[str, Any]:
     return face
 
 
-class FrameSource(Protocol):
+class Closable(Protocol):
+    """What every part is: `close()` releases what it holds and may be called again (it does
+    nothing then), `closed` says whether it has been, and `with part:` closes it on the way
+    out. Whoever opens a part closes it. `edge.lifetime.Resource` implements all three."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+
+class FrameSource(Closable, Protocol):
     """Delivers frames on demand. Called from the worker thread only; `read()` blocks for at
     most the source's timeout and raises CameraError when the device is gone. The app
     closes it."""
 
     def read(self) -> Frame: ...
 
-    def close(self) -> None: ...
 
-
-class FaceDetector(Protocol):
+class FaceDetector(Closable, Protocol):
     """Finds every face in a frame, in frame pixel coordinates. Worker thread only."""
 
     def detect(self, frame: Frame) -> list[FaceBox]: ...
 
-    def close(self) -> None: ...
 
-
-class EmotionClassifier(Protocol):
+class EmotionClassifier(Closable, Protocol):
     """Classifies one face crop of a frame. Worker thread only; holds one interpreter.
     `labels` and `model_name` come from the model's sidecar JSON."""
 
@@ -177,25 +188,30 @@ class EmotionClassifier(Protocol):
         """`is_continuous`: a frame of continuous mode, which gets the cheaper averaging."""
         ...
 
-    def close(self) -> None: ...
 
-
-class ResultPublisher(Protocol):
+class ResultPublisher(Closable, Protocol):
     """Delivers results to subscribers. `publish` never blocks on the network and never loses
-    a result it accepted (it spools while the broker is away). The app closes it last."""
+    a result it accepted (it spools while the broker is away). `depth` and `problem` are
+    read from any thread for the daemon's STATUS= line. The app closes it after the worker."""
 
     def publish(self, result: Result, frame: Frame | None = None) -> None: ...
 
-    def close(self) -> None: ...
+    @property
+    def depth(self) -> int:
+        """Results accepted and not yet delivered (0 for a publisher that delivers at once)."""
+        ...
+
+    @property
+    def problem(self) -> str | None:
+        """A fault results suffer from (a spool the card refuses), or None."""
+        ...
 
 
-class Trigger(Protocol):
+class Trigger(Closable, Protocol):
     """Starts captures: calls `fire(event)` from its own (library) thread, which only
     enqueues. `start` begins delivering; `close` stops it."""
 
     def start(self, fire: Callable[[TriggerEvent], None]) -> None: ...
-
-    def close(self) -> None: ...
 
 
 @runtime_checkable

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from edge.continuous import ContinuousMode
 from edge.errors import CameraError, EdgeError
+from edge.lifetime import OwnedThread, Resource
 from edge.notify import Notifier
 from edge.ports import Frame, Result, ResultPublisher, TriggerEvent
 from edge.timed import TimedRunner
@@ -22,6 +23,7 @@ from edge.timed import TimedRunner
 log = logging.getLogger(__name__)
 
 IDLE_WAKE_S = 1.0  # how often an idle worker wakes when no watchdog asks for more
+STOP_S = 10.0  # the capture in progress may take this long to finish before close gives up
 MAX_REFUSED = 64  # refused requests with an id kept for a "busy" answer; older ones are lost
 
 
@@ -33,11 +35,13 @@ class Handler(Protocol):
     def failed(self, event: TriggerEvent, kind: str, reason: str) -> Result: ...
 
 
-class Worker:
+class Worker(Resource):
     """Owns the event queue and the worker thread. `fire` is called by triggers on their
     own threads and only enqueues (a full queue drops the event, counted and logged once
-    per burst). The thread stops when `shutdown` is set, after the capture in progress.
-    `busy` callbacks (the button LED) see True while a capture runs.
+    per burst). The thread stops when `shutdown` is set, after the capture in progress;
+    `close()` sets it and waits at most `stop_timeout_s` for that capture (the app closes
+    the worker after the triggers, before the publisher). `busy` callbacks (the button LED)
+    see True while a capture runs.
 
     Every capture is answered: when it fails or takes longer than `capture_timeout_s`, an
     error result goes out instead (for continuous mode only the first of a run of
@@ -50,15 +54,16 @@ class Worker:
                  shutdown: threading.Event, notifier: Notifier, queue_size: int,
                  min_interval_s: float, capture_timeout_s: float = 10.0,
                  continuous: ContinuousMode | None = None,
-                 busy: Sequence[Callable[[bool], None]] = ()) -> None:
+                 busy: Sequence[Callable[[bool], None]] = (),
+                 stop_timeout_s: float = STOP_S) -> None:
         self._pipeline = pipeline
         self._publisher = publisher
-        self._shutdown = shutdown
         self._notifier = notifier
         self._queue: queue.Queue[TriggerEvent] = queue.Queue(maxsize=queue_size)
         self._refused: deque[TriggerEvent] = deque(maxlen=MAX_REFUSED)  # thread-safe appends
         self._min_interval_s = min_interval_s
         self._capture_timeout_s = capture_timeout_s
+        self._stop_timeout_s = stop_timeout_s
         self._runner = TimedRunner("capture")
         self._is_publish_failing = False
         self._continuous = continuous
@@ -74,7 +79,8 @@ class Worker:
         self._last_ping = float("-inf")
         watchdog_s = notifier.watchdog_interval_s
         self._wake_s = IDLE_WAKE_S if watchdog_s is None else min(IDLE_WAKE_S, watchdog_s / 2)
-        self._thread = threading.Thread(target=self._run, name="worker", daemon=True)
+        self._thread = OwnedThread(self._run, "worker", stopping=shutdown)
+        self._shutdown = self._thread.stopping
 
     def add_busy(self, show: Callable[[bool], None]) -> None:
         """Also call `show(True)` / `show(False)` around each capture."""
@@ -111,9 +117,19 @@ class Worker:
 
     def join(self, timeout_s: float) -> bool:
         """Wait for the capture in progress to finish; False if the worker is stuck."""
-        if self._thread.is_alive():
-            self._thread.join(timeout_s)
-        return not self._thread.is_alive() and self._runner.busy_for_s() is None
+        self._thread.join(timeout_s)
+        return self.is_stopped
+
+    @property
+    def is_stopped(self) -> bool:
+        """True before `start()` and once the thread has ended with no capture left hung."""
+        return not self._thread.is_alive and self._runner.busy_for_s() is None
+
+    def _close(self) -> None:
+        if not self._thread.stop(self._stop_timeout_s) or not self.is_stopped:
+            log.error("the capture in progress did not finish within %.0f s (camera hung?); "
+                      "stopping anyway", self._stop_timeout_s)
+        self._runner.stop(0)
 
     def _run(self) -> None:
         while not self._shutdown.is_set():

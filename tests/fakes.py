@@ -11,12 +11,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from edge.errors import CameraError
+from edge.lifetime import Resource
 from edge.ports import Emotion, FaceBox, Frame, Result
 
 LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 
-class CountingSource:
+class CountingSource(Resource):
     """Gray 120x160 frames; each `read()` is counted. `fail_next` makes reads raise
     CameraError; `hang` blocks reads until released (a hung camera)."""
 
@@ -25,7 +26,6 @@ class CountingSource:
         self.fail_next = 0
         self.hang = threading.Event()
         self.release = threading.Event()
-        self.is_closed = False
 
     def read(self) -> Frame:
         self.reads += 1
@@ -37,25 +37,18 @@ class CountingSource:
         image = np.full((120, 160), self.reads % 256, dtype=np.uint8)
         return Frame(image=image, source="fake", captured_at=time.time())
 
-    def close(self) -> None:
-        self.is_closed = True
 
-
-class FixedDetector:
+class FixedDetector(Resource):
     """Returns the same boxes for every frame."""
 
     def __init__(self, boxes: Sequence[FaceBox] = (FaceBox(10, 10, 60, 60),)) -> None:
         self.boxes = list(boxes)
-        self.is_closed = False
 
     def detect(self, frame: Frame) -> list[FaceBox]:
         return list(self.boxes)
 
-    def close(self) -> None:
-        self.is_closed = True
 
-
-class FixedClassifier:
+class FixedClassifier(Resource):
     """Answers `label` for every face, or the labels of `script` in turn."""
 
     def __init__(self, label: str = "happy", script: Sequence[str] = (),
@@ -64,7 +57,6 @@ class FixedClassifier:
         self.model_name = "fixed-classifier"
         self._label = label
         self._script = list(script)
-        self.is_closed = False
         self.continuous_calls = 0
 
     def classify(self, frame: Frame, box: FaceBox, *, is_continuous: bool = False) -> Emotion:
@@ -73,18 +65,18 @@ class FixedClassifier:
         scores: Mapping[str, float] = {k: (0.9 if k == label else 0.1 / 6) for k in self.labels}
         return Emotion(label, scores[label], scores)
 
-    def close(self) -> None:
-        self.is_closed = True
 
+class ListPublisher(Resource):
+    """Keeps every published result in order; `results` is a queue tests can wait on.
+    Delivers at once: nothing waits (`depth` 0), nothing fails (`problem` None)."""
 
-class ListPublisher:
-    """Keeps every published result in order; `results` is a queue tests can wait on."""
+    depth = 0
+    problem: str | None = None
 
     def __init__(self) -> None:
         self.published: list[Result] = []
         self.results: queue.Queue[Result] = queue.Queue()
         self.frames: list[Frame | None] = []
-        self.is_closed = False
 
     def publish(self, result: Result, frame: Frame | None = None) -> None:
         self.published.append(result)
@@ -93,9 +85,6 @@ class ListPublisher:
 
     def next(self, timeout_s: float = 5.0) -> Result:
         return self.results.get(timeout=timeout_s)
-
-    def close(self) -> None:
-        self.is_closed = True
 
 
 def make_result(n: int, label: str | None = "happy", request_id: str | None = None) -> Result:

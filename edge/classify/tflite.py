@@ -14,6 +14,7 @@ from edge.classify import golden
 from edge.classify.averaging import views
 from edge.classify.config import ClassifierConfig
 from edge.errors import ModelError
+from edge.lifetime import Resource
 from edge.model_contract import ModelContract, check_interpreter, load_contract, resolve_model_path
 from edge.native_stderr import dropping_banners
 from edge.ports import Emotion, FaceBox, Frame
@@ -40,7 +41,7 @@ def _interpreter_class() -> Any:
     return Interpreter
 
 
-class TfliteEmotionClassifier:
+class TfliteEmotionClassifier(Resource):
     """Classifies one face of a frame with an int8 (or float) TFLite model and its sidecar.
 
     Everything about the model (labels, input size and dtype, crop margin, resize method) comes
@@ -50,7 +51,8 @@ class TfliteEmotionClassifier:
     views of an averaging (`none`, `flip`, `crops`: 1, 2 or 10 invokes), then calibrated as
     the sidecar says for that averaging. Triggered captures use `averaging`
     (`classifier.tta`, else the sidecar's default); continuous mode, where each frame's
-    cost repeats, uses `continuous_averaging`. The app closes it.
+    cost repeats, uses `continuous_averaging`. The app closes it, which drops the
+    interpreter (LiteRT frees its memory with the object).
     """
 
     def __init__(self, cfg: ClassifierConfig, *, is_golden_checked: bool = True) -> None:
@@ -129,8 +131,7 @@ class TfliteEmotionClassifier:
         raw = self._interpreter.get_tensor(self._output["index"])[0]
         return probabilities(raw, *self._output["quantization"])
 
-    def close(self) -> None:
-        """Drop the interpreter; LiteRT frees its memory with the object."""
+    def _close(self) -> None:
         self._interpreter = None
 
 

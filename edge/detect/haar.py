@@ -9,6 +9,7 @@ import numpy as np
 
 from edge.detect.config import HaarDetectorConfig
 from edge.errors import ModelError
+from edge.lifetime import Resource
 from edge.ports import FaceBox, Frame
 
 DEFAULT_CASCADE = "haarcascade_frontalface_alt2.xml"
@@ -24,7 +25,7 @@ def default_cascade_path() -> Path:
     return Path(folder) / DEFAULT_CASCADE
 
 
-class HaarFaceDetector:
+class HaarFaceDetector(Resource):
     """Finds every frontal face in a frame, in full-frame pixels.
 
     Detection dominates the pipeline's cost, so it runs on a gray copy downscaled to
@@ -32,7 +33,7 @@ class HaarFaceDetector:
     alongside; boxes are mapped back. The downscale never goes so far that `min_face_px`
     falls below the cascade's window (20 px for alt2), so faces of that size stay detectable.
     The cascade is loaded in the constructor (ModelError if missing or empty). Called from
-    the worker thread only; `close` releases nothing but is there for the app's shutdown.
+    the worker thread only; the cascade is plain memory, so `close` releases nothing.
     """
 
     def __init__(self, cfg: HaarDetectorConfig) -> None:
@@ -73,9 +74,6 @@ class HaarFaceDetector:
             return []
         boxes = [_map_back(box, scale, width, height) for box in np.asarray(found)]
         return sorted(boxes, key=lambda b: b.area, reverse=True)
-
-    def close(self) -> None:
-        """Nothing to release: the cascade is plain memory."""
 
 
 def _gray(image: np.ndarray) -> np.ndarray:

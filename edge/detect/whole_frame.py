@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from edge.detect.config import WholeFrameConfig
+from edge.lifetime import Resource
 from edge.ports import FaceBox, Frame
 
 
-class WholeFrameDetector:
-    """Treats the whole frame as one face. Holds nothing; `close` does nothing."""
+class WholeFrameDetector(Resource):
+    """Treats the whole frame as one face. Holds nothing; `close` releases nothing."""
 
     def __init__(self, cfg: WholeFrameConfig | None = None) -> None:
         """Nothing to configure: `cfg` is taken so every backend opens the same way."""
@@ -15,6 +16,3 @@ class WholeFrameDetector:
     def detect(self, frame: Frame) -> list[FaceBox]:
         height, width = frame.image.shape[:2]
         return [FaceBox(0, 0, width, height)]
-
-    def close(self) -> None:
-        """Nothing to release."""

@@ -18,6 +18,7 @@ import numpy as np
 from edge.assets import asset_path
 from edge.detect.config import YunetKeys
 from edge.errors import ModelError
+from edge.lifetime import Resource
 from edge.ports import CropRule, FaceBox, Frame
 
 MODEL_ASSET = "yunet/face_detection_yunet_2023mar.onnx"
@@ -62,7 +63,7 @@ def check_opencv(min_version: str) -> None:
                          f"{min_version}): {OPENCV_FIX}")
 
 
-class YunetFaceDetector:
+class YunetFaceDetector(Resource):
     """Finds faces with YuNet, in full-frame pixels, each with its 5 landmarks.
 
     Frames are downscaled to fit `detect_width_px` x `detect_height_px` (never upscaled),
@@ -106,9 +107,8 @@ class YunetFaceDetector:
         boxes = [b for b in boxes if b.w >= self._cfg.min_face_px and b.h > 0]
         return sorted(boxes, key=lambda b: b.area, reverse=True)
 
-    def close(self) -> None:
-        """Drop the network; OpenCV frees it with the object."""
-        self._net = None
+    def _close(self) -> None:
+        self._net = None  # OpenCV frees the network with the object
 
 
 def _face(row: np.ndarray, width: int, height: int) -> FaceBox:

@@ -30,14 +30,14 @@ def open_connection(cfg: MqttConfig, device_id: str,
 
 
 def open_publisher(cfg: MqttConfig, connection: MqttConnection,
-                   environ: Mapping[str, str]) -> tuple[MqttPublisher, Spool]:
-    """The result publisher and the spool it keeps each result in until the broker has it
-    (`mqtt.spool.path`, else `$STATE_DIRECTORY/spool.sqlite`). The caller starts the
-    publisher and closes it before the spool."""
+                   environ: Mapping[str, str]) -> MqttPublisher:
+    """The result publisher, with the spool it keeps each result in until the broker has it
+    (`mqtt.spool.path`, else `$STATE_DIRECTORY/spool.sqlite`); ConfigError when the spool
+    cannot be created. The caller starts the publisher and closes it (which closes the
+    spool) before the connection."""
     from edge.mqtt.publisher import MqttPublisher
 
-    spool = open_spool(cfg, environ)
-    return MqttPublisher(cfg, connection, spool), spool
+    return MqttPublisher(cfg, connection, open_spool(cfg, environ))
 
 
 def open_spool(cfg: MqttConfig, environ: Mapping[str, str]) -> Spool:

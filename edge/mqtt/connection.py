@@ -27,11 +27,13 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from edge.errors import BrokerError
+from edge.lifetime import Resource
 from edge.mqtt.config import MqttConfig
 
 log = logging.getLogger(__name__)
 
 PASSWORD_CREDENTIAL = "mqtt-password"
+OFFLINE_S = 3.0  # how long closing waits for the broker to take `offline`
 
 
 @dataclass(frozen=True)
@@ -114,10 +116,11 @@ def describe_connect_error(error: OSError | None, is_tls: bool) -> str:
     return error.strerror or str(error) or type(error).__name__
 
 
-class MqttConnection:
+class MqttConnection(Resource):
     """Owns one paho client. `subscribe` and `add_connect_listener` register callbacks that
     run on paho's network thread (they must only enqueue or publish); `publish` may be
-    called from any thread. The app calls `open()` once and `close()` once."""
+    called from any thread. The app calls `open()` once, and closes it after every part
+    that uses it."""
 
     def __init__(self, cfg: MqttConfig, device_id: str, environ: Mapping[str, str]) -> None:
         self.cfg = cfg
@@ -206,12 +209,12 @@ class MqttConnection:
         return (f"not connected to MQTT for over {self.cfg.max_disconnected_s:.0f} s "
                 f"with {waiting} result(s) waiting")
 
-    def close(self, timeout_s: float = 3.0) -> None:
+    def _close(self) -> None:
         """Publish `offline` (retained) if connected, disconnect, stop the network thread."""
         if self.is_connected.is_set():
             info = self.publish(self.topics.status, "offline", is_retained=True)
             try:
-                info.wait_for_publish(timeout_s)
+                info.wait_for_publish(OFFLINE_S)
             except (RuntimeError, ValueError) as e:
                 log.warning("could not publish offline before disconnecting: %s", e)
         self._state = "closed"  # a clean stop is not a lost connection

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from edge.lifetime import Resource
 from edge.mqtt.config import DiscoveryConfig
 from edge.mqtt.connection import MqttConnection
 
@@ -52,10 +53,11 @@ def discovery_messages(cfg: DiscoveryConfig, conn: MqttConnection, labels: Seque
     return messages
 
 
-class HomeAssistantDiscovery:
+class HomeAssistantDiscovery(Resource):
     """Publishes the discovery configs (retained, QoS 1) on each connect and on Home
     Assistant's `online` birth message. Callbacks run on paho's thread and only publish.
-    The app starts it after the connection exists; nothing to close."""
+    The app starts it after the connection exists and closes it before the connection;
+    once closed it publishes nothing more (the configs stay retained on purpose)."""
 
     def __init__(self, cfg: DiscoveryConfig, conn: MqttConnection, labels: Sequence[str],
                  is_snapshot_enabled: bool = False) -> None:
@@ -70,14 +72,13 @@ class HomeAssistantDiscovery:
             self.publish_all()
 
     def publish_all(self) -> None:
+        if self.closed:
+            return
         for topic, payload in self._messages.items():
             self._conn.publish(topic, json.dumps(payload), is_retained=True)
         log.debug("published %d Home Assistant discovery configs", len(self._messages))
 
     def _on_ha_status(self, payload: bytes) -> None:
-        if payload.strip() == b"online":
+        if payload.strip() == b"online" and not self.closed:
             log.info("Home Assistant came online: republishing discovery")
             self.publish_all()
-
-    def close(self) -> None:
-        """Nothing to release: the configs stay retained on purpose."""

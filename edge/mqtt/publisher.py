@@ -19,6 +19,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from edge.lifetime import OwnedThread, Resource
 from edge.mqtt.config import MqttConfig
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.spool import Spool, SpoolUnwritable
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 MAX_IN_FLIGHT = 16  # below paho's max_inflight_messages (20), so paho never reorders
 STALE_RESEND_S = 30.0  # paho resends in-flight messages on reconnect; stop waiting after this
 DROP_LOG_PERIOD_S = 60.0  # drops of unspoolable results are logged at most this often
+DRAIN_S = 5.0  # how long a clean stop waits for the broker to take what is spooled
+FLUSH_STOP_S = 5.0
 
 
 class DropLog:
@@ -52,19 +55,21 @@ class DropLog:
             self._unlogged = 0
 
 
-class MqttPublisher:
+class MqttPublisher(Resource):
     """Implements ResultPublisher. `publish` (worker thread) stores the result in the spool
     and returns; a flush thread sends spooled results in order while connected and deletes
-    each one when its PUBACK arrives. The app starts it after the connection and closes it
-    before the connection; it does not close the spool or the connection (the app does)."""
+    each one when its PUBACK arrives. It owns the spool it is given; not the connection,
+    which the app opens before it and closes after it. Closing sends what is spooled while
+    connected (for at most `drain_s`), stops the flush thread and closes the spool."""
 
-    def __init__(self, cfg: MqttConfig, connection: MqttConnection, spool: Spool) -> None:
+    def __init__(self, cfg: MqttConfig, connection: MqttConnection, spool: Spool, *,
+                 drain_s: float = DRAIN_S) -> None:
         self.cfg = cfg
         self._conn = connection
         self._spool = spool
+        self._drain_s = drain_s
         self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._wake = threading.Event()
-        self._stop = threading.Event()
         self._in_flight: dict[int, tuple[int, int]] = {}  # mid -> (seq, generation)
         self._emotion_lock = threading.Lock()
         self._last_emotion: str | None = None
@@ -74,7 +79,8 @@ class MqttPublisher:
         self._fault: str | None = None  # what the spool's filesystem refuses
         self._fault_since = ""
         self._drops = DropLog()
-        self._thread = threading.Thread(target=self._run, name="mqtt-flush", daemon=True)
+        self._flusher = OwnedThread(self._run, "mqtt-flush")
+        self._stop = self._flusher.stopping
         connection.add_ack_listener(self._on_ack)
         connection.add_connect_listener(self._on_connect)
 
@@ -92,7 +98,7 @@ class MqttPublisher:
                 f"{self._drops.total} dropped")
 
     def start(self) -> None:
-        self._thread.start()
+        self._flusher.start()
 
     def publish(self, result: Result, frame: Frame | None = None) -> None:
         payload = json.dumps(result.to_json_dict(), separators=(",", ":")).encode()
@@ -139,11 +145,13 @@ class MqttPublisher:
             self._stop.wait(0.05)
         return self._spool.depth() == 0
 
-    def close(self) -> None:
+    def _close(self) -> None:
+        if self._flusher.is_alive:  # a clean stop sends what is spooled while connected
+            self.drain(self._drain_s)
         self._stop.set()
         self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        self._flusher.join(FLUSH_STOP_S)
+        self._spool.close()
 
     def _on_ack(self, mid: int) -> None:  # paho thread, holding paho's message lock
         self._acks.put(mid)

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from edge.errors import BadFrame, CameraError, SourceExhausted
+from edge.lifetime import Resource
 from edge.ports import Frame
 from edge.sources.config import ImagesConfig
 
@@ -64,13 +65,14 @@ def letterbox(image: np.ndarray, width: int, height: int) -> Letterboxed:
     return Letterboxed(canvas, scale, (x, y))
 
 
-class ImageFolderSource:
+class ImageFolderSource(Resource):
     """Replays image files as frames, decoding each on `read()`.
 
     `paths` is one file, one folder (its images in name order) or a list of both (in the
     order given). An unreadable image raises CameraError naming it; the next `read()` moves
     on to the following image. At the end it starts again when `is_looping`, otherwise
-    raises `SourceExhausted`. Called from the worker thread; holds no open files.
+    raises `SourceExhausted`. Called from the worker thread; holds no open files, so
+    closing releases nothing.
     """
 
     def __init__(self, paths: Path | Sequence[Path], *, is_looping: bool = False) -> None:
@@ -99,12 +101,10 @@ class ImageFolderSource:
             raise BadFrame(f"cannot read image {path}: not an image OpenCV can decode")
         return Frame(image=image, source=str(path), captured_at=time.time())
 
-    def close(self) -> None:
-        """Nothing is held open between reads."""
 
-
-class FrameListSource:
-    """Replays decoded frames from memory, forever; capture costs nothing (for `bench`)."""
+class FrameListSource(Resource):
+    """Replays decoded frames from memory, forever; capture costs nothing (for `bench`).
+    Holds nothing to release."""
 
     def __init__(self, images: Sequence[np.ndarray], name: str = "memory") -> None:
         if not images:
@@ -117,6 +117,3 @@ class FrameListSource:
         image = self._images[self._next % len(self._images)]
         self._next += 1
         return Frame(image=image, source=self._name, captured_at=time.time())
-
-    def close(self) -> None:
-        """Nothing to release."""

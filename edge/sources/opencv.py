@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
@@ -12,8 +11,10 @@ import cv2
 import numpy as np
 
 from edge.errors import CameraError, SourceExhausted
+from edge.lifetime import Resource
 from edge.ports import Frame
 from edge.sources.config import OpenCvConfig
+from edge.timed import TimedRunner
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def _target(device: int | str) -> tuple[int | str, str]:
     return device, device
 
 
-class OpenCvSource:
+class OpenCvSource(Resource):
     """Reads frames with `cv2.VideoCapture`: a camera index or /dev/videoN, a stream URL
     (rtsp://, http://) or a video file.
 
@@ -53,7 +54,8 @@ class OpenCvSource:
     read runs on one helper thread, since V4L2 reads can block for ever); after a timeout the
     source is unusable and the app should reopen it. Camera buffering is set to one frame so
     a trigger gets a fresh picture. A video file ends with `SourceExhausted` unless
-    `is_looping`. Called from the worker thread; the app closes it.
+    `is_looping`. Called from the worker thread; the app closes it, which waits at most
+    `timeout_s` for a read in progress and releases the device only once no read holds it.
     """
 
     def __init__(self, cfg: OpenCvConfig) -> None:
@@ -62,8 +64,7 @@ class OpenCvSource:
         self._is_file = _is_file(self._target)
         check_device(cfg)
         self._capture = self._open()
-        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opencv-read")
-        self._pending: Future[tuple[bool, np.ndarray | None]] | None = None
+        self._reader = TimedRunner("opencv-read")
         self._first: np.ndarray | None = None
         if not self._is_file:
             try:
@@ -109,19 +110,18 @@ class OpenCvSource:
                           + _CAMERA_HINT.format(dev=self.name))
 
     def _read_once(self) -> tuple[bool, np.ndarray | None]:
-        if self._pending is not None and not self._pending.done():
+        if self._reader.busy_for_s() is not None:
             raise CameraError(f"{self.name}: an earlier read is still stuck; reopen the camera")
-        self._pending = self._reader.submit(self._capture.read)
+        pending = self._reader.submit(self._capture.read)
         try:
-            return self._pending.result(timeout=self._cfg.timeout_s)
+            return pending.result(timeout=self._cfg.timeout_s)
         except FutureTimeout as e:
             raise CameraError(f"{self.name}: no frame within {self._cfg.timeout_s} s; "
                               + _CAMERA_HINT.format(dev=self.name)) from e
 
-    def close(self) -> None:
-        """Release the device; waits up to `timeout_s` for a read in progress."""
-        if self._pending is not None and not self._pending.done():
-            log.warning("%s: closing while a read is stuck", self.name)
-        self._reader.shutdown(wait=False, cancel_futures=True)
-        if self._pending is None or self._pending.done():
+    def _close(self) -> None:
+        if self._reader.stop(self._cfg.timeout_s):
             self._capture.release()
+        else:  # releasing under a read blocked in the driver could crash the process
+            log.warning("%s: a read is still stuck after %g s; closing without releasing the "
+                        "device", self.name, self._cfg.timeout_s)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from edge.errors import CameraError
+from edge.lifetime import Resource
 from edge.ports import Frame
 from edge.sources.config import PicameraConfig
 
@@ -18,13 +19,14 @@ _CAMERA_HINT = ("check the ribbon cable, `rpicam-hello --list-cameras`, and that
                 "program (another emotion-edge, rpicam-*) holds the camera")
 
 
-class PicameraSource:
+class PicameraSource(Resource):
     """Reads BGR frames from a libcamera camera (Camera Module 1-3, HQ, Global Shutter).
 
     picamera2 is imported in the constructor, so this module imports anywhere; off a Pi the
     constructor raises CameraError with the install steps. The camera runs continuously
     once opened, so `read()` returns the next frame within a frame time; it waits at most
-    `timeout_s` (default 5 s). Called from the worker thread; the app closes it.
+    `timeout_s` (default 5 s). Called from the worker thread; the app closes it, which
+    stops and releases the camera so another process can open it.
     """
 
     def __init__(self, cfg: PicameraConfig, timeout_s: float = 5.0) -> None:
@@ -60,7 +62,6 @@ class PicameraSource:
             raise CameraError(f"{self.name}: capture failed ({e}); {_CAMERA_HINT}") from e
         return Frame(image=image, source=self.name, captured_at=time.time())
 
-    def close(self) -> None:
-        """Stop and release the camera so another process can open it."""
+    def _close(self) -> None:
         self._camera.stop()
         self._camera.close()

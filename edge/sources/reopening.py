@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from edge.errors import BadFrame, CameraError, SourceExhausted
+from edge.lifetime import Resource
 from edge.ports import Frame, FrameSource
 
 log = logging.getLogger(__name__)
@@ -16,14 +17,15 @@ MIN_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 30.0  # an unplugged webcam is retried at least this often
 
 
-class ReopeningSource:
+class ReopeningSource(Resource):
     """Wraps the source `open_source()` makes. A read that fails with CameraError (a USB
     webcam unplugged, a folder removed, a device that stopped answering) closes the source;
     later reads reopen it, at most once per backoff (1 s doubling to 30 s, monotonic
     clock), and fail at once with a CameraError saying since when the camera is lost.
     `problem` says so for STATUS=. A replay that ended (`SourceExhausted`) or one damaged
     frame (`BadFrame`) is not a loss.
-    Worker thread only (`problem` may be read from any thread); the app closes it."""
+    Worker thread only (`problem` may be read from any thread); the app closes it, which
+    closes the source it holds."""
 
     def __init__(self, open_source: Callable[[], FrameSource], source: FrameSource, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -43,6 +45,8 @@ class ReopeningSource:
         return f"camera lost since {self._lost_since}: {self._reason}"
 
     def read(self) -> Frame:
+        if self.closed:  # a read hung past close() must not reopen the camera
+            raise CameraError("the camera is closed: the daemon is stopping")
         source = self._reopen() if self._source is None else self._source
         try:
             frame = source.read()
@@ -56,7 +60,10 @@ class ReopeningSource:
             self._lost_since = None
         return frame
 
-    def close(self) -> None:
+    def _close(self) -> None:
+        self._drop()
+
+    def _drop(self) -> None:
         source, self._source = self._source, None
         if source is not None:
             source.close()
@@ -70,7 +77,7 @@ class ReopeningSource:
                       MIN_BACKOFF_S, MAX_BACKOFF_S)
         self._retry_at = self._clock() + self._backoff_s
         try:
-            self.close()
+            self._drop()
         except Exception:  # a vanished device may fail to close; it is gone either way
             log.debug("closing the lost camera failed", exc_info=True)
 

@@ -8,14 +8,16 @@ from collections.abc import Callable
 from typing import Any
 
 from edge.errors import ConfigError
+from edge.lifetime import Resource
 from edge.ports import TriggerEvent
 from edge.triggers.config import ButtonConfig
 
 
-class ButtonTrigger:
+class ButtonTrigger(Resource):
     """Opens the button (and LED) at construction so a wrong pin fails at startup.
     gpiozero calls `when_pressed` on its own thread; it only enqueues. `pin_factory` is
-    passed per device (MockFactory in tests), never set globally. The app closes it."""
+    passed per device (MockFactory in tests), never set globally. The app closes it, which
+    frees both pins."""
 
     def __init__(self, cfg: ButtonConfig, pin_factory: Any = None) -> None:
         from gpiozero import LED, Button
@@ -44,7 +46,7 @@ class ButtonTrigger:
         if self._led is not None:
             self._led.value = is_busy
 
-    def close(self) -> None:
+    def _close(self) -> None:
         self._button.close()
         if self._led is not None:
             self._led.close()

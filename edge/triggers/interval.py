@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
+from edge.lifetime import OwnedThread, Resource
 from edge.ports import TriggerEvent
 
+STOP_S = 2.0  # the thread only waits and enqueues: it ends at once
 
-class IntervalTrigger:
+
+class IntervalTrigger(Resource):
     """Fires `TriggerEvent("interval")` every interval_s (first after one interval) from a
     daemon thread that only enqueues. The app closes it, which stops the thread."""
 
     def __init__(self, interval_s: float) -> None:
         self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: OwnedThread | None = None
 
     def start(self, fire: Callable[[TriggerEvent], None]) -> None:
         def loop() -> None:
-            while not self._stop.wait(self.interval_s):
+            while not thread.stopping.wait(self.interval_s):
                 fire(TriggerEvent("interval", at=time.monotonic()))
 
-        self._thread = threading.Thread(target=loop, name="interval-trigger", daemon=True)
-        self._thread.start()
+        thread = self._thread = OwnedThread(loop, "interval-trigger")
+        thread.start()
 
-    def close(self) -> None:
-        self._stop.set()
+    def _close(self) -> None:
         if self._thread is not None:
-            self._thread.join(timeout=2)
+            self._thread.stop(STOP_S)

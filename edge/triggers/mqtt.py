@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from edge.lifetime import Resource
 from edge.mqtt.commands import LOG_INTERVAL_S, BadCommand, IgnoredLog, parse_command
 from edge.mqtt.connection import MqttConnection
 from edge.ports import TriggerEvent
@@ -15,10 +16,11 @@ from edge.ports import TriggerEvent
 log = logging.getLogger(__name__)
 
 
-class MqttTrigger:
+class MqttTrigger(Resource):
     """Subscribes to the capture topic on the shared connection (renewed on every
     reconnect). `fire` runs on paho's network thread and only enqueues. The connection
-    is owned by the app, not by this trigger."""
+    is owned by the app, not by this trigger; closing stops firing and logs what was
+    ignored since the last log line."""
 
     def __init__(self, connection: MqttConnection, log_interval_s: float = LOG_INTERVAL_S) -> None:
         self._conn = connection
@@ -39,6 +41,6 @@ class MqttTrigger:
             return
         self._fire(event)
 
-    def close(self) -> None:
+    def _close(self) -> None:
         self._fire = None
         self.ignored.flush()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -122,7 +123,7 @@ def test_interval_results_survive_a_broker_outage_in_order(
     got = []  # every result up to the one asked for last: results arrive in order
     while (doc := json.loads(watcher.next(RESULT)[1]))["request_id"] != "last":
         got.append(doc)
-    app.stop_worker()
+    worker.close()
     wait.until(lambda: publisher.depth == 0,  # type: ignore[attr-defined]
                what="every result acknowledged and unspooled")
     assert len(got) + 2 == worker.captures  # each result once (the first and last read apart)
@@ -167,6 +168,59 @@ def test_close_closes_every_part_once(mosquitto: Broker, watch: Watch,
     assert closed == {cls.__name__: 1 for cls in parts}
 
 
+def test_close_closes_in_the_reverse_order_of_opening(
+        mosquitto: Broker, watch: Watch, monkeypatch: pytest.MonkeyPatch, tiny_model: Path,
+        images: Path) -> None:
+    """Every part the settings name, opened for real: whoever opened later closes earlier
+    (the triggers before the worker, the worker before the publisher, the publisher before
+    its connection, the pipeline parts last but the notifier)."""
+    from edge.classify.tflite import TfliteEmotionClassifier
+    from edge.detect.whole_frame import WholeFrameDetector
+    from edge.mqtt.connection import MqttConnection
+    from edge.mqtt.discovery import HomeAssistantDiscovery
+    from edge.mqtt.publisher import MqttPublisher
+    from edge.mqtt.spool import Spool
+    from edge.notify import Notifier
+    from edge.sources.images import ImageFolderSource
+    from edge.sources.reopening import ReopeningSource
+    from edge.triggers.button import ButtonTrigger
+    from edge.triggers.interval import IntervalTrigger
+    from edge.triggers.mqtt import MqttTrigger
+    from edge.worker import Worker
+
+    opened: list[str] = []
+    closing: Counter[str] = Counter()  # in call order
+    for cls in (ImageFolderSource, ReopeningSource, WholeFrameDetector, TfliteEmotionClassifier,
+                MqttConnection, Spool, MqttPublisher, HomeAssistantDiscovery, Worker,
+                ButtonTrigger, MqttTrigger, IntervalTrigger, Notifier):
+        # opened when its constructor returns; closing when close() is called (a part closes
+        # what it owns after itself: the publisher its spool, the camera its source)
+        monkeypatch.setattr(cls, "__init__", _recording(cls.__init__, cls.__name__, opened))
+        monkeypatch.setattr(cls, "close", _counting(cls.close, cls.__name__, closing))
+    data = settings(mosquitto, interval_s=60,
+                    button={"is_enabled": True, "pin": 17, "led_pin": 27}).model_dump()
+    data["mqtt"] = mosquitto.mqtt_config(discovery={"is_enabled": True})
+    data.update(camera={"kind": "images", "path": str(images)},
+                detector={"kind": "whole_frame"}, classifier={"model_path": str(tiny_model)})
+    app = build(Settings.model_validate(data), environ={}, pin_factory=MockFactory())
+    app.start()
+    assert app.connection is not None and app.connection.is_connected.wait(5)
+    app.close()
+    app.close()  # idempotent
+    assert len(opened) == 13 and list(closing) == opened[::-1]
+    assert set(closing.values()) == {1}
+    assert all(part.closed for part in (app.worker, app.publisher, app.connection,
+                                        app.discovery, *app.triggers))
+
+
+def _recording(method: Callable[..., None], name: str,
+               calls: list[str]) -> Callable[..., None]:
+    def recorded(self: object, *args: Any, **kwargs: Any) -> None:
+        method(self, *args, **kwargs)
+        calls.append(name)
+    return recorded
+
+
 def _counting(close: Callable[..., None], name: str,
               closed: Counter[str]) -> Callable[..., None]:
     def counted(self: object, *args: Any, **kwargs: Any) -> None:
@@ -186,7 +240,7 @@ def test_a_failing_part_closes_what_was_opened() -> None:
     cfg = settings(button={"is_enabled": True, "pin": 17})
     with pytest.raises(ConfigError, match=r"trigger\.button\.pin"):
         build(cfg, parts=parts, environ={}, pin_factory=factory)
-    assert parts.source.is_closed and parts.publisher.is_closed  # type: ignore[union-attr]
+    assert parts.source.closed and parts.publisher.closed  # type: ignore[union-attr]
     taken.close()
 
 

@@ -65,3 +65,25 @@ def test_a_camera_on_the_snapshot_topic_only_when_snapshots_are_on() -> None:
     assert messages[camera]["topic"] == conn.topics.snapshot == "emotion-edge/dev/snapshot"
     assert messages[camera]["availability_topic"] == "emotion-edge/dev/status"
     assert len({m["unique_id"] for m in messages.values()}) == 4
+
+
+def test_once_closed_it_answers_home_assistant_no_more(mosquitto: Broker, watch: Watch) -> None:
+    watcher = watch(mosquitto, ("homeassistant/+/+/+/config",))
+    conn = MqttConnection(MqttConfig(**mosquitto.mqtt_config()), "dev", {})
+    # the connection answers a marker after the messages sent before it: a republish would
+    # arrive first
+    marker = "homeassistant/test/marker/done/config"
+    conn.subscribe("test/marker", lambda _: conn.publish(marker, "{}"))
+    discovery = HomeAssistantDiscovery(DiscoveryConfig(), conn, LABELS)
+    discovery.start()
+    conn.open()
+    try:
+        assert len({watcher.next()[0] for _ in range(3)}) == 3
+        discovery.close()
+        discovery.close()  # again: nothing happens
+        assert discovery.closed
+        watcher.publish("homeassistant/status", "online")
+        watcher.publish("test/marker", "after")
+        assert watcher.next()[0] == marker
+    finally:
+        conn.close()

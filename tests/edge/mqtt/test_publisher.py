@@ -3,7 +3,9 @@ away and coming back, replay after a restart, the retained emotion, the snapshot
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,23 +27,18 @@ Watch = Callable[..., Watcher]
 
 
 class Stack:
-    """Spool + connection + publisher, opened and closed like the app does."""
+    """Connection + publisher (which owns its spool), opened and closed like the app does."""
 
     def __init__(self, cfg: MqttConfig, spool_file: Path) -> None:
-        self.spool = Spool(spool_file, cfg.spool.max_results, cfg.spool.max_age_s)
         self.conn = MqttConnection(cfg, "dev", {})
-        self.publisher = MqttPublisher(cfg, self.conn, self.spool)
+        self.spool = Spool(spool_file, cfg.spool.max_results, cfg.spool.max_age_s)
+        self.publisher = MqttPublisher(cfg, self.conn, self.spool, drain_s=3)
         self.publisher.start()
         self.conn.open()
 
     def close(self) -> None:
-        if self.spool is None:
-            return
-        self.publisher.drain(3)
-        self.publisher.close()
+        self.publisher.close()  # sends what is spooled while connected, closes the spool
         self.conn.close()
-        self.spool.close()
-        self.spool = None  # type: ignore[assignment]
 
 
 @pytest.fixture
@@ -141,3 +138,28 @@ def test_snapshot_only_when_enabled(mosquitto: Broker, watch: Watch,
     payload = got["emotion-edge/dev/snapshot"]
     image = cv2.imdecode(np.frombuffer(payload, np.uint8), cv2.IMREAD_COLOR)
     assert image.shape == (120, 160, 3) and image[10:70, 10].any()  # the box was drawn
+
+
+def test_closing_sends_what_is_spooled_then_closes_the_spool(
+        tmp_path: Path, mosquitto: Broker, watch: Watch) -> None:
+    watcher = watch(mosquitto, (RESULT,))
+    s = Stack(MqttConfig(**mosquitto.mqtt_config()), tmp_path / "s.sqlite")
+    assert s.conn.is_connected.wait(5)
+    for i in range(20):
+        s.publisher.publish(make_result(i))
+    s.publisher.close()
+    assert s.publisher.closed and not open_files(tmp_path / "s.sqlite")
+    assert ids(watcher, 20) == [f"r{i}" for i in range(20)]
+    s.publisher.close()  # again: nothing happens
+    s.conn.close()
+    with contextlib.closing(Spool(tmp_path / "s.sqlite", 100, 3600)) as spool:
+        assert spool.depth() == 0  # every result was acknowledged before the spool closed
+
+
+def open_files(path: Path) -> list[str]:
+    """This process's open file descriptors on `path` (or its SQLite journal)."""
+    links = []
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):  # a descriptor closed meanwhile
+            links.append(os.readlink(fd))
+    return [link for link in links if link.startswith(str(path))]

@@ -57,9 +57,11 @@ class _StuckCapture:
 
     def __init__(self) -> None:
         self.release_read = threading.Event()
+        self.entered = threading.Event()
         self.is_released = False
 
     def read(self) -> tuple[bool, np.ndarray | None]:
+        self.entered.set()
         self.release_read.wait(10)
         return False, None
 
@@ -78,3 +80,40 @@ def test_a_read_that_hangs_times_out(write_video: Callable[[int], Path]) -> None
         source.read()
     stuck.release_read.set()
     source.close()
+    assert stuck.is_released
+
+
+def stuck_source(write_video: Callable[[int], Path],
+                 timeout_s: float) -> tuple[OpenCvSource, _StuckCapture, threading.Thread]:
+    """A source whose read is stuck in the driver, on the worker thread returned."""
+    source = OpenCvSource(OpenCvConfig(device=str(write_video(1)), timeout_s=timeout_s))
+    source._capture.release()
+    stuck = _StuckCapture()
+    source._capture = stuck  # type: ignore[assignment]
+
+    def read() -> None:
+        with pytest.raises(CameraError):
+            source.read()
+
+    worker = threading.Thread(target=read)
+    worker.start()
+    assert stuck.entered.wait(5)
+    return source, stuck, worker
+
+
+def test_close_waits_for_the_read_in_progress_then_releases_the_device(
+        write_video: Callable[[int], Path]) -> None:
+    source, stuck, worker = stuck_source(write_video, timeout_s=10)
+    threading.Timer(0.1, stuck.release_read.set).start()  # the driver returns during close
+    source.close()
+    assert source.closed and stuck.is_released
+    worker.join(5)
+
+
+def test_close_leaves_a_device_that_is_still_stuck_after_the_timeout(
+        write_video: Callable[[int], Path]) -> None:
+    source, stuck, worker = stuck_source(write_video, timeout_s=0.2)
+    source.close()  # returns after timeout_s: releasing under the read could crash
+    assert source.closed and not stuck.is_released
+    stuck.release_read.set()
+    worker.join(5)
