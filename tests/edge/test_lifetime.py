@@ -204,14 +204,15 @@ def _worker(tmp: Path, fx: dict[str, Any]) -> Any:
 
 def _kinds() -> dict[str, tuple[Opener, tuple[str, ...]]]:
     """Part kind -> how to open it, and the fixtures that needs."""
-    from edge.detect import DETECTOR_KINDS
+    from edge.detect.config import DetectorConfig
+    from edge.registry import kinds_of
 
     return {
         "images source": (_images, ("image_dir",)),
         "frame list source": (_frame_list, ()),
         "opencv source": (_opencv, ("write_video",)),
         "reopening camera": (_reopening, ("image_dir",)),
-        **{f"{kind} detector": (_detector(kind), ()) for kind in DETECTOR_KINDS},
+        **{f"{kind} detector": (_detector(kind), ()) for kind in kinds_of(DetectorConfig)},
         "tflite classifier": (_classifier, ("tiny_model",)),
         "mqtt connection": (lambda tmp, fx: _connection(tmp), ()),
         "mqtt publisher": (_publisher, ()),
