@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ from tests import wait
 from tests.edge.daemon import Daemon, NotifySocket
 from tests.fixtures.broker import Broker, Watcher
 
+pytestmark = pytest.mark.daemon
 Watch = Callable[..., Watcher]
 STATUS, RESULT, CAPTURE = (f"emotion-edge/dev/{t}" for t in ("status", "result", "capture/set"))
 

@@ -33,6 +33,7 @@ from tests.edge.test_daemon import (
 )
 from tests.fixtures.broker import Broker, Watcher
 
+pytestmark = pytest.mark.daemon
 Watch = Callable[..., Watcher]
 
 
