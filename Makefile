@@ -32,6 +32,14 @@ lint: $(VENV)/.test
 test: lint
 	$(PY) -m pytest -q
 
+# The edit-run loop, under a minute: the edge and deployment tests in-process, without
+# training, the wheel build, `fer` or TensorFlow (--forbid-tensorflow stops the run if a
+# test imports it). The trainer, benchmark, slow and daemon-subprocess tests run in `make test`.
+FAST_TESTS := tests/edge tests/support tests/deploy
+.PHONY: test-fast
+test-fast: $(VENV)/.test
+	$(PY) -m pytest -q -m "not slow and not daemon" --forbid-tensorflow $(FAST_TESTS)
+
 bench: $(VENV)/.test
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m pip install --quiet --no-deps fer==25.10.3  # its other deps pull torch and a second cv2

@@ -27,7 +27,7 @@ from edge.mqtt.publisher import MqttPublisher
 from edge.pipeline import Pipeline
 from edge.ports import EmotionClassifier, FaceBox, Frame, Result, TriggerEvent
 from edge.sources.images import letterbox
-from edge.testing.broker import Broker
+from tests.support.broker import Broker
 
 FRAME_SIZE = (640, 480)  # width, height of the benchmark frame
 

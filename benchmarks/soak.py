@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from edge.testing.broker import Broker, private_broker
-from edge.testing.watcher import Watcher
+from tests.support.broker import Broker, private_broker
+from tests.support.watcher import Watcher
 
 from . import REPO
 

@@ -10,7 +10,8 @@ from trainer.data import FER2013_ENV, default_fer2013_path
 
 REPO = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ["tests.fixtures.models", "tests.fixtures.broker"]
+pytest_plugins = ["pytester", "tests.fixtures.models", "tests.fixtures.broker",
+                  "tests.support.no_tensorflow"]
 
 
 @pytest.fixture(scope="session")

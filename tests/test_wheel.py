@@ -16,8 +16,9 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 REPO = Path(__file__).resolve().parent.parent
-# benchmarks/ sits beside the packages in the checkout; copied to see the wheel leave it out
-PACKAGE_SOURCES = ("pyproject.toml", "README.md", "edge", "trainer", "benchmarks")
+# benchmarks/ and tests/ sit beside the packages in the checkout; copied to see the wheel
+# leave them out
+PACKAGE_SOURCES = ("pyproject.toml", "README.md", "edge", "trainer", "benchmarks", "tests")
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +48,14 @@ def test_the_wheel_holds_the_model_its_sidecar_and_the_photo(installed: Path) ->
     assert (installed / "edge" / "py.typed").is_file()
 
 
-def test_the_wheel_leaves_the_benchmarks_out(installed: Path) -> None:
+def test_the_wheel_leaves_out_what_users_never_import(installed: Path) -> None:
+    """The benchmarks, the tests and their broker and watcher (tests/support) stay in the
+    checkout."""
     assert (installed / "edge").is_dir() and (installed / "trainer").is_dir()
-    assert not (installed / "benchmarks").exists()
+    for name in ("benchmarks", "tests", "edge/testing"):
+        assert not (installed / name).exists(), name
+    packaged = {p.relative_to(installed).parts[0] for p in installed.rglob("*.py")}
+    assert packaged == {"edge", "trainer"}, packaged
 
 
 def test_detect_from_an_empty_directory_uses_the_packaged_model(

@@ -54,8 +54,8 @@ def test_the_embedded_broker_leaves_no_task_to_the_interpreter_exit(tmp_path: Pa
     import gc
 
     pytest.importorskip("amqtt")
-    from edge.testing.broker import AmqttBroker
-    from edge.testing.watcher import Watcher
+    from tests.support.broker import AmqttBroker
+    from tests.support.watcher import Watcher
 
     broker = AmqttBroker(tmp_path, is_quick_stop=True)
     broker.start()

@@ -84,12 +84,18 @@ class NotifySocket:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(path))
 
-    def wait_for(self, field: str, timeout_s: float, count: int = 1) -> list[str]:
-        """Messages up to and including the `count`th holding `field`; TimeoutError if fewer
-        came within timeout_s."""
+    def wait_for(self, field: str, timeout_s: float, count: int = 1,
+                 is_prefix: bool = False) -> list[str]:
+        """Messages up to and including the `count`th holding `field` (a line, or the start
+        of one when `is_prefix`); TimeoutError if fewer came within timeout_s."""
         seen: list[str] = []
         deadline = time.monotonic() + timeout_s
-        while sum(field in message.splitlines() for message in seen) < count:
+
+        def holds(message: str) -> bool:
+            lines = message.splitlines()
+            return any(line.startswith(field) for line in lines) if is_prefix else field in lines
+
+        while sum(map(holds, seen)) < count:
             self.sock.settimeout(max(0.01, deadline - time.monotonic()))
             try:
                 seen.append(self.sock.recv(4096).decode())

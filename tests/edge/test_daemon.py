@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ from tests import wait
 from tests.edge.daemon import Daemon, NotifySocket
 from tests.fixtures.broker import Broker, Watcher
 
+pytestmark = pytest.mark.daemon
 Watch = Callable[..., Watcher]
 STATUS, RESULT, CAPTURE = (f"emotion-edge/dev/{t}" for t in ("status", "result", "capture/set"))
 
@@ -135,23 +137,30 @@ def test_sd_notify_ready_watchdog_status_stopping(
 
 
 def test_no_watchdog_once_the_camera_hangs(
-        tmp_path: Path, mosquitto: Broker, tiny_model: Path, notify: NotifySocket,
-        daemons: Callable[..., Daemon]) -> None:
+        tmp_path: Path, mosquitto: Broker, watch: Watch, tiny_model: Path,
+        notify: NotifySocket, daemons: Callable[..., Daemon]) -> None:
     folder = tmp_path / "hung"
     folder.mkdir()
     photo = folder / "a.jpg"
     os.mkfifo(photo)  # reading it blocks while we hold its write end and write nothing
     env = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "400000"}
+    watcher = watch(mosquitto, (RESULT,))
     daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, folder,
-                                             interval_s=1.0), env)
+                                             interval_s=1.0, capture_timeout_s=0.5), env)
     daemon.start()
     notify.wait_for("READY=1", timeout_s=30)
-    notify.wait_for("WATCHDOG=1", timeout_s=0.8, count=2)  # healthy while idle
+    notify.wait_for("WATCHDOG=1", timeout_s=10, count=2)  # healthy while idle
     writer = _open_once_read(photo, timeout_s=10)  # the first capture hangs in read()
     try:
+        first = json.loads(watcher.next(RESULT, timeout_s=10)[1])  # answered after 0.5 s
+        assert first["error"]["kind"] == "camera"
         notify.flush()  # pings sent before it
-        after = notify.collect(1.5)
-        assert "WATCHDOG=1" not in after
+        # the worker decides on a ping before each capture, and interval captures come 1 s
+        # apart: two more answers ("capture hung") are two decisions made during the hang
+        for _ in range(2):
+            hung = json.loads(watcher.next(RESULT, timeout_s=10)[1])
+            assert "capture hung" in hung["error"]["reason"]
+        assert "WATCHDOG=1" not in "".join(notify.flush())  # systemd would restart us
         assert daemon.is_running
         daemon.proc.send_signal(15)  # type: ignore[union-attr]
         assert "STOPPING=1" in notify.wait_for("STOPPING=1", timeout_s=5)[-1]
@@ -174,14 +183,17 @@ def _open_once_read(fifo: Path, timeout_s: float) -> int:
     return opened[0]
 
 
-def drain(watcher: Watcher, topic: str, quiet_s: float) -> list[bytes]:
-    """Every payload on `topic` until none came for quiet_s."""
+def results_until_offline(watcher: Watcher, offline: int = 1) -> list[bytes]:
+    """The results that come before the `offline`th live `offline` status: everything the
+    daemon published before it stopped (or died), since one connection keeps its order.
+    The watcher must subscribe to RESULT and STATUS."""
     got = []
-    while True:
-        try:
-            got.append(watcher.next(topic, timeout_s=quiet_s)[1])
-        except TimeoutError:
-            return got
+    while offline:
+        topic, payload, is_retained = watcher.next(timeout_s=30)
+        if topic == RESULT:
+            got.append(payload)
+        offline -= topic == STATUS and payload == b"offline" and not is_retained
+    return got
 
 
 def answered(watcher: Watcher, request_id: str, timeout_s: float = 10.0,
@@ -233,7 +245,7 @@ def test_a_retained_hostile_command_is_ignored_on_every_start(
     before: list[Any] = []
     assert answered(watcher, "r3", others=before)["request_id"] == "r3"
     assert daemon.stop() == 0
-    assert before == [] and drain(watcher, RESULT, 0.5) == []  # "stale" never ran
+    assert before == [] and results_until_offline(watcher) == []  # "stale" never ran
 
 
 def status_line(notify: NotifySocket, prefix: str, timeout_s: float) -> str:
@@ -261,7 +273,12 @@ def test_a_long_outage_with_waiting_results_stops_the_watchdog(
     status = status_line(notify, "STATUS=not connected to MQTT for over 1 s with", 15.0)
     assert "result(s) waiting to 127.0.0.1" in status
     notify.flush()
-    assert "WATCHDOG=1" not in notify.collect(1.5)  # systemd would restart us now
+    # the worker decides on a ping before each interval capture: three more results in
+    # the spool are at least two decisions made since the flush
+    depth = spool_depth(tmp_path / "spool.sqlite")
+    wait.until(lambda: spool_depth(tmp_path / "spool.sqlite") >= depth + 3, 15,
+               "three more results spooled")
+    assert "WATCHDOG=1" not in "".join(notify.flush())  # systemd would restart us now
     mosquitto.start()  # back: healthy again, the spool drains
     notify.wait_for("WATCHDOG=1", timeout_s=15)
     assert daemon.stop() == 0
@@ -282,7 +299,7 @@ def test_delivery_is_at_least_once_in_order_with_an_id_to_deduplicate(
     the broker restarting: every result arrives at least once, first arrivals in capture
     order, and a duplicate (QoS 1 resends) carries the same `id`."""
     broker = mosquitto_persistent
-    watcher = watch(broker, (RESULT,), client_id="dedup-watcher")
+    watcher = watch(broker, (RESULT, STATUS), client_id="dedup-watcher")
     config = daemon_config(tmp_path, broker, tiny_model, images, interval_s=0.1)
     daemon = daemons(tmp_path, config)
     daemon.start()
@@ -299,7 +316,8 @@ def test_delivery_is_at_least_once_in_order_with_an_id_to_deduplicate(
     spool = tmp_path / "spool.sqlite"
     wait.until(lambda: spool_depth(spool) == 0, 30, "the restarted daemon drained the spool")
     assert again.stop() == 0
-    results = [json.loads(p) for p in got + drain(watcher, RESULT, 1.5)]
+    # everything up to the second live `offline`: the last will, then the clean stop
+    results = [json.loads(p) for p in got + results_until_offline(watcher, offline=2)]
     first: dict[str, dict[str, Any]] = {}
     for result in results:
         first.setdefault(result["id"], result)

@@ -15,6 +15,7 @@ from edge.notify import Notifier
 from edge.pipeline import Pipeline
 from edge.ports import Frame, TriggerEvent
 from edge.worker import Worker
+from tests import wait
 from tests.fakes import CountingSource, FixedClassifier, FixedDetector, ListPublisher
 
 
@@ -26,15 +27,28 @@ def manager(tmp_path: Path) -> Iterator[socket.socket]:
     sock.close()
 
 
-def pings(sock: socket.socket, duration_s: float) -> int:
-    count, deadline = 0, time.monotonic() + duration_s
-    while (left := deadline - time.monotonic()) > 0:
-        sock.settimeout(left)
+def wait_pings(sock: socket.socket, count: int, timeout_s: float = 10.0) -> None:
+    """Return once `count` more watchdog pings have come; TimeoutError if not in timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while count > 0:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
         try:
-            count += sock.recv(64) == b"WATCHDOG=1"
+            count -= sock.recv(64) == b"WATCHDOG=1"
         except TimeoutError:
-            break
-    return count
+            raise TimeoutError(f"{count} watchdog ping(s) short after {timeout_s} s") from None
+
+
+def received(sock: socket.socket) -> list[bytes]:
+    """The datagrams already in the socket, without waiting."""
+    got = []
+    sock.setblocking(False)
+    try:
+        while True:
+            got.append(sock.recv(64))
+    except BlockingIOError:
+        return got
+    finally:
+        sock.setblocking(True)
 
 
 def make_worker(source: CountingSource, publisher: ListPublisher, sock: socket.socket,
@@ -53,7 +67,7 @@ def test_camera_failures_are_answered_with_errors_and_keep_the_pings(
     source, publisher = CountingSource(), ListPublisher()
     worker, shutdown = make_worker(source, publisher, manager)
     try:
-        assert pings(manager, 0.5) >= 3  # idle and healthy
+        wait_pings(manager, 3)  # idle and healthy
         source.fail_next = 3
         for n in range(3):
             worker.fire(TriggerEvent("mqtt", request_id=f"r{n}", at=time.monotonic()))
@@ -61,7 +75,8 @@ def test_camera_failures_are_answered_with_errors_and_keep_the_pings(
             failed = publisher.next()
             assert failed.request_id == f"r{n}" and failed.faces == ()
             assert failed.error is not None and failed.error["kind"] == "camera"
-        assert worker.is_healthy and pings(manager, 0.5) >= 2  # the source reopens itself
+        wait_pings(manager, 2)  # the source reopens itself
+        assert worker.is_healthy
         worker.fire(TriggerEvent("mqtt", at=time.monotonic()))
         assert publisher.next().error is None and worker.failures == 0
     finally:
@@ -77,9 +92,10 @@ def test_triggers_within_min_interval_are_merged(manager: socket.socket) -> None
         worker.fire(TriggerEvent("button", at=now))
         worker.fire(TriggerEvent("button", at=now + 0.1))
         worker.fire(TriggerEvent("mqtt", at=now + 0.2))
-        publisher.next()
-        pings(manager, 0.3)
-        assert len(publisher.published) == 1 and worker.merged == 2
+        worker.fire(TriggerEvent("mqtt", request_id="marker", at=now + 0.3))  # never merged
+        assert publisher.next().request_id is None
+        assert publisher.next().request_id == "marker"  # the two before it had their turn
+        assert len(publisher.published) == 2 and worker.merged == 2
     finally:
         shutdown.set()
         assert worker.join(2)
@@ -122,6 +138,12 @@ def test_a_hung_capture_is_answered_and_the_pings_resume_when_it_returns(
     worker = Worker(Pipeline(source, FixedDetector(), FixedClassifier(), "dev"), publisher,
                     shutdown=shutdown, notifier=notifier, queue_size=4, min_interval_s=0,
                     capture_timeout_s=0.3)
+    decisions: list[float] = []
+
+    def decide() -> None:  # the worker asks its health checks before each ping it may send
+        decisions.append(time.monotonic())
+
+    worker.add_health(decide)
     worker.start()
     try:
         worker.fire(TriggerEvent("mqtt", request_id="hung", at=time.monotonic()))
@@ -129,10 +151,15 @@ def test_a_hung_capture_is_answered_and_the_pings_resume_when_it_returns(
         assert hung.request_id == "hung" and hung.error is not None
         worker.fire(TriggerEvent("mqtt", request_id="next", at=time.monotonic()))
         assert "capture hung" in (publisher.next(1.0).error or {})["reason"]
-        pings(manager, 0.01)  # those sent before the hang
-        assert not worker.is_healthy and pings(manager, 0.4) == 0
+        assert not worker.is_healthy
+        seen = len(decisions)  # from the next decision on, the hang was known
+        wait.until(lambda: len(decisions) > seen, what="a ping decision during the hang")
+        received(manager)  # pings decided before the hang
+        wait.until(lambda: len(decisions) > seen + 3, what="three more ping decisions")
+        assert b"WATCHDOG=1" not in received(manager)  # each decided against a ping
         source.release.set()  # the driver returns: healthy again, captures work
-        assert pings(manager, 0.5) >= 1 and worker.is_healthy
+        wait_pings(manager, 1)
+        assert worker.is_healthy
         worker.fire(TriggerEvent("mqtt", request_id="ok", at=time.monotonic()))
         assert publisher.next().error is None
     finally:

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from edge.testing import broker as broker_module
-from edge.testing.broker import (
+from tests.support import broker as broker_module
+from tests.support.broker import (
     AmqttBroker,
     Broker,
     find_broker,
     mosquitto_binary,
     private_broker,
 )
-from edge.testing.watcher import Watcher
+from tests.support.watcher import Watcher
 
 
 def test_the_amqtt_fallback_carries_messages(tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from edge.testing.broker import Broker
-
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
+
+    from tests.support.broker import Broker
 
 
 class Watcher:

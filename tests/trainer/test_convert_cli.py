@@ -1,4 +1,7 @@
-"""scripts/convert_tflite.py end to end: the tiny model, a real .npz on disk, real LiteRT."""
+"""`emotion-train convert` end to end: the tiny model, a real .npz on disk, real LiteRT.
+
+scripts/convert_tflite.py, the name users know, is this command; tests/trainer/test_cli.py
+checks the alias once."""
 
 from __future__ import annotations
 
@@ -8,21 +11,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
 
 from tests.fixtures.models import synthetic_faces
-from tests.scripts import load_script
-
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "convert_tflite.py"
-
-
-@pytest.fixture(scope="module")
-def script() -> ModuleType:
-    return load_script("convert_tflite")
+from trainer.convert_cli import main
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +31,14 @@ def fake_fer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _cli(script: ModuleType, model: Path, data: Path, out: Path, *extra: str) -> int:
+def _cli(model: Path, data: Path, out: Path, *extra: str) -> int:
     argv = ["--model", str(model), "--data", str(data), "--out", str(out), *extra]
-    return int(script.main(argv))
+    return int(main(argv))
 
 
 @pytest.mark.parametrize(("keras_fixture", "precision"), [
     ("tiny_keras_model", "float32"), ("tiny_bf16_keras_model", "mixed_bfloat16")])
-def test_converts_and_writes_the_contract(script: ModuleType, keras_fixture: str,
+def test_converts_and_writes_the_contract(keras_fixture: str,
                                           precision: str, fake_fer: Path, tmp_path: Path,
                                           request: pytest.FixtureRequest,
                                           capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,7 +47,7 @@ def test_converts_and_writes_the_contract(script: ModuleType, keras_fixture: str
 
     model: Path = request.getfixturevalue(keras_fixture)
     out = tmp_path / "models" / "emotion-edge"
-    assert _cli(script, model, fake_fer, out, "--rep-samples", "20", "--version", "9.9") == 0
+    assert _cli(model, fake_fer, out, "--rep-samples", "20", "--version", "9.9") == 0
     tflite, meta = out.with_suffix(".tflite"), json.loads(out.with_suffix(".json").read_text())
     assert meta["sha256"] == hashlib.sha256(tflite.read_bytes()).hexdigest()
     assert (meta["name"], meta["version"], meta["quantization"]) == ("emotion-edge-cnn", "9.9",
@@ -69,7 +64,7 @@ def test_converts_and_writes_the_contract(script: ModuleType, keras_fixture: str
         assert needle in printed
 
 
-def test_max_drop_gate_rejects_and_writes_nothing(script: ModuleType, tiny_keras_model: Path,
+def test_max_drop_gate_rejects_and_writes_nothing(tiny_keras_model: Path,
                                                   tiny_model: Path, fake_fer: Path,
                                                   tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
@@ -90,17 +85,17 @@ def test_max_drop_gate_rejects_and_writes_nothing(script: ModuleType, tiny_keras
     monkeypatch.setattr(trainer.evaluate, "compare", worse)
     out = tmp_path / "emotion-edge"
     out.with_suffix(".tflite").write_bytes(b"the model already shipped")
-    assert _cli(script, tiny_keras_model, fake_fer, out, "--rep-samples", "20") == 1
+    assert _cli(tiny_keras_model, fake_fer, out, "--rep-samples", "20") == 1
     assert "REJECTED" in capsys.readouterr().out
     assert out.with_suffix(".tflite").read_bytes() == b"the model already shipped"
     assert not out.with_suffix(".json").exists()
-    assert _cli(script, tiny_keras_model, fake_fer, out, "--rep-samples", "20",
+    assert _cli(tiny_keras_model, fake_fer, out, "--rep-samples", "20",
                 "--max-drop", "2") == 0  # the same drop passes a looser gate
 
 
-def _run_script(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True,
-                          text=True, timeout=120)
+def _run_convert(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "trainer", "convert", *args],
+                          capture_output=True, text=True, timeout=120)
 
 
 def _assert_one_line_error(proc: subprocess.CompletedProcess[str], needle: str) -> None:
@@ -112,7 +107,7 @@ def _assert_one_line_error(proc: subprocess.CompletedProcess[str], needle: str) 
 
 
 def test_missing_model_is_one_line(fake_fer: Path, tmp_path: Path) -> None:
-    proc = _run_script("--model", str(tmp_path / "none.keras"), "--data", str(fake_fer),
+    proc = _run_convert("--model", str(tmp_path / "none.keras"), "--data", str(fake_fer),
                        "--out", str(tmp_path / "m"))
     _assert_one_line_error(proc, "model not found")
 
@@ -120,39 +115,39 @@ def test_missing_model_is_one_line(fake_fer: Path, tmp_path: Path) -> None:
 def test_corrupt_model_is_one_line(fake_fer: Path, tmp_path: Path) -> None:
     bad = tmp_path / "model.keras"
     bad.write_bytes(b"\x00garbage" * 100)
-    proc = _run_script("--model", str(bad), "--data", str(fake_fer), "--out", str(tmp_path / "m"))
+    proc = _run_convert("--model", str(bad), "--data", str(fake_fer), "--out", str(tmp_path / "m"))
     _assert_one_line_error(proc, "cannot load Keras model")
 
 
 def test_missing_data_is_one_line(tiny_keras_model: Path, tmp_path: Path) -> None:
-    proc = _run_script("--model", str(tiny_keras_model), "--data", str(tmp_path / "no.npz"),
+    proc = _run_convert("--model", str(tiny_keras_model), "--data", str(tmp_path / "no.npz"),
                        "--out", str(tmp_path / "m"))
     _assert_one_line_error(proc, "dataset not found")
 
 
-def test_corrupt_data_and_wrong_shape_are_errors(script: ModuleType, tiny_keras_model: Path,
+def test_corrupt_data_and_wrong_shape_are_errors(tiny_keras_model: Path,
                                                  fake_fer: Path, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     from trainer.model import ModelShape, build_model
 
     bad_data = tmp_path / "bad.npz"
     bad_data.write_bytes(b"not an npz")
-    assert _cli(script, tiny_keras_model, bad_data, tmp_path / "m") == 2
+    assert _cli(tiny_keras_model, bad_data, tmp_path / "m") == 2
     assert "emotion-train convert: error: " in capsys.readouterr().err
     wide = tmp_path / "wide.keras"
     build_model(input_shape=(64, 64, 1), shape=ModelShape(blocks=((2, 1), (2, 1)))).save(wide)
-    assert _cli(script, wide, fake_fer, tmp_path / "m") == 2
+    assert _cli(wide, fake_fer, tmp_path / "m") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "model input is (64, 64, 1)" in err
 
 
 @pytest.mark.dataset
 @pytest.mark.slow
-def test_real_data_conversion(script: ModuleType, tiny_keras_model: Path, fer2013_path: Path,
+def test_real_data_conversion(tiny_keras_model: Path, fer2013_path: Path,
                               tmp_path: Path) -> None:
     """The real FER2013 path: representative Training faces, subsets of both test splits."""
     out = tmp_path / "real"
-    assert _cli(script, tiny_keras_model, fer2013_path, out, "--rep-samples", "100",
+    assert _cli(tiny_keras_model, fer2013_path, out, "--rep-samples", "100",
                 "--limit-eval", "200", "--max-drop", "100") == 0
     meta = json.loads(out.with_suffix(".json").read_text())
     for split in ("PublicTest", "PrivateTest"):
