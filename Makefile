@@ -1,5 +1,5 @@
 # Two entry points: `make demo` (the daemon against a broker and sample images) and
-# `make test` (ruff, mypy --strict on edge/, the whole suite). Both create and reuse .venv;
+# `make test` (ruff, mypy --strict, the whole suite). Both create and reuse .venv;
 # nothing goes system-wide.
 PYTHON ?= python3.11
 VENV := .venv
@@ -27,7 +27,7 @@ demo: $(VENV)/.edge
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check edge trainer benchmarks scripts tests
-	$(VENV)/bin/mypy --strict edge
+	$(VENV)/bin/mypy --strict edge trainer benchmarks scripts
 
 test: lint
 	$(PY) -m pytest -q

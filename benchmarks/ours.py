@@ -19,12 +19,21 @@ import cv2
 import numpy as np
 
 from edge.classify import open_classifier
+from edge.classify.averaging import Averaging
 from edge.config import ClassifierConfig, ImagesConfig, MqttConfig, Settings, SpoolConfig
 from edge.detect import open_detector
 from edge.mqtt import open_connection, open_publisher
 from edge.mqtt.publisher import MqttPublisher
 from edge.pipeline import Pipeline
-from edge.ports import EmotionClassifier, FaceBox, Frame, Result, TriggerEvent
+from edge.ports import (
+    EmotionClassifier,
+    FaceBox,
+    FaceDetector,
+    Frame,
+    FrameSource,
+    Result,
+    TriggerEvent,
+)
 from edge.sources import open_source
 from edge.sources.images import letterbox
 from edge.testing.broker import Broker
@@ -42,7 +51,7 @@ def make_frame(photo: Path, out: Path) -> Path:
     return out
 
 
-def load_classifier(model: Path, tta: str | None = None) -> EmotionClassifier:
+def load_classifier(model: Path, tta: Averaging | None = None) -> EmotionClassifier:
     """Our classifier as the daemon builds it (one thread); tta None: the model's default."""
     return open_classifier(ClassifierConfig(model_path=model, num_threads=1, tta=tta))
 
@@ -93,8 +102,9 @@ def edge_run(model: Path, frame_path: Path, workdir: Path) -> Iterator[EdgeRun]:
         stack.callback(publisher.close)
         if not connection.is_connected.wait(10):
             raise SystemExit(f"could not connect to the bench broker on 127.0.0.1:{port}")
-        parts = [open_source(ImagesConfig(path=frame_path, is_looping=True)),
-                 open_detector(Settings().detector), load_classifier(model)]
+        parts: tuple[FrameSource, FaceDetector, EmotionClassifier] = (
+            open_source(ImagesConfig(path=frame_path, is_looping=True)),
+            open_detector(Settings().detector), load_classifier(model))
         for part in parts:
             stack.callback(part.close)
         yield EdgeRun(Pipeline(*parts, device_id="bench"), publisher)

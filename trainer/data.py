@@ -111,8 +111,9 @@ def _from_arrays(images: np.ndarray, labels: np.ndarray, usage: np.ndarray, src:
     _check_range(usage, len(SPLITS) - 1, "usage values (0 Training, 1 PublicTest, 2 PrivateTest)",
                  src)
     images, labels = images.astype(np.uint8), labels.astype(np.uint8)
-    parts = [Split(images[usage == i], labels[usage == i]) for i in range(len(SPLITS))]
-    return FerData(*parts, source=src)
+    train, public, private = (Split(images[usage == i], labels[usage == i])
+                              for i in range(len(SPLITS)))
+    return FerData(train, public, private, source=src)
 
 
 def _load_npz(path: Path) -> FerData:
