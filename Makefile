@@ -4,9 +4,6 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-# FER2013 for the dataset tests and the benchmark's accuracy rows (README, "Training");
-# unless set, the copy beside this checkout, if there is one.
-export EMOEDGE_FER2013 ?= $(abspath ../shared/data/fer2013.npz)
 
 .PHONY: demo test lint bench clean
 
