@@ -1,12 +1,9 @@
 # Two entry points: `make demo` (the daemon against a broker and sample images) and
-# `make test` (ruff, mypy --strict on edge/, the whole suite). Both create and reuse .venv;
+# `make test` (ruff, mypy --strict, the whole suite). Both create and reuse .venv;
 # nothing goes system-wide.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-# FER2013 for the dataset tests and the benchmark's accuracy rows (README, "Training");
-# unless set, the copy beside this checkout, if there is one.
-export EMOEDGE_FER2013 ?= $(abspath ../shared/data/fer2013.npz)
 
 .PHONY: demo test lint bench clean
 
@@ -27,7 +24,7 @@ demo: $(VENV)/.edge
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check edge trainer benchmarks scripts tests
-	$(VENV)/bin/mypy --strict edge
+	$(VENV)/bin/mypy --strict edge trainer benchmarks scripts
 
 test: lint
 	$(PY) -m pytest -q

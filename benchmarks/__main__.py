@@ -27,7 +27,8 @@ THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THRE
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    from trainer.data import default_fer2013_path
+    from edge.assets import asset_path
+    from trainer.data import DATA_HELP, default_fer2013_path
 
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -53,16 +54,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     fer = parser.add_argument_group("accuracy, e2e, classifier, startup")
     fer.add_argument("--frames", type=int, metavar="N",
                      help="timed frames per side (default 200, 5 with --quick)")
-    fer.add_argument("--image", type=Path, metavar="FILE",
-                     default=REPO / "tests" / "data" / "astronaut.jpg",
-                     help="photo with one face, placed in a 640x480 frame")
+    fer.add_argument("--image", type=Path, metavar="FILE", default=asset_path("astronaut.jpg"),
+                     help="photo with one face, placed in a 640x480 frame (default: the bundled "
+                          "edge/assets/astronaut.jpg)")
     fer.add_argument("--probe-runs", type=int, metavar="N",
                      help="start-up probes per side (default 3, 1 with --quick)")
     fer.add_argument("--no-peer", action="store_true", help="measure emotion-edge only")
     det = parser.add_argument_group("detector")
     det.add_argument("--photos", type=Path, metavar="DIR",
                      help="folder with boxes.json and its photos (default: $EMOEDGE_FACES_DEV, "
-                          "else ../shared/data/faces-dev)")
+                          "else ./faces-dev)")
     det.add_argument("--rounds", type=int, metavar="N",
                      help="timed passes over the photos (default 10, 1 with --quick)")
     train = parser.add_argument_group("training")
@@ -88,6 +89,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--frames, --probe-runs, --rounds and --faces must be at least 1")
     if args.quick and args.faces is None:
         args.faces = 300
+    if {"crop", "training"} & set(args.only) and not args.data.exists():
+        parser.error(f"no FER2013 at {args.data} (crop and training need it). {DATA_HELP}")
+    if "detector" in args.only:
+        from .detectors import PHOTOS_HELP, default_photos
+
+        args.photos = args.photos or default_photos()
+        if not (args.photos / "boxes.json").is_file():
+            parser.error(f"no {args.photos / 'boxes.json'}: the detector section needs "
+                         f"{PHOTOS_HELP}")
     needs_model = set(args.only) - {"detector", "training"}
     if needs_model and not (args.model.is_file() and args.model.with_suffix(".json").is_file()):
         parser.error(f"no model at {args.model} (with its .json sidecar); pass --model FILE")

@@ -1,6 +1,6 @@
 """Face detectors on real photos: recall, false detections and detect time, side by side.
 
-    python -m benchmarks --only detector [--photos ../shared/data/faces-dev] [--rounds 10]
+    python -m benchmarks --only detector [--photos DIR] [--rounds 10]
 
 Each annotated photo (`boxes.json`: file -> [[x, y, w, h], ...]) is fitted into a 640x480
 frame (scaled to fit, centred on gray), its boxes with it. A face is found when a detection
@@ -29,8 +29,6 @@ from edge.detect import AnyDetectorConfig, HaarDetectorConfig, YunetDetectorConf
 from edge.ports import FaceDetector, Frame
 from edge.sources.images import letterbox
 
-from . import REPO
-
 FRAME = (640, 480)
 IOU_FOUND = 0.4
 BIG_PX = 48
@@ -38,10 +36,14 @@ NO_FACE = "dogs.jpg"
 PHOTOS_ENV = "EMOEDGE_FACES_DEV"
 
 
+PHOTOS_HELP = ("a folder of photos with their face boxes in boxes.json (file name -> [[x, y, w, "
+               "h], ...]; the photos are not in the repository): pass --photos DIR or set "
+               f"${PHOTOS_ENV}")
+
+
 def default_photos() -> Path:
-    """$EMOEDGE_FACES_DEV, else faces-dev in the data folder beside this checkout (the photos
-    are kept out of the repository)."""
-    return Path(os.environ.get(PHOTOS_ENV, REPO.parent / "shared" / "data" / "faces-dev"))
+    """$EMOEDGE_FACES_DEV, else ./faces-dev in the working directory."""
+    return Path(os.environ.get(PHOTOS_ENV) or "faces-dev")
 
 
 def _yunet(w: int, h: int, score: float = 0.7) -> YunetDetectorConfig:

@@ -21,6 +21,7 @@ import numpy as np
 
 from edge.assembly import open_pipeline
 from edge.classify import open_classifier
+from edge.classify.averaging import Averaging
 from edge.config import ClassifierConfig, ImagesConfig, MqttConfig, Settings, SpoolConfig
 from edge.mqtt import open_connection, open_publisher
 from edge.mqtt.publisher import MqttPublisher
@@ -42,7 +43,7 @@ def make_frame(photo: Path, out: Path) -> Path:
     return out
 
 
-def load_classifier(model: Path, tta: str | None = None) -> EmotionClassifier:
+def load_classifier(model: Path, tta: Averaging | None = None) -> EmotionClassifier:
     """Our classifier as the daemon builds it (one thread); tta None: the model's default."""
     return open_classifier(ClassifierConfig(model_path=model, num_threads=1, tta=tta))
 

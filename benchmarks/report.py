@@ -76,7 +76,7 @@ def timing_rows(name: str, ours: list[float], peer: list[float], skip: str,
         compare = ratio(theirs, mine, "faster", "slower") if theirs else ""
         aim = ""
         if target_x is not None and label == "median":
-            aim = goal(bool(theirs) and theirs / mine >= target_x, f">= {target_x:g}x faster")
+            aim = goal(bool(theirs and theirs / mine >= target_x), f">= {target_x:g}x faster")
         rows.append(Row(f"{name}, {label} (ms, n={len(ours)})", f"{mine:.2f}",
                         f"{theirs:.2f}" if theirs else skip, compare, aim))
     return rows

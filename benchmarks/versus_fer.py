@@ -21,12 +21,16 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from . import REPO
 from .report import Row, alternate, notes, ratio, render, section_command, timing_rows
 from .report import goal as goal_text
+
+if TYPE_CHECKING:  # imported when a section runs: numpy must not load before __main__ is set
+    from edge.classify.averaging import Averaging
 
 SECTIONS = ("accuracy", "e2e", "classifier", "startup")
 E2E = "End-to-end per 640x480 frame: file, detect, classify (ours: + MQTT publish)"
@@ -80,7 +84,7 @@ def _with_votes(b: Bench, data: Any) -> Any:
         b.args.data.suffix == ".npz" and votes.is_file()) else data
 
 
-def _label_rows(b: Bench, ours: dict[str, Any], theirs: Any, labels: Any, is_clean: Any,
+def _label_rows(b: Bench, ours: dict[Averaging, Any], theirs: Any, labels: Any, is_clean: Any,
                 part: str) -> list[Row]:
     default = _averagings(b)[0]
     specs = [(f"Accuracy, FER2013 PrivateTest, {_averaging_name(b, tta)}", tta, slice(None))
@@ -100,7 +104,7 @@ def _label_rows(b: Bench, ours: dict[str, Any], theirs: Any, labels: Any, is_cle
     return rows
 
 
-def _crowd_rows(b: Bench, ours: dict[str, Any], theirs: Any, votes: Any,
+def _crowd_rows(b: Bench, ours: dict[Averaging, Any], theirs: Any, votes: Any,
                 part: str) -> list[Row]:
     """FER+ majority accuracy, mean per-emotion recall and ECE (issue 25's yardstick)."""
     from trainer.ferplus import Votes, agreement_metrics
@@ -162,6 +166,8 @@ def section_classifier(b: Bench) -> list[Row]:
     from .ours import load_classifier
 
     image = cv2.imread(str(b.frame), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SystemExit(f"cannot read the benchmark frame {b.frame}")
     frame = Frame(image=image, source=str(b.frame), captured_at=0.0)
     boxes = open_detector(Settings().detector).detect(frame)
     if not boxes:
@@ -172,22 +178,25 @@ def section_classifier(b: Bench) -> list[Row]:
     rows = []
     for tta in _averagings(b):
         ours = load_classifier(b.args.model, tta)
-        mine, theirs = alternate(lambda c=ours: c.classify(frame, box), peer_step,
+        mine, theirs = alternate(partial(ours.classify, frame, box), peer_step,
                                  b.args.frames * 5, warmup=5)
         rows += timing_rows(f"Classifier per face, ours {_averaging_name(b, tta)}", mine,
                             theirs, b.skip)
     return rows + _model_rows(b)
 
 
-def _averagings(b: Bench) -> list[str]:
-    """Every test-time averaging, the model's default first."""
-    from edge.model_contract import AVERAGINGS, load_contract
+def _averagings(b: Bench) -> list[Averaging]:
+    """Every test-time averaging, the model's default first (the contract checks that its
+    default is one of them)."""
+    from edge.classify.averaging import Averaging
+    from edge.model_contract import load_contract
 
     default = load_contract(b.args.model).averaging
-    return [default, *(a for a in AVERAGINGS if a != default)]
+    averagings: tuple[Averaging, ...] = get_args(Averaging)
+    return sorted(averagings, key=lambda a: a != default)
 
 
-def _averaging_name(b: Bench, tta: str) -> str:
+def _averaging_name(b: Bench, tta: Averaging) -> str:
     from edge.classify.averaging import invokes
 
     default = " (the default)" if tta == _averagings(b)[0] else ""

@@ -11,14 +11,15 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from edge.assets import asset_path
 from edge.calibration import Calibration, calibration_of
 from edge.errors import ModelError
 
 # the test-time averagings a sidecar may name; their views are in edge/classify/averaging.py
-AVERAGINGS: tuple[str, ...] = ("none", "flip", "crops")
+Averaging = Literal["none", "flip", "crops"]
+AVERAGINGS: tuple[str, ...] = get_args(Averaging)
 FORMAT = "emotion-edge-model/1"
 MODEL_FILE = "emotion-edge.tflite"
 INSTALLED_MODELS = Path("/opt/emotion-edge/models")  # where scripts/install-pi.sh puts them

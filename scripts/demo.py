@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     if not args.model.is_file() or not args.model.with_suffix(".json").is_file():
         print(f"demo: no model at {args.model} (with its .json beside it). Pass --model FILE, "
-              "or train and convert one (README, 'Training and conversion').", file=sys.stderr)
+              "or train and convert one (docs/training.md).", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="emotion-edge-demo-") as tmp:
         try:

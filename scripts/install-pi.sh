@@ -89,7 +89,7 @@ check_platform() {
         || say "warning: tested on bookworm; this is ${PRETTY_NAME:-an unknown OS}"
     if [ ! -f "$SRC/models/emotion-edge.tflite" ] || [ ! -f "$SRC/models/emotion-edge.json" ]; then
         die "$SRC/models/emotion-edge.tflite or its .json is missing: copy a released model" \
-               "there, or train and convert one (README, 'Training')"
+               "there, or train and convert one (docs/training.md)"
     fi
     [ -f "$UNIT_SRC" ] || die "$UNIT_SRC is missing: run this from a complete clone"
 }

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trainer.data import FER2013_ENV, default_fer2013_path
+from trainer.data import DATA_HELP, default_fer2013_path
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,5 +24,5 @@ def fer2013_path() -> Path:
     """The real FER2013 .npz; tests that need it skip with the reason when it is absent."""
     path = default_fer2013_path()
     if not path.exists():
-        pytest.skip(f"FER2013 not found at {path} (set {FER2013_ENV}); `make test` sets it")
+        pytest.skip(f"FER2013 not found at {path}. {DATA_HELP}")
     return path

@@ -40,7 +40,7 @@ def fit(scores: np.ndarray, votes: Votes, prior: np.ndarray
         ) -> tuple[Calibration, float, list[dict[str, Any]]]:
     """The calibration for PublicTest's (averaged) scores, the tau it uses, and the table of
     every tau tried."""
-    table = []
+    table: list[dict[str, Any]] = []
     for tau in TAUS:
         adjusted = Calibration(log_bias=log_bias(prior, tau)).apply(scores)
         m = agreement_metrics(adjusted, votes)

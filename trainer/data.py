@@ -23,6 +23,10 @@ FACE_SIZE = 48
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".pgm")
 _PREFIX = re.compile(r"^(Training|PublicTest|PrivateTest)_")
 FER2013_ENV = "EMOEDGE_FER2013"
+DATA_HELP = ("FER2013 does not ship with emotion-edge: download fer2013.csv (Kaggle, \"Challenges "
+             "in Representation Learning: Facial Expression Recognition Challenge\") or the "
+             "msambare/fer2013 image folders, or make an .npz of images (n, 48, 48) uint8, labels "
+             "0-6 and usage 0-2 (docs/training.md), then pass --data or set " + FER2013_ENV)
 
 
 def default_fer2013_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -68,7 +72,7 @@ def load_dataset(path: str | Path) -> FerData:
     """Load FER2013 from an .npz, Kaggle's fer2013.csv or a train/test image-folder tree."""
     path = Path(path)
     if not path.exists():
-        raise DataError(f"dataset not found: {path} (pass --data with an .npz, .csv or folder)")
+        raise DataError(f"dataset not found: {path}. {DATA_HELP}")
     if path.is_dir():
         data = _load_folders(path)
     elif path.suffix == ".npz":
@@ -111,8 +115,9 @@ def _from_arrays(images: np.ndarray, labels: np.ndarray, usage: np.ndarray, src:
     _check_range(usage, len(SPLITS) - 1, "usage values (0 Training, 1 PublicTest, 2 PrivateTest)",
                  src)
     images, labels = images.astype(np.uint8), labels.astype(np.uint8)
-    parts = [Split(images[usage == i], labels[usage == i]) for i in range(len(SPLITS))]
-    return FerData(*parts, source=src)
+    train, public, private = (Split(images[usage == i], labels[usage == i])
+                              for i in range(len(SPLITS)))
+    return FerData(train, public, private, source=src)
 
 
 def _load_npz(path: Path) -> FerData:

@@ -35,5 +35,5 @@ def soft_targets(teacher: keras.Model, train: Split, weight: float,
     if not 0 < weight <= 1:
         raise ValueError(f"distillation weight {weight} must be in (0, 1]")
     scores = averaged_scores(teacher, train.images, averaging)
-    onehot = keras.utils.to_categorical(train.labels, len(LABELS))
+    onehot: np.ndarray = keras.utils.to_categorical(train.labels, len(LABELS))
     return (weight * scores + (1 - weight) * onehot).astype("float32")

@@ -147,7 +147,8 @@ def averaged_scores(model: Any, images: np.ndarray, averaging: str) -> np.ndarra
     """Mean scores over the views the edge classifier averages (edge.classify.averaging)."""
     from edge.classify.averaging import views
 
-    return np.mean([predict_scores(model, v) for v in views(images, averaging)], axis=0)
+    mean: np.ndarray = np.mean([predict_scores(model, v) for v in views(images, averaging)], axis=0)
+    return mean
 
 
 def _side(model: Any, split: Split, clean: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:

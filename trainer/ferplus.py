@@ -43,7 +43,8 @@ class Votes:
         all zeros where no annotator named one of our emotions."""
         v = self.ours
         total = v.sum(1, keepdims=True)
-        return np.divide(v, total, out=np.zeros_like(v), where=total > 0)
+        shares: np.ndarray = np.divide(v, total, out=np.zeros_like(v), where=total > 0)
+        return shares
 
     def majority(self) -> np.ndarray:
         """Our label with strictly more votes than every other column (contempt, unknown and
@@ -54,14 +55,16 @@ class Votes:
         unique = (counts == top_votes[:, None]).sum(1) == 1
         label = np.full(len(COLUMNS), -1)
         label[TO_OURS] = np.arange(len(TO_OURS))  # FER+ column -> our label, -1 for the rest
-        return np.where(unique, label[top], -1)
+        majority: np.ndarray = np.where(unique, label[top], -1)
+        return majority
 
     def trainable(self) -> np.ndarray:
         """Faces worth learning from: most of their votes name one of our 7 emotions.
 
         Faces whose votes go mostly to `unknown`, `NF` (not a face) or `contempt` (which
         we have no class for) would teach a distribution over a minority of annotators."""
-        return self.ours.sum(1) > self.counts.sum(1) / 2
+        is_trainable: np.ndarray = self.ours.sum(1) > self.counts.sum(1) / 2
+        return is_trainable
 
 
 def default_ferplus_path(fer2013: Path) -> Path:
@@ -110,8 +113,8 @@ def targets(split: Split, label_mix: float) -> np.ndarray:
     if split.votes is None:
         raise DataError("FER+ targets need the votes attached (attach_votes)")
     onehot = np.eye(len(LABELS), dtype=np.float32)[split.labels]
-    return ((1 - label_mix) * Votes(split.votes).distribution() + label_mix * onehot
-            ).astype(np.float32)
+    mixed: np.ndarray = (1 - label_mix) * Votes(split.votes).distribution() + label_mix * onehot
+    return mixed.astype(np.float32)
 
 
 def _ece(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:

@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TypedDict
 
 import keras
 import numpy as np
@@ -192,12 +193,12 @@ def _distilled(cfg: TrainConfig, shape: ModelShape, train: Split) -> np.ndarray:
     return targets
 
 
-class _Throughput(keras.callbacks.Callback):
+class _Throughput(keras.callbacks.Callback):  # type: ignore[misc]  # keras has no types
     """Seconds spent on training batches in the epoch, validation left out."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.seconds: float | None = None
+        self.seconds = 0.0
         self._t0: float | None = None
 
     def on_epoch_begin(self, epoch: int, logs: object = None) -> None:
@@ -245,7 +246,7 @@ def _fresh_model(cfg: TrainConfig, train_split: Split) -> keras.Model:
     return model
 
 
-class _CrowdAgreement(keras.callbacks.Callback):
+class _CrowdAgreement(keras.callbacks.Callback):  # type: ignore[misc]  # keras has no types
     """Adds PublicTest's FER+ figures (flip-averaged, as the edge answers) to the epoch logs:
     the majority accuracy, the mean per-emotion recall and `val_ferplus_score`, their mean,
     which picks the checkpoint (accuracy alone rewards calling every face neutral)."""
@@ -301,6 +302,15 @@ def _seed_dropout(model: keras.Model, seed: int) -> None:
 CHECKPOINT = "checkpoint"
 
 
+class _RunState(TypedDict):
+    """What checkpoint/state.json carries from one epoch to the next."""
+
+    epoch: int  # the last epoch done, -1 before the first
+    best: float  # the best monitored value so far
+    best_epoch: int
+    epoch_seconds: list[float]  # training time of each epoch, validation left out
+
+
 def saved_run(run_dir: Path) -> tuple[TrainConfig, Path]:
     """The config and dataset path of a run that `train` checkpointed, to resume it."""
     saved = json.loads((run_dir / CHECKPOINT / "run.json").read_text())
@@ -327,7 +337,7 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False,
     train_split, notes = prepare_training(data, cfg)
     shape = ModelShape(blocks=cfg.blocks, dropout=cfg.dropout)
     targets = _targets(cfg, shape, train_split)
-    state = {"epoch": -1, "best": -np.inf, "best_epoch": -1, "epoch_seconds": []}
+    state: _RunState = {"epoch": -1, "best": -np.inf, "best_epoch": -1, "epoch_seconds": []}
     if resume:
         state = json.loads((ckpt / "state.json").read_text())
         model = keras.models.load_model(ckpt / "last.keras")

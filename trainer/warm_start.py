@@ -12,13 +12,14 @@ training resumes from the shipped function instead of being knocked off it at st
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 
-def _dequantized(details: dict, values: np.ndarray) -> np.ndarray:
+def _dequantized(details: dict[str, Any], values: np.ndarray) -> np.ndarray:
     q = details["quantization_parameters"]
     scales, zeros = q["scales"], q["zero_points"]
     if len(scales) == 0:
@@ -26,7 +27,8 @@ def _dequantized(details: dict, values: np.ndarray) -> np.ndarray:
     axis = q["quantized_dimension"]
     shape = [1] * values.ndim
     shape[axis] = -1
-    return ((values.astype(np.float32) - zeros.reshape(shape)) * scales.reshape(shape))
+    floats: np.ndarray = (values.astype(np.float32) - zeros.reshape(shape)) * scales.reshape(shape)
+    return floats
 
 
 def int8_weights(path: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:

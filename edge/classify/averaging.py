@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.model_contract import AVERAGINGS
+from edge.model_contract import AVERAGINGS, Averaging
+
+__all__ = ["AVERAGINGS", "Averaging", "invokes", "views"]
 
 SHIFT_PX = 3
 _SHIFTS = ((0, 0), (-SHIFT_PX, 0), (SHIFT_PX, 0), (0, -SHIFT_PX), (0, SHIFT_PX))

@@ -1,4 +1,4 @@
-"""The example config and the README's configuration table are generated from
+"""The example config and the table of docs/configuration.md are generated from
 `edge.config.Settings` and must stay current: regenerate with
 `python scripts/config_reference.py --write`."""
 
@@ -33,9 +33,9 @@ def test_example_config_is_current(reference: ModuleType) -> None:
     assert EXAMPLE.read_text() == reference.toml(), STALE
 
 
-def test_readme_table_is_current(reference: ModuleType) -> None:
-    readme = (REPO / "README.md").read_text()
-    assert reference.readme_with_table(readme) == readme, STALE
+def test_reference_table_is_current(reference: ModuleType) -> None:
+    text = (REPO / "docs" / "configuration.md").read_text()
+    assert reference.reference_with_table(text) == text, STALE
 
 
 def test_reference_lists_every_key_with_its_env_variable(reference: ModuleType) -> None:

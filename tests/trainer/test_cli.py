@@ -13,7 +13,7 @@ import pytest
 
 from tests.trainer.fer_files import make_fer, write_folders, write_npz
 from trainer.cli import main
-from trainer.data import DataError
+from trainer.data import DATA_HELP, DataError
 
 
 def _npz(tmp: Path) -> Path:
@@ -102,8 +102,7 @@ def test_entry_point_error_has_no_traceback_and_no_tensorflow(tmp_path: Path) ->
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines() == [
-        f"emotion-train: error: dataset not found: {tmp_path / 'x.csv'} "
-        "(pass --data with an .npz, .csv or folder)"]
+        f"emotion-train: error: dataset not found: {tmp_path / 'x.csv'}. {DATA_HELP}"]
 
 
 def test_options_reach_the_training_config() -> None:

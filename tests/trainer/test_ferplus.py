@@ -8,9 +8,15 @@ import numpy as np
 import pytest
 
 from trainer.data import DataError, load_dataset
-from trainer.ferplus import COLUMNS, TO_OURS, Votes, agreement_metrics, attach_votes, load_votes
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+from trainer.ferplus import (
+    COLUMNS,
+    TO_OURS,
+    Votes,
+    agreement_metrics,
+    attach_votes,
+    default_ferplus_path,
+    load_votes,
+)
 
 
 def _row(**counts: int) -> list[int]:
@@ -67,11 +73,13 @@ def test_votes_of_another_length_are_refused(tmp_path: Path) -> None:
         load_votes(tmp_path / "missing.npz", fer)
 
 
-@pytest.mark.skipif(not (SHARED / "ferplus.npz").is_file(),
-                    reason="FER+ votes not found beside this checkout (../shared/data)")
-def test_real_votes_give_the_figures_the_data_readme_states() -> None:
-    fer = SHARED / "fer2013.npz"
-    data = attach_votes(load_dataset(fer), SHARED / "ferplus.npz", fer)
+@pytest.mark.dataset
+def test_real_votes_give_the_figures_the_data_readme_states(fer2013_path: Path) -> None:
+    votes = default_ferplus_path(fer2013_path)
+    if not votes.is_file():
+        pytest.skip(f"FER+ votes not found at {votes} (ferplus.npz beside the FER2013 .npz, "
+                    "or $EMOEDGE_FERPLUS)")
+    data = attach_votes(load_dataset(fer2013_path), votes, fer2013_path)
     private = Votes(data.private.votes)  # type: ignore[arg-type]
     # issue 25 counts 3,349 PrivateTest faces with a clear majority among our 7
     assert int((private.majority() >= 0).sum()) == 3349

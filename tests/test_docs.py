@@ -1,0 +1,90 @@
+"""The README is the short way in and docs/ holds the rest: the README stays short, has its
+contents at the top, every link between them lands, its example config loads, and its headline
+benchmark rows are the rows of the full table in docs/benchmarks.md, word for word."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from edge.config import config_problems
+
+REPO = Path(__file__).resolve().parent.parent
+README = REPO / "README.md"
+DOCS = sorted((REPO / "docs").glob("*.md"))
+MAX_README_LINES = 350  # issue 22: a newcomer reads it in five minutes
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    text = re.sub(r"^```.*?^```", "", path.read_text(), flags=re.MULTILINE | re.DOTALL)
+    return {_slug(m) for m in re.findall(r"^#{1,6} (.+)$", text, re.MULTILINE)}
+
+
+def _table(text: str, header: str) -> dict[str, list[str]]:
+    """The rows of the first Markdown table whose header line starts with `header`: first
+    cell -> the other cells."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header))
+    rows = {}
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_readme_is_short_and_starts_with_its_contents() -> None:
+    text = README.read_text()
+    assert len(text.splitlines()) <= MAX_README_LINES
+    contents = text[text.index("**Contents**"):text.index("\n## ")]
+    for heading in re.findall(r"^## (.+)$", text, re.MULTILINE):
+        assert f"(#{_slug(heading)})" in contents, f"section {heading!r} missing from Contents"
+    for doc in DOCS:
+        assert f"(docs/{doc.name})" in contents, f"docs/{doc.name} missing from Contents"
+
+
+@pytest.mark.parametrize("page", [README, *DOCS], ids=lambda p: str(p.relative_to(REPO)))
+def test_every_local_link_lands(page: Path) -> None:
+    for target in LINK.findall(page.read_text()):
+        if re.match(r"[a-z]+:", target):
+            continue
+        file_part, _, anchor = target.partition("#")
+        dest = (page.parent / file_part).resolve() if file_part else page
+        assert dest.exists(), f"{page.name}: link to {target} leads nowhere"
+        if anchor:
+            assert anchor in _anchors(dest), f"{page.name}: no heading for #{anchor} in {dest.name}"
+
+
+def test_readme_example_config_loads() -> None:
+    block = re.search(r"^```toml\n(.*?)^```", README.read_text(), re.MULTILINE | re.DOTALL)
+    assert block is not None
+    assert config_problems(tomllib.loads(block.group(1))) == []
+
+
+def test_readme_benchmark_rows_are_rows_of_the_full_table() -> None:
+    """The README quotes the vs-fer table of docs/benchmarks.md; a rerun pasted there without
+    the README following (or the other way round) fails here."""
+    header = "| Metric | emotion-edge | fer"
+    ours = _table(README.read_text(), header)
+    full = _table((REPO / "docs" / "benchmarks.md").read_text(), header)
+    assert len(ours) >= 5
+    for metric, cells in ours.items():
+        assert metric in full, f"README row {metric!r} is not in docs/benchmarks.md"
+        assert full[metric][:len(cells)] == cells, metric
+
+
+def test_no_default_path_leads_outside_the_checkout() -> None:
+    """A user has no folder beside the checkout: data comes from --data or the environment."""
+    for path in [REPO / "Makefile", *(REPO / "benchmarks").glob("*.py")]:
+        text = path.read_text()
+        assert "../shared" not in text and '"shared"' not in text, path.name
