@@ -190,7 +190,7 @@ def test_the_converter_takes_the_run_and_checks_it_against_the_float32_network(
 
     # golden vectors recorded for this very file, and loading runs them
     assert side["golden"]["model_sha256"] == side["sha256"]
-    assert len(side["golden"]["vectors"]) == 3
+    assert len(side["golden"]["vectors"]) == 6
     TfliteEmotionClassifier(ClassifierConfig(model_path=tflite)).close()
     public = run.data.split("PublicTest")
     float32 = float32_model(keras.models.load_model(run.out / "model.keras"))
