@@ -53,7 +53,13 @@ def test_converts_and_writes_the_contract(keras_fixture: str,
     assert (meta["name"], meta["version"], meta["quantization"]) == ("emotion-edge-cnn", "9.9",
                                                                      "int8")
     acc = meta["accuracy"]["PrivateTest"]
-    assert acc["n"] == 56 and acc["agreement"] >= 0.95 and acc["tflite"] >= 0.9
+    # The converter answers for fidelity to the network it converted, not for how well a
+    # model fitted on 56 faces generalises to new noise: that follows the CPU's kernels (on an
+    # AMX Xeon the bf16-trained model got 48 of 56 unseen faces right, its int8 file agreed on
+    # all 56, and `tflite >= 0.9` failed there alone).
+    assert acc["n"] == 56 and acc["agreement"] >= 0.95
+    assert abs(acc["tflite"] - acc["keras"]) <= 2 / 56
+    assert acc["keras"] >= 0.5  # it learned the classes: chance is 1/7
     assert meta["dataset"]["sha256"] == hashlib.sha256(fake_fer.read_bytes()).hexdigest()
     assert meta["dataset"]["source"] == fake_fer.name  # no path of the machine that converted
     assert meta["trained_precision"] == precision
