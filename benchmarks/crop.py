@@ -120,8 +120,12 @@ def lines(args: argparse.Namespace) -> Iterator[str]:
     """The Markdown table for `args.faces` (None: FACES) PublicTest faces of `args.data`, row
     by row."""
     cv2.setNumThreads(1)
-    classifier = open_classifier(ClassifierConfig(model_path=args.model))
-    samples = make_samples(args.data, args.faces or FACES)
+    with open_classifier(ClassifierConfig(model_path=args.model)) as classifier:
+        yield from _table(classifier, make_samples(args.data, args.faces or FACES))
+
+
+def _table(classifier: EmotionClassifier, samples: list[Sample]) -> Iterator[str]:
+    """Classifies `samples` through every detector and crop rule; yields the table."""
     direct = np.array([label_of(classifier, Frame(s.face, "fer", 0.0), FaceBox(0, 0, 48, 48))
                        for s in samples])
     truth = np.array([s.label for s in samples])
@@ -139,9 +143,8 @@ def lines(args: argparse.Namespace) -> Iterator[str]:
            f"{np.mean(pasted == direct):.1%} | {np.mean(pasted == truth):.1%} |")
     notes = []
     for name, cfg in DETECTORS.items():
-        detector = open_detector(cfg)
-        matches = [best_match(detector.detect(s.frame), s.truth) for s in samples]
-        detector.close()
+        with open_detector(cfg) as detector:
+            matches = [best_match(detector.detect(s.frame), s.truth) for s in samples]
         notes.append(f"{name}: {geometry(matches, samples)}")
         found = np.array([m is not None for m in matches])
         for rule in RULES[name]:

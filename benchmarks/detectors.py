@@ -19,6 +19,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +89,10 @@ def iou(a: Box, b: Box) -> float:
     return w * h / (a[2] * a[3] + b[2] * b[3] - w * h)
 
 
-def load(photos: Path) -> list[tuple[str, np.ndarray, list[Box]]]:
+Photo = tuple[str, np.ndarray, list[Box]]  # file name, fitted frame, boxes in that frame
+
+
+def load(photos: Path) -> list[Photo]:
     truth: dict[str, list[Box]] = json.loads((photos / "boxes.json").read_text())
     if (photos / NO_FACE).is_file():
         truth.setdefault(NO_FACE, [])
@@ -125,9 +129,17 @@ def lines(args: argparse.Namespace) -> Iterator[str]:
     cv2.setNumThreads(1)
     frames = load(args.photos or default_photos())
     annotated = [f for f in frames if f[0] != NO_FACE]
+    with ExitStack() as stack:
+        detectors = {name: stack.enter_context(open_detector(cfg))
+                     for name, cfg in SETTINGS.items()}
+        yield from _table(args, frames, annotated, detectors)
+
+
+def _table(args: argparse.Namespace, frames: list[Photo], annotated: list[Photo],
+           detectors: dict[str, FaceDetector]) -> Iterator[str]:
+    """Times every detector over `frames` and yields the Markdown table."""
     n_all = sum(len(t) for _, _, t in annotated)
     n_big = sum(t[2] >= BIG_PX for _, _, t_list in annotated for t in t_list)
-    detectors = {name: open_detector(cfg) for name, cfg in SETTINGS.items()}
     scores = {name: Score() for name in SETTINGS}
     for round_ in range(args.rounds + 1):  # round 0 counts faces and warms up
         for name, image, truth in frames:
@@ -151,5 +163,3 @@ def lines(args: argparse.Namespace) -> Iterator[str]:
         yield (f"| {setting} | {s.found / n_all:.2f} | {s.found_big / n_big:.2f} | "
                f"{s.false / len(annotated):.2f} | {s.false_no_face} | {cpu:.1f} | {wall:.1f} | "
                f"{cpu / base:.2f}x |")
-    for detector in detectors.values():
-        detector.close()

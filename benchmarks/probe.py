@@ -36,12 +36,12 @@ def _edge(model: Path, image: np.ndarray) -> int:
     from edge.detect import open_detector
     from edge.ports import Frame
 
-    detector = open_detector(Settings().detector)
-    classifier = open_classifier(ClassifierConfig(model_path=model, num_threads=1))
     frame = Frame(image=image, source="probe", captured_at=0.0)
-    boxes = detector.detect(frame)
-    for box in boxes:
-        classifier.classify(frame, box)
+    with (open_detector(Settings().detector) as detector,
+          open_classifier(ClassifierConfig(model_path=model, num_threads=1)) as classifier):
+        boxes = detector.detect(frame)
+        for box in boxes:
+            classifier.classify(frame, box)
     return len(boxes)
 
 

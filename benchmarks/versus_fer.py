@@ -66,8 +66,10 @@ def section_accuracy(b: Bench) -> list[Row]:
     if b.args.faces is not None and b.args.faces < len(private):
         pick = np.sort(np.random.default_rng(0).permutation(len(private))[:b.args.faces])
         private, is_clean = private.take(pick), is_clean[pick]
-    ours = {tta: face_scores(load_classifier(b.args.model, tta), private.images)
-            for tta in _averagings(b)}
+    ours = {}
+    for tta in _averagings(b):
+        with load_classifier(b.args.model, tta) as classifier:
+            ours[tta] = face_scores(classifier, private.images)
     theirs = b.peer.classify_faces(private.images) if b.peer is not None else None
     part = " (random subset)" if len(private) < len(data.private) else ""
     rows = _label_rows(b, ours, theirs, private.labels, is_clean, part)
@@ -169,7 +171,8 @@ def section_classifier(b: Bench) -> list[Row]:
     if image is None:
         raise SystemExit(f"cannot read the benchmark frame {b.frame}")
     frame = Frame(image=image, source=str(b.frame), captured_at=0.0)
-    boxes = open_detector(Settings().detector).detect(frame)
+    with open_detector(Settings().detector) as detector:
+        boxes = detector.detect(frame)
     if not boxes:
         raise SystemExit(f"no face found in {b.args.image}; pass --image with a frontal face")
     box = boxes[0]
@@ -177,9 +180,9 @@ def section_classifier(b: Bench) -> list[Row]:
     peer_step = (lambda: b.peer.classify_faces([crop])) if b.peer else None
     rows = []
     for tta in _averagings(b):
-        ours = load_classifier(b.args.model, tta)
-        mine, theirs = alternate(partial(ours.classify, frame, box), peer_step,
-                                 b.args.frames * 5, warmup=5)
+        with load_classifier(b.args.model, tta) as ours:
+            mine, theirs = alternate(partial(ours.classify, frame, box), peer_step,
+                                     b.args.frames * 5, warmup=5)
         rows += timing_rows(f"Classifier per face, ours {_averaging_name(b, tta)}", mine,
                             theirs, b.skip)
     return rows + _model_rows(b)
