@@ -183,9 +183,17 @@ install_venv() {
     local constraints="$PREFIX/constraints.txt"
     write_constraints "$constraints"
     install_project "$constraints" "[pi]"  # no TensorFlow
-    install -d -m 0755 "$PREFIX/models"
-    install -m 0644 "$SRC"/models/*.tflite "$SRC"/models/*.json "$PREFIX/models/"
-    [ ! -f "$SRC/README.md" ] || install -m 0644 "$SRC/README.md" "$PREFIX/README.md"
+    install_files
+}
+
+install_files() {
+    # The model and its sidecar; the README with what it links to (docs/, the model card and
+    # its plots), so no link in the installed copy leads nowhere.
+    install -d -m 0755 "$PREFIX/models" "$PREFIX/docs"
+    install -m 0644 "$SRC"/models/*.tflite "$SRC"/models/*.json "$SRC"/models/README.md \
+        "$SRC"/models/*.png "$PREFIX/models/"
+    install -m 0644 "$SRC/README.md" "$PREFIX/README.md"
+    install -m 0644 "$SRC"/docs/*.md "$PREFIX/docs/"
 }
 
 install_user() {

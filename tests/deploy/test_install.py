@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
 import stat
 import subprocess
@@ -225,3 +226,26 @@ def test_upgrade_builds_out_of_tree_drops_deleted_modules_and_remakes_a_stale_ve
     assert (site / "fakepkg" / "kept.py").exists()
     assert not (site / "fakepkg" / "removed.py").exists()
     assert sorted(p.name for p in src.iterdir()) == ["fakepkg", "pyproject.toml"]  # clean
+
+
+def test_every_link_in_the_installed_readme_lands_in_the_installed_copy(tmp_path: Path) -> None:
+    """The README links into docs/ and to the model card (which shows its plots): a Pi user
+    reading /opt/emotion-edge/README.md must find each of them there."""
+    from tests.test_docs import LINK
+
+    prefix = tmp_path / "opt"
+    proc = bash(f'SRC="{REPO}"; PREFIX="{prefix}"; install_files')
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pages, seen = [prefix / "README.md"], set()
+    while pages:
+        page = pages.pop()
+        seen.add(page)
+        for target in LINK.findall(page.read_text()):
+            file_part = target.partition("#")[0]
+            if re.match(r"[a-z]+:", target) or not file_part:
+                continue
+            dest = (page.parent / file_part).resolve()
+            assert dest.exists(), f"installed {page.relative_to(prefix)}: {target} is missing"
+            if dest.suffix == ".md" and dest not in seen:
+                pages.append(dest)
+    assert {p.relative_to(prefix).parts[0] for p in seen} == {"README.md", "docs", "models"}
