@@ -46,3 +46,15 @@ def test_the_classifier_sees_the_crop_not_the_box(tiny_model: Path) -> None:
                           classifier.preprocess(image, square))
     assert not np.array_equal(classifier.preprocess(image, ruled),
                               classifier.preprocess(image, FaceBox(100, 60, 60, 80)))
+
+
+@pytest.mark.parametrize("key", ["tta", "continuous_tta"])
+def test_the_configs_averagings_are_the_model_contracts(key: str) -> None:
+    """ClassifierConfig spells the averagings out to stay free of numpy (the contract's module
+    imports it); this keeps the two spellings one set."""
+    from typing import get_args
+
+    from edge.model_contract import Averaging
+
+    spelled = get_args(ClassifierConfig.model_fields[key].annotation)
+    assert {get_args(a) for a in spelled if a is not type(None)} == {get_args(Averaging)}
