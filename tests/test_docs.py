@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,16 @@ README = REPO / "README.md"
 DOCS = sorted((REPO / "docs").glob("*.md"))
 MAX_README_LINES = 350  # issue 22: a newcomer reads it in five minutes
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def local_links(page: Path) -> Iterator[tuple[str, Path, str]]:
+    """Each link of `page` to a file beside it: (the link as written, the path it leads to,
+    its anchor). Web links are left out; a bare `#anchor` leads to `page` itself."""
+    for target in LINK.findall(page.read_text()):
+        if re.match(r"[a-z]+:", target):
+            continue
+        file_part, _, anchor = target.partition("#")
+        yield target, (page.parent / file_part).resolve() if file_part else page, anchor
 
 
 def _slug(heading: str) -> str:
@@ -55,11 +66,7 @@ def test_readme_is_short_and_starts_with_its_contents() -> None:
 
 @pytest.mark.parametrize("page", [README, *DOCS], ids=lambda p: str(p.relative_to(REPO)))
 def test_every_local_link_lands(page: Path) -> None:
-    for target in LINK.findall(page.read_text()):
-        if re.match(r"[a-z]+:", target):
-            continue
-        file_part, _, anchor = target.partition("#")
-        dest = (page.parent / file_part).resolve() if file_part else page
+    for target, dest, anchor in local_links(page):
         assert dest.exists(), f"{page.name}: link to {target} leads nowhere"
         if anchor:
             assert anchor in _anchors(dest), f"{page.name}: no heading for #{anchor} in {dest.name}"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import pwd
-import re
 import shutil
 import stat
 import subprocess
@@ -231,7 +230,7 @@ def test_upgrade_builds_out_of_tree_drops_deleted_modules_and_remakes_a_stale_ve
 def test_every_link_in_the_installed_readme_lands_in_the_installed_copy(tmp_path: Path) -> None:
     """The README links into docs/ and to the model card (which shows its plots): a Pi user
     reading /opt/emotion-edge/README.md must find each of them there."""
-    from tests.test_docs import LINK
+    from tests.test_docs import local_links
 
     prefix = tmp_path / "opt"
     proc = bash(f'SRC="{REPO}"; PREFIX="{prefix}"; install_files')
@@ -240,11 +239,7 @@ def test_every_link_in_the_installed_readme_lands_in_the_installed_copy(tmp_path
     while pages:
         page = pages.pop()
         seen.add(page)
-        for target in LINK.findall(page.read_text()):
-            file_part = target.partition("#")[0]
-            if re.match(r"[a-z]+:", target) or not file_part:
-                continue
-            dest = (page.parent / file_part).resolve()
+        for target, dest, _ in local_links(page):
             assert dest.exists(), f"installed {page.relative_to(prefix)}: {target} is missing"
             if dest.suffix == ".md" and dest not in seen:
                 pages.append(dest)
