@@ -100,6 +100,12 @@ def root() -> Iterator[Path]:
         pwd.getpwnam(USER)
     except KeyError:
         pytest.skip(f"no user {USER!r} to run the check as")
+    # The check imports this checkout's `edge` as that user: every folder above it must let
+    # others in (a `mktemp -d` folder is 0700, so a clone made there cannot pass).
+    closed = next((p for p in (REPO, *REPO.parents) if not p.stat().st_mode & stat.S_IXOTH), None)
+    if closed is not None:
+        pytest.skip(f"{USER!r} cannot enter {closed} (mode {stat.S_IMODE(closed.stat().st_mode):o})"
+                    ", so it cannot import this checkout; clone into a folder others can enter")
     same_minor = f"import sys; sys.exit(sys.version_info[:2] != {sys.version_info[:2]})"
     if not OS_PYTHON.exists() or subprocess.run([OS_PYTHON, "-c", same_minor]).returncode:
         pytest.skip(f"{OS_PYTHON} is not Python {sys.version_info[0]}.{sys.version_info[1]}, "
