@@ -73,7 +73,8 @@ def _blocks(text: str) -> tuple[tuple[int, int], ...]:
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description=__doc__.splitlines()[0],
-                epilog="Also: `emotion-train convert --help` (Keras -> int8 TFLite + sidecar) and "
+                epilog="Also: `emotion-train convert --help` (Keras -> int8 TFLite + sidecar), "
+                       "`emotion-train choose --help` (the model to ship, by the rule) and "
                        "`emotion-train card --help` (the model card).")
     p.add_argument("--data", type=Path, default=default_fer2013_path(),
                    help="FER2013 as .npz, Kaggle fer2013.csv, or a train/ + test/ image folder "
@@ -138,14 +139,15 @@ def _enable_onednn() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 
-SUBCOMMANDS = {"convert": "trainer.convert_cli", "card": "trainer.card_cli"}
+SUBCOMMANDS = {"convert": "trainer.convert_cli", "card": "trainer.card_cli",
+               "choose": "trainer.choose_cli"}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 done, 2 user error).
 
-    `emotion-train convert ...` and `emotion-train card ...` run the converter and the
-    model-card writer; anything else trains."""
+    `emotion-train convert ...`, `choose ...` and `card ...` run the converter, the
+    model chooser and the model-card writer; anything else trains."""
     args_in = sys.argv[1:] if argv is None else argv
     if args_in and args_in[0] in SUBCOMMANDS:
         import importlib

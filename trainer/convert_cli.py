@@ -55,8 +55,9 @@ def _parser() -> argparse.ArgumentParser:
                         "PublicTest and adds the crowd figures (default: ferplus.npz beside "
                         "--data, when it is there)")
     p.add_argument("--remeasure", action="store_true",
-                   help="re-score an exported --model .tflite with every averaging and "
-                        "rewrite its sidecar's figures and default; no Keras model needed")
+                   help="re-score an exported --model .tflite with every averaging, refit "
+                        "its calibration by the rule (with the FER+ votes) and rewrite its "
+                        "sidecar's figures, calibration and default; no Keras model needed")
     p.add_argument("--seed", type=int, default=1234, help="sampling seed")
     p.add_argument("--debug", action="store_true", help="show tracebacks for input errors")
     return p
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out
     try:
         if args.remeasure:
-            return remeasure(args.model, args.data, args.averaging)
+            return remeasure(args.model, args.data, args.averaging, ferplus=args.ferplus)
         if args.out is None:
             raise ExportError("--out is required (e.g. models/emotion-edge)")
         return _convert(args)

@@ -24,7 +24,7 @@ def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in metrics.items():
         if isinstance(value, dict):
-            out[key] = {k: round(float(v), 4) for k, v in value.items()}
+            out[key] = {k: round(v, 4) if isinstance(v, float) else v for k, v in value.items()}
         elif isinstance(value, float):
             out[key] = round(value, 4)
         else:

@@ -251,9 +251,10 @@ def averaging_block(default: str, continuous: str | None = None) -> dict[str, An
 
 
 def remeasure(model: Path, data_path: Path, averaging: str,
-              echo: Callable[[str], None] = print) -> int:
-    """Re-score a shipped .tflite (its Keras original may be gone) with every averaging and
-    rewrite its sidecar's averaging figures and default; the model file is not touched."""
+              echo: Callable[[str], None] = print, ferplus: Path | None = None) -> int:
+    """Re-score a shipped .tflite (its Keras original may be gone) with every averaging,
+    refit its calibration by the rule where the FER+ votes are there, and rewrite its
+    sidecar's figures, calibration and default; the model file is not touched."""
     from trainer.data import load_dataset
     from trainer.evaluate import measure_tflite
 
@@ -261,7 +262,9 @@ def remeasure(model: Path, data_path: Path, averaging: str,
     meta = json.loads(side_path.read_text())
     if sha256_of(model) != meta.get("sha256"):
         raise ExportError(f"{model}: sha256 does not match {side_path}; re-export instead")
-    measured = measure_tflite(TfliteModel(model), load_dataset(data_path))
+    data = load_dataset(data_path)
+    tflite = TfliteModel(model)
+    measured = measure_tflite(tflite, data)
     for split, row in measured.items():
         old = meta["accuracy"][split]
         if abs(old["tflite"] - row["tflite"]) > 1e-4:
@@ -271,6 +274,9 @@ def remeasure(model: Path, data_path: Path, averaging: str,
         old["averaged"] = {a: {**kept.get(a, {}), **v} for a, v in row["averaged"].items()}
         echo(f"{split}: " + ", ".join(f"{a} {v['tflite']:.2%}"
                                       for a, v in row["averaged"].items()))
+    crowd = crowd_of(tflite, data, data_path, ferplus, meta["accuracy"], echo)
+    if crowd:
+        meta.update(_crowd_blocks(crowd))
     meta["averaging"] = averaging_block(averaging, meta.get("averaging", {}).get("continuous"))
     partial = side_path.with_name(side_path.name + ".partial")
     partial.write_text(json.dumps(meta, indent=2) + "\n")
@@ -378,6 +384,13 @@ def _float32_of(path: Path, echo: Callable[[str], None]) -> tuple[Any, str]:
 
 def _crowd(req: ConvertRequest, data: Any, tflite: TfliteModel, accuracy: dict[str, Any],
            echo: Callable[[str], None]) -> dict[str, Any] | None:
+    return crowd_of(tflite, data, req.data, req.ferplus, accuracy, echo,
+                    limit_eval=req.limit_eval, seed=req.seed)
+
+
+def crowd_of(tflite: TfliteModel, data: Any, data_path: Path, ferplus: Path | None,
+             accuracy: dict[str, Any], echo: Callable[[str], None],
+             limit_eval: int | None = None, seed: int = 0) -> dict[str, Any] | None:
     """FER+ figures of the int8 model with the calibration fitted for it, when the votes
     exist; FER2013 accuracy per averaging then counts the calibrated answers, as the edge
     gives them (the uncalibrated figure is kept beside it)."""
@@ -386,14 +399,14 @@ def _crowd(req: ConvertRequest, data: Any, tflite: TfliteModel, accuracy: dict[s
     from trainer.crowd import crowd_figures
     from trainer.ferplus import attach_votes, default_ferplus_path
 
-    votes = req.ferplus or default_ferplus_path(req.data)
-    if req.data.suffix != ".npz" or not votes.is_file():
+    votes = ferplus or default_ferplus_path(data_path)
+    if data_path.suffix != ".npz" or not votes.is_file():
         echo(f"no FER+ votes at {votes}: no calibration, no crowd figures")
         return None
-    data = attach_votes(data, votes, req.data)
-    if req.limit_eval is not None:
-        data = replace(data, public=limit_split(data.public, req.limit_eval, req.seed),
-                       private=limit_split(data.private, req.limit_eval, req.seed))
+    data = attach_votes(data, votes, data_path)
+    if limit_eval is not None:
+        data = replace(data, public=limit_split(data.public, limit_eval, seed),
+                       private=limit_split(data.private, limit_eval, seed))
     crowd = crowd_figures(tflite, data)
     for averaging, row in crowd.items():
         for split in ("PublicTest", "PrivateTest"):
@@ -401,10 +414,14 @@ def _crowd(req: ConvertRequest, data: Any, tflite: TfliteModel, accuracy: dict[s
             cell["uncalibrated_tflite"] = cell["tflite"]
             cell["tflite"] = row[split]["fer2013_accuracy"]
         p = row["PrivateTest"]
-        echo(f"FER+ PrivateTest, {averaging}, calibrated (tau {row['calibration']['tau']:g}, "
-             f"T {row['calibration']['temperature']:g}): majority {p['accuracy']:.2%} "
-             f"(n={p['n']}), mean recall {p['mean_recall']:.2%}, ECE {p['ece']:.3f}, "
-             f"FER2013 {p['fer2013_accuracy']:.2%}")
+        q = row["PublicTest"]
+        echo(f"FER+, {averaging}, calibrated (tau {row['calibration']['tau']:g}, "
+             f"T {row['calibration']['temperature']:g}): PublicTest majority "
+             f"{q['accuracy']:.2%}, mean recall {q['mean_recall']:.2%}; PrivateTest majority "
+             f"{p['accuracy']:.2%} (n={p['n']}), Barsoum {p['barsoum']['accuracy']:.2%} "
+             f"(n={p['barsoum']['n']}), mean recall {p['mean_recall']:.2%}, "
+             f"lowest {min(p['recall'].values()):.2f}, ECE {p['ece']:.3f}, "
+             f"CE {p['cross_entropy']:.3f}, FER2013 {p['fer2013_accuracy']:.2%}")
     return crowd
 
 

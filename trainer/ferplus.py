@@ -58,6 +58,18 @@ class Votes:
         majority: np.ndarray = np.where(unique, label[top], -1)
         return majority
 
+    def barsoum_majority(self) -> np.ndarray:
+        """The majority as Barsoum et al. (2016) count it, the figure papers report: single
+        votes zeroed as noise, then one column must hold more than half of what is left,
+        and faces whose majority is contempt, unknown or not-a-face are dropped (-1)."""
+        counts = np.where(self.counts <= 1, 0, self.counts).astype(np.int64)
+        top = counts.argmax(1)
+        is_clear = counts.max(1) * 2 > counts.sum(1)
+        label = np.full(len(COLUMNS), -1)
+        label[TO_OURS] = np.arange(len(TO_OURS))
+        majority: np.ndarray = np.where(is_clear, label[top], -1)
+        return majority
+
     def trainable(self) -> np.ndarray:
         """Faces worth learning from: most of their votes name one of our 7 emotions.
 
@@ -131,7 +143,8 @@ def _ece(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
 def agreement_metrics(scores: np.ndarray, votes: Votes) -> dict[str, object]:
     """How the model agrees with the annotators: majority accuracy (n faces with a clear
     majority among our 7), each emotion's recall and their mean, expected calibration
-    error of the top score (15 bins) and cross-entropy against the vote shares."""
+    error of the top score (15 bins), cross-entropy against the vote shares, and the
+    accuracy on Barsoum's 7-class majority (`barsoum`, with its own n)."""
     majority = votes.majority()
     has = majority >= 0
     pred = scores.argmax(1)
@@ -146,4 +159,12 @@ def agreement_metrics(scores: np.ndarray, votes: Votes) -> dict[str, object]:
         "ece": _ece(scores[has].max(1), pred[has] == majority[has]),
         "cross_entropy": float(-(shares[voted] * log_p).sum(1).mean()),
         "predicted_share": {name: float((pred == i).mean()) for i, name in enumerate(LABELS)},
+        "barsoum": _barsoum_accuracy(pred, votes),
     }
+
+
+def _barsoum_accuracy(pred: np.ndarray, votes: Votes) -> dict[str, float]:
+    majority = votes.barsoum_majority()
+    has = majority >= 0
+    return {"accuracy": float((pred[has] == majority[has]).mean()) if has.any() else 0.0,
+            "n": int(has.sum())}

@@ -52,7 +52,7 @@ def write_plots(report: dict[str, Any], train_split: Split, run_dir: Path) -> No
     }
     for name, draw in drawers.items():
         try:
-            _save(draw(), run_dir / name)
+            save(draw(), run_dir / name)
         except Exception as e:  # a broken picture must not lose a finished run
             log.warning("%s not written: %s: %s", name, type(e).__name__, e)
     try:
@@ -80,7 +80,7 @@ def read_history(path: Path) -> dict[str, np.ndarray]:
     return columns
 
 
-def _save(fig: Figure, path: Path) -> None:
+def save(fig: Figure, path: Path) -> None:
     FigureCanvasAgg(fig)
     fig.savefig(path, dpi=100)
 

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from trainer.data import LABELS, FerData, Split, clean_training, limit_split
-from trainer.model import DEFAULT_BLOCKS, ModelShape, build_model, count_macs
+from trainer.model import DEFAULT_BLOCKS, ModelShape, build_model, count_macs, precision_of
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +246,28 @@ def _fresh_model(cfg: TrainConfig, train_split: Split) -> keras.Model:
     return model
 
 
+def _resumed_model(path: Path, precision: str, cfg: TrainConfig,
+                   train_split: Split) -> keras.Model:
+    """The checkpoint, computing in this CPU's precision. The CPU changes between working
+    windows: a run begun in bf16 on an AMX machine would crawl on one without bf16 units
+    (emulated, 0.06x), so the same weights and optimizer state move into a model built
+    under the policy that `cfg.precision` resolves to here."""
+    saved = keras.models.load_model(path)
+    if precision_of(saved) == precision:
+        return saved
+    log.info("the checkpoint computed in %s; this CPU continues in %s (same weights and "
+             "optimizer state)", precision_of(saved), precision)
+    model = _fresh_model(replace(cfg, init_from=None), train_split)
+    model.set_weights(saved.get_weights())
+    model.optimizer.build(model.trainable_variables)
+    for mine, theirs in zip(model.optimizer.variables, saved.optimizer.variables, strict=True):
+        if tuple(mine.shape) != tuple(theirs.shape):
+            raise ValueError(f"{path}: optimizer variable {theirs.path} has shape "
+                             f"{tuple(theirs.shape)}, the rebuilt model {tuple(mine.shape)}")
+        mine.assign(theirs)
+    return model
+
+
 class _CrowdAgreement(keras.callbacks.Callback):  # type: ignore[misc]  # keras has no types
     """Adds PublicTest's FER+ figures (flip-averaged, as the edge answers) to the epoch logs:
     the majority accuracy, the mean per-emotion recall and `val_ferplus_score`, their mean,
@@ -340,7 +362,7 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False,
     state: _RunState = {"epoch": -1, "best": -np.inf, "best_epoch": -1, "epoch_seconds": []}
     if resume:
         state = json.loads((ckpt / "state.json").read_text())
-        model = keras.models.load_model(ckpt / "last.keras")
+        model = _resumed_model(ckpt / "last.keras", precision, cfg, train_split)
         log.info("resuming after epoch %d of %d", state["epoch"] + 1, cfg.epochs)
     else:
         model = _fresh_model(cfg, train_split)

@@ -40,6 +40,23 @@ def test_majority_needs_one_of_our_emotions_strictly_ahead_of_every_column() -> 
     assert votes.majority().tolist() == [3, -1, -1, -1, -1, 2]
 
 
+def test_barsoum_majority_zeroes_single_votes_and_needs_more_than_half_of_the_rest() -> None:
+    votes = Votes(np.array([
+        _row(happiness=6, neutral=4),                      # happy: 6 of 10
+        _row(sadness=4, neutral=3, anger=1, fear=1, NF=1),  # 4 of the 7 left after 1s go
+        _row(sadness=4, neutral=4, anger=2),                # 4 of 10: no majority
+        _row(contempt=6, anger=4),                          # contempt: dropped
+        _row(unknown=6, fear=4),                            # unknown: dropped
+        _row(fear=3, surprise=2, unknown=2, neutral=2, NF=1),  # 3 of 9: no majority
+    ]))
+    assert votes.barsoum_majority().tolist() == [3, 4, -1, -1, -1, -1]
+    # our rule counts the plurality faces too
+    assert votes.majority().tolist() == [3, 4, -1, -1, -1, 2]
+    scores = np.eye(7)[[3, 6, 4, 0, 2, 2]]
+    barsoum = agreement_metrics(scores, votes)["barsoum"]
+    assert barsoum == {"accuracy": 0.5, "n": 2}
+
+
 def test_distribution_is_the_share_of_our_seven_and_zero_without_emotion_votes() -> None:
     votes = Votes(np.array([_row(happiness=6, neutral=2, contempt=2), _row(NF=10)]))
     shares = votes.distribution()
@@ -83,6 +100,8 @@ def test_real_votes_give_the_figures_the_data_readme_states(fer2013_path: Path) 
     private = Votes(data.private.votes)  # type: ignore[arg-type]
     # issue 25 counts 3,349 PrivateTest faces with a clear majority among our 7
     assert int((private.majority() >= 0).sum()) == 3349
+    # Barsoum et al.'s 7-class protocol keeps 3,136 of them (FACTS.md, issue 30)
+    assert int((private.barsoum_majority() >= 0).sum()) == 3136
     # the FER+ majority agrees with FER2013's label on ~62% of faces (data README)
     train = Votes(data.train.votes)  # type: ignore[arg-type]
     has = train.majority() >= 0
