@@ -65,6 +65,9 @@ def _crowd_glance(side: dict[str, Any]) -> list[str]:
               if "barsoum" in p else []),
             f"| **mean per-emotion recall against it** | **{_pct(p['mean_recall'])}** "
             f"(lowest: {min(p['recall'].values()):.2f}) |",
+            *([f"| strong expressions (7 of 10 annotators name one non-neutral emotion) | "
+               f"{_pct(p['strong']['accuracy'])} (n={p['strong']['n']}), mean recall "
+               f"{_pct(p['strong']['mean_recall'])} |"] if "strong" in p else []),
             f"| calibration error (ECE, 15 bins) / cross-entropy vs the votes | "
             f"{p['ece']:.3f} / {p['cross_entropy']:.3f} |",
             f"| FER2013 single-label accuracy of the same answers | "

@@ -52,8 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for q in points:
         r = q["private"]
+        strong = (f", strong expressions {q['strong']['accuracy']:.2%}"
+                  if "strong" in q else "")
         print(f"{q['model']}: {q['averaging']}, tau {q['tau']:g}: PublicTest "
-              f"{q['accuracy']:.2%} / mean recall {q['mean_recall']:.2%}  "
+              f"{q['accuracy']:.2%} / mean recall {q['mean_recall']:.2%}{strong}  "
               f"(PrivateTest {r['accuracy']:.2%} / {r['mean_recall']:.2%}, not used)")
     print(choose(points, args.min_recall)["model"])
     return 0

@@ -103,11 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--init-from", type=Path, default=None,
                    help="start from this run's model.keras, or from a shipped int8 .tflite "
                         "of the same --blocks (a warm restart of the schedule)")
-    p.add_argument("--distill-from", type=Path, default=None,
-                   help="a teacher (.keras, or an int8 .tflite of the same --blocks) whose "
-                        "scores averaged over 10 crops are blended into the targets")
+    p.add_argument("--distill-from", type=Path, action="append", default=[],
+                   help="a teacher (a run's .keras, or an int8 .tflite run by LiteRT) whose "
+                        "scores averaged over 10 crops are blended into the targets; repeat "
+                        "for an ensemble (geometric mean of the teachers)")
     p.add_argument("--distill-weight", type=float, default=0.5,
-                   help="share of the teacher's scores in each target (default: %(default)s)")
+                   help="share of the teachers' scores in each target (default: %(default)s)")
     p.add_argument("--labels", choices=("fer2013", "ferplus"), default="fer2013",
                    help="what to learn: FER2013's one label per face, or the FER+ annotators' "
                         "vote shares (faces whose votes are mostly unknown, not-a-face or "
@@ -178,9 +179,10 @@ def _check_out(args: argparse.Namespace) -> None:
     if args.init_from is not None and not args.init_from.is_file():
         raise DataError(f"--init-from {args.init_from} not found: pass a run's model.keras "
                         "or an int8 .tflite")
-    if args.distill_from is not None and not args.distill_from.is_file():
-        raise DataError(f"--distill-from {args.distill_from} not found: pass a run's "
-                        "model.keras or an int8 .tflite")
+    for teacher in args.distill_from:
+        if not teacher.is_file():
+            raise DataError(f"--distill-from {teacher} not found: pass a run's "
+                            "model.keras or an int8 .tflite")
     if not 0 < args.distill_weight <= 1:
         raise DataError(f"--distill-weight {args.distill_weight}: must be in (0, 1]")
     if args.report_only and not (args.out / "model.keras").is_file():
@@ -199,7 +201,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
                        patience=args.patience, limit=args.limit,
                        drop_duplicates=not args.keep_duplicates,
                        init_from=str(args.init_from) if args.init_from else None,
-                       distill_from=str(args.distill_from) if args.distill_from else None,
+                       distill_from=tuple(str(t) for t in args.distill_from),
                        distill_weight=args.distill_weight, labels=args.labels,
                        label_mix=args.label_mix,
                        ferplus=str(args.ferplus) if args.ferplus else None, **extra)

@@ -1,39 +1,63 @@
-"""Distil a teacher's test-time averaging into the student's single pass.
+"""Distil teachers' test-time averaging into the student's single pass.
 
-The teacher's scores, averaged over the 10 views of `crops` (the averaging the daemon can
-afford only where 14 ms per face is fine), are computed once for each Training face and
-blended with its one-hot label; the student learns them through all of its augmentation.
-The teacher is a run's `.keras`, or a shipped int8 `.tflite` brought back into Keras.
+Each teacher's scores, averaged over the 10 views of `crops` (the averaging the daemon can
+afford only where 14 ms per face is fine), are computed once for each Training face; with
+several teachers their log-scores are averaged (a geometric mean: an ensemble that no one
+network of the budget could run on the Pi). The result is blended into the targets the
+student would learn anyway (vote shares or one-hot labels), and the student learns them
+through all of its augmentation. A teacher is a run's `.keras`, or an int8 `.tflite`
+scored by LiteRT exactly as the daemon would run it.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-import keras
 import numpy as np
 
-from trainer.data import LABELS, Split
-from trainer.evaluate import averaged_scores
-from trainer.model import ModelShape, build_model
+from trainer.data import Split
+from trainer.evaluate import TfliteModel, averaged_scores
+
+log = logging.getLogger(__name__)
+FLOOR = 1e-6  # no teacher's zero may veto an emotion in the geometric mean
 
 
-def load_teacher(path: Path, shape: ModelShape, faces: np.ndarray) -> keras.Model:
-    """The model at `path`; a .tflite needs the `shape` it was trained with."""
-    if path.suffix != ".tflite":
-        return keras.models.load_model(path)
-    from trainer.warm_start import load_int8_weights
+def _teacher(path: Path) -> object:
+    if path.suffix == ".tflite":
+        return TfliteModel(path)
+    import keras
 
-    model = build_model(shape=shape)
-    load_int8_weights(model, path, faces[..., None])
-    return model
+    return keras.models.load_model(path)
 
 
-def soft_targets(teacher: keras.Model, train: Split, weight: float,
-                 averaging: str = "crops") -> np.ndarray:
-    """(n, classes) targets: `weight` x the teacher's averaged scores + the rest one-hot."""
+def teacher_scores(paths: tuple[Path, ...], train: Split, averaging: str = "crops",
+                   cache: Path | None = None) -> np.ndarray:
+    """(n, classes) ensemble scores: the geometric mean over teachers of each one's scores
+    averaged over `averaging`'s views, renormalised. `cache` (an .npz) keeps them for a
+    resumed run, and is recomputed when the teachers or the faces differ."""
+    key = np.array([str(p) for p in paths] + [averaging, str(len(train))])
+    if cache is not None and cache.is_file():
+        with np.load(cache) as saved:
+            if np.array_equal(saved["key"], key):
+                cached: np.ndarray = saved["scores"]
+                return cached
+    logs = []
+    for path in paths:
+        scores = averaged_scores(_teacher(path), train.images, averaging)
+        log.info("teacher %s agrees with %.1f%% of Training labels", path,
+                 100 * float((scores.argmax(1) == train.labels).mean()))
+        logs.append(np.log(np.clip(scores, FLOOR, 1)))
+    mean = np.exp(np.mean(logs, axis=0))
+    ensemble: np.ndarray = (mean / mean.sum(1, keepdims=True)).astype(np.float32)
+    if cache is not None:
+        np.savez(cache, key=key, scores=ensemble)
+    return ensemble
+
+
+def blend(teacher: np.ndarray, targets: np.ndarray, weight: float) -> np.ndarray:
+    """`weight` x the teachers' scores + the rest of the targets the student had."""
     if not 0 < weight <= 1:
         raise ValueError(f"distillation weight {weight} must be in (0, 1]")
-    scores = averaged_scores(teacher, train.images, averaging)
-    onehot: np.ndarray = keras.utils.to_categorical(train.labels, len(LABELS))
-    return (weight * scores + (1 - weight) * onehot).astype("float32")
+    mixed: np.ndarray = (weight * teacher + (1 - weight) * targets).astype(np.float32)
+    return mixed

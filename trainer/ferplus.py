@@ -70,6 +70,16 @@ class Votes:
         majority: np.ndarray = np.where(is_clear, label[top], -1)
         return majority
 
+    def strong(self, at_least: int = 7) -> np.ndarray:
+        """Our label where `at_least` annotators name one non-neutral emotion, else -1: the
+        closest this data has to posed, unmistakable expressions (issue 30's proxy for a
+        cross-dataset check of posed faces)."""
+        ours = self.counts[:, TO_OURS].astype(np.int64)
+        ours[:, LABELS.index("neutral")] = 0
+        is_strong = ours.max(1) >= at_least
+        label: np.ndarray = np.where(is_strong, ours.argmax(1), -1)
+        return label
+
     def trainable(self) -> np.ndarray:
         """Faces worth learning from: most of their votes name one of our 7 emotions.
 
@@ -144,7 +154,8 @@ def agreement_metrics(scores: np.ndarray, votes: Votes) -> dict[str, object]:
     """How the model agrees with the annotators: majority accuracy (n faces with a clear
     majority among our 7), each emotion's recall and their mean, expected calibration
     error of the top score (15 bins), cross-entropy against the vote shares, and the
-    accuracy on Barsoum's 7-class majority (`barsoum`, with its own n)."""
+    accuracy on Barsoum's 7-class majority (`barsoum`) and on strong, non-neutral
+    expressions (`strong`), each with its own n and mean recall."""
     majority = votes.majority()
     has = majority >= 0
     pred = scores.argmax(1)
@@ -159,12 +170,16 @@ def agreement_metrics(scores: np.ndarray, votes: Votes) -> dict[str, object]:
         "ece": _ece(scores[has].max(1), pred[has] == majority[has]),
         "cross_entropy": float(-(shares[voted] * log_p).sum(1).mean()),
         "predicted_share": {name: float((pred == i).mean()) for i, name in enumerate(LABELS)},
-        "barsoum": _barsoum_accuracy(pred, votes),
+        "barsoum": _accuracy_on(pred, votes.barsoum_majority()),
+        "strong": _accuracy_on(pred, votes.strong()),
     }
 
 
-def _barsoum_accuracy(pred: np.ndarray, votes: Votes) -> dict[str, float]:
-    majority = votes.barsoum_majority()
-    has = majority >= 0
-    return {"accuracy": float((pred[has] == majority[has]).mean()) if has.any() else 0.0,
-            "n": int(has.sum())}
+def _accuracy_on(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Accuracy on the faces with a label (>= 0), with their number and the mean recall over
+    the emotions among them."""
+    has = truth >= 0
+    present = [i for i in range(len(LABELS)) if (truth == i).any()]
+    recall = [float((pred[truth == i] == i).mean()) for i in present]
+    return {"accuracy": float((pred[has] == truth[has]).mean()) if has.any() else 0.0,
+            "n": int(has.sum()), "mean_recall": float(np.mean(recall)) if recall else 0.0}

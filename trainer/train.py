@@ -43,7 +43,7 @@ class TrainConfig:
     # Off in the shipped recipe: neither paid in the fine-tunes of models/README.md
     mixup: float = 0.0  # Beta(a, a) mixing of face pairs, e.g. 0.2; 0 turns it off
     ema: float = 0.0  # momentum of the weight average validated and saved, e.g. 0.999; 0: off
-    distill_from: str | None = None  # a teacher (.keras or .tflite) whose crops scores to learn
+    distill_from: tuple[str, ...] = ()  # teachers (.keras or .tflite) whose crops scores to learn
     distill_weight: float = 0.5  # share of the teacher's scores in each target
     labels: str = "fer2013"  # fer2013 (one label per face) | ferplus (the crowd's vote shares)
     label_mix: float = 0.0  # with ferplus: share of the FER2013 label blended into each target
@@ -178,21 +178,6 @@ def _continue_from(model: keras.Model, path: Path, train: Split, cfg: TrainConfi
         model.set_weights(keras.models.load_model(path).get_weights())
 
 
-def _distilled(cfg: TrainConfig, shape: ModelShape, train: Split) -> np.ndarray:
-    from trainer.distill import load_teacher, soft_targets
-
-    assert cfg.distill_from is not None
-    pick = np.random.default_rng(cfg.seed).choice(len(train), min(4096, len(train)), False)
-    teacher = load_teacher(Path(cfg.distill_from), shape, train.images[pick])
-    targets = soft_targets(teacher, train, cfg.distill_weight)
-    # the blend's argmax is always the label; the teacher's own scores say what it adds
-    own = targets - (1 - cfg.distill_weight) * np.eye(len(LABELS))[train.labels]
-    agree = float((own.argmax(1) == train.labels).mean())
-    log.info("distilling %s (weight %.2f): the teacher agrees with %.1f%% of Training labels",
-             cfg.distill_from, cfg.distill_weight, 100 * agree)
-    return targets
-
-
 class _Throughput(keras.callbacks.Callback):  # type: ignore[misc]  # keras has no types
     """Seconds spent on training batches in the epoch, validation left out."""
 
@@ -222,12 +207,25 @@ def _schedule(cfg: TrainConfig, steps_per_epoch: int) -> keras.optimizers.schedu
         warmup_target=cfg.learning_rate, warmup_steps=warmup)
 
 
-def _targets(cfg: TrainConfig, shape: ModelShape, train: Split) -> np.ndarray | None:
+def _targets(cfg: TrainConfig, train: Split, run_dir: Path) -> np.ndarray | None:
+    """The vote shares (ferplus) or None for one-hot labels, with the teachers blended in."""
+    own: np.ndarray | None = None
     if cfg.labels == "ferplus":
         from trainer.ferplus import targets
 
-        return targets(train, cfg.label_mix)
-    return _distilled(cfg, shape, train) if cfg.distill_from else None
+        own = targets(train, cfg.label_mix)
+    if not cfg.distill_from:
+        return own
+    if own is None:
+        own = np.eye(len(LABELS), dtype=np.float32)[train.labels]
+    from trainer.distill import blend, teacher_scores
+
+    teacher = teacher_scores(tuple(Path(p) for p in cfg.distill_from), train,
+                             cache=run_dir / "teacher_scores.npz")
+    log.info("distilling %d teacher(s) at weight %.2f: they agree with %.1f%% of Training "
+             "labels", len(cfg.distill_from), cfg.distill_weight,
+             100 * float((teacher.argmax(1) == train.labels).mean()))
+    return blend(teacher, own, cfg.distill_weight)
 
 
 def _fresh_model(cfg: TrainConfig, train_split: Split) -> keras.Model:
@@ -338,6 +336,9 @@ def saved_run(run_dir: Path) -> tuple[TrainConfig, Path]:
     saved = json.loads((run_dir / CHECKPOINT / "run.json").read_text())
     config = dict(saved["config"])
     config["blocks"] = tuple(tuple(b) for b in config["blocks"])
+    teachers = config.get("distill_from")  # one path or null in runs begun before issue 30
+    config["distill_from"] = ((teachers,) if isinstance(teachers, str)
+                              else tuple(teachers or ()))
     return TrainConfig(**config), Path(saved["data"])
 
 
@@ -357,8 +358,7 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False,
     keras.mixed_precision.set_global_policy(precision)
     log.info("precision: %s (asked: %s)", precision, cfg.precision)
     train_split, notes = prepare_training(data, cfg)
-    shape = ModelShape(blocks=cfg.blocks, dropout=cfg.dropout)
-    targets = _targets(cfg, shape, train_split)
+    targets = _targets(cfg, train_split, run_dir)
     state: _RunState = {"epoch": -1, "best": -np.inf, "best_epoch": -1, "epoch_seconds": []}
     if resume:
         state = json.loads((ckpt / "state.json").read_text())

@@ -118,11 +118,14 @@ def test_options_reach_the_training_config() -> None:
                                         "--ema", "0.99"]))
     assert (cfg.precision, cfg.mixup, cfg.ema) == ("mixed_bfloat16", 0.0, 0.99)
     cfg = _config(_parser().parse_args(["--distill-from", "t.tflite", "--distill-weight", "0.3",
-                                        "--init-from", "t.tflite"]))
-    assert (cfg.distill_from, cfg.distill_weight, cfg.init_from) == ("t.tflite", 0.3, "t.tflite")
+                                        "--init-from", "t.tflite", "--distill-from", "u.keras"]))
+    assert (cfg.distill_from, cfg.distill_weight, cfg.init_from) == (
+        ("t.tflite", "u.keras"), 0.3, "t.tflite")
+    assert _config(_parser().parse_args([])).distill_from == ()
 
 
-@pytest.mark.parametrize(("sub", "option"), [("convert", "--model"), ("card", "--run")])
+@pytest.mark.parametrize(("sub", "option"), [("convert", "--model"), ("card", "--run"),
+                                             ("choose", "--min-recall")])
 def test_subcommands_reach_the_converter_and_the_card(
         sub: str, option: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([sub, "--help"]) == 0

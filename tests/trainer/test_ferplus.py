@@ -54,7 +54,19 @@ def test_barsoum_majority_zeroes_single_votes_and_needs_more_than_half_of_the_re
     assert votes.majority().tolist() == [3, 4, -1, -1, -1, 2]
     scores = np.eye(7)[[3, 6, 4, 0, 2, 2]]
     barsoum = agreement_metrics(scores, votes)["barsoum"]
-    assert barsoum == {"accuracy": 0.5, "n": 2}
+    assert barsoum == {"accuracy": 0.5, "n": 2, "mean_recall": 0.5}
+
+
+def test_strong_expressions_are_seven_votes_for_one_non_neutral_emotion() -> None:
+    votes = Votes(np.array([
+        _row(happiness=7, neutral=3),   # happy
+        _row(neutral=8, sadness=2),     # neutral is never "strong"
+        _row(fear=6, surprise=4),       # 6: not enough
+        _row(anger=9, disgust=1),       # angry
+    ]))
+    assert votes.strong().tolist() == [3, -1, -1, 0]
+    strong = agreement_metrics(np.eye(7)[[3, 6, 2, 6]], votes)["strong"]
+    assert strong == {"accuracy": 0.5, "n": 2, "mean_recall": 0.5}
 
 
 def test_distribution_is_the_share_of_our_seven_and_zero_without_emotion_votes() -> None:
@@ -102,6 +114,8 @@ def test_real_votes_give_the_figures_the_data_readme_states(fer2013_path: Path) 
     assert int((private.majority() >= 0).sum()) == 3349
     # Barsoum et al.'s 7-class protocol keeps 3,136 of them (FACTS.md, issue 30)
     assert int((private.barsoum_majority() >= 0).sum()) == 3136
+    # the model card counts 1,538 faces where 7 of 10 name one non-neutral emotion
+    assert int((private.strong() >= 0).sum()) == 1538
     # the FER+ majority agrees with FER2013's label on ~62% of faces (data README)
     train = Votes(data.train.votes)  # type: ignore[arg-type]
     has = train.majority() >= 0

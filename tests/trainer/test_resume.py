@@ -122,6 +122,21 @@ def test_converted_sidecar_and_card_carry_the_calibration_and_crowd_figures(
     assert f"**{100 * crops['accuracy']:.1f}%** (n={crops['n']})" in card
     assert f"**{100 * crops['mean_recall']:.1f}%**" in card
     assert "## Agreement with the FER+ annotators" in card
+    assert f"(n={crops['barsoum']['n']})" in card and "strong expressions" in card
+
+    # remeasure refits a calibration that was fitted otherwise, without the Keras model
+    fitted = side["calibration"]["by_averaging"]
+    side["calibration"]["by_averaging"] = {
+        a: {**block, "tau": 1.5, "log_bias": dict.fromkeys(block["log_bias"], 5.0)}
+        for a, block in fitted.items()}
+    stem.with_suffix(".json").write_text(json.dumps(side))
+    assert main(["convert", "--remeasure", "--model", str(stem.with_suffix(".tflite")),
+                 "--data", str(data), "--ferplus", str(whole.parent / "ferplus.npz"),
+                 "--averaging", "crops"]) == 0
+    refitted = json.loads(stem.with_suffix(".json").read_text())
+    assert refitted["calibration"]["by_averaging"] == fitted
+    assert refitted["crowd"] == side["crowd"]
+    load_contract(stem.with_suffix(".tflite"))  # the edge still loads it
 
 
 def test_a_run_begun_in_bf16_resumes_in_float32_on_a_cpu_without_bf16(
