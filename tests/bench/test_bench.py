@@ -132,11 +132,15 @@ def test_crowd_rows_when_the_votes_lie_beside_fer2013(table: dict[str, list[str]
     if not fer2013_path.with_name("ferplus.npz").is_file():
         pytest.skip(f"no ferplus.npz beside {fer2013_path}: the FER+ rows are left out")
     prefix = "FER+ PrivateTest (random subset), tta=flip, 2 invokes (the default)"
-    accuracy = _row(table, f"{prefix}: majority accuracy")
+    accuracy = _row(table, f"{prefix}: majority accuracy, our rule")
+    barsoum = _row(table, f"{prefix}: majority accuracy, Barsoum's 7-class")
     recall = _row(table, f"{prefix}: mean per-emotion recall")
     ece = _row(table, f"{prefix}: calibration error")
-    assert 0 <= float(accuracy[0]) <= 100 and 0 <= float(recall[0]) <= 100
-    assert 0 <= float(ece[0]) <= 1
+    cross_entropy = _row(table, f"{prefix}: cross-entropy against the vote shares")
+    recalls = [_row(table, f"{prefix}: recall of {emotion}") for emotion in
+               ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")]
+    assert all(0 <= float(r[0]) <= 100 for r in (accuracy, barsoum, recall, *recalls))
+    assert 0 <= float(ece[0]) <= 1 and float(cross_entropy[0]) > 0
     if not _fer_missing():
         assert 50 < float(accuracy[1]) < 80  # fer agrees with 65.1% of all PrivateTest
         assert re.fullmatch(r"[+-][\d.]+ pts", accuracy[2])
