@@ -5,7 +5,8 @@
 Each run publishes results through the daemon's spool and publisher to a real mosquitto
 that goes away for a third of the run (record.py, workload.py); then `--cuts` cut points,
 spread over the runs and split between the "drop" and "torn" models (replay.py), are each
-judged on what the daemon would find at the next boot. The runs take turns between the
+judged on what the daemon would find at the next boot; every 20th boots the daemon's MQTT
+side on it and checks what a real broker receives (boot.py). The runs take turns between the
 default `mqtt.spool.write_after_s` (2 s) and 0 (every result on the card before it is
 sent); `--baseline` adds runs of the spool as it was before issue 33 (every result written
 at once, `synchronous=NORMAL`), whose cuts are reported but not held to the promise.
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from random import Random
 
+from .boot import Booter
 from .replay import SLACK_S, Cut, judge
 from .workload import Plan, record, temporary_workdir
 
@@ -36,14 +38,15 @@ def run_cuts(cuts: int, runs: int, seed: int, workdir: Path,
     """Cut verdicts per setting; `cuts` spread evenly over `runs` recorded runs."""
     out: dict[tuple[float, str | None], list[Cut]] = {s: [] for s in settings}
     per_run = max(1, cuts // (runs * len(MODES)))
-    for n in range(runs):
-        wait_s, synchronous = settings[n % len(settings)]
-        plan = Plan(seed=seed + n, write_after_s=wait_s, synchronous=synchronous)
-        run = record(plan, workdir / f"run-{n}")
-        events = len(run.recorder.events)
-        points = Random(plan.seed).sample(range(events + 1), min(per_run, events + 1))
-        out[wait_s, synchronous] += judge(run, [(p, m) for p in points for m in MODES],
-                                          workdir / f"cuts-{n}", plan.seed)
+    with Booter(workdir / "boot-broker") as booter:
+        for n in range(runs):
+            wait_s, synchronous = settings[n % len(settings)]
+            plan = Plan(seed=seed + n, write_after_s=wait_s, synchronous=synchronous)
+            run = record(plan, workdir / f"run-{n}")
+            events = len(run.recorder.events)
+            points = Random(plan.seed).sample(range(events + 1), min(per_run, events + 1))
+            out[wait_s, synchronous] += judge(run, [(p, m) for p in points for m in MODES],
+                                              workdir / f"cuts-{n}", plan.seed, booter.boot)
     return out
 
 
@@ -55,8 +58,8 @@ def _p99(values: Sequence[float]) -> float:
 def table(verdicts: dict[tuple[float, str | None], list[Cut]]) -> str:
     lines = ["| spool | cuts (drop + torn) | corrupt spools | reorders | late losses "
              "| lost per cut: median / p99 / max | oldest lost result, s (bound) "
-             "| cuts with duplicates (max per cut) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| cuts with duplicates (max per cut) | booted: sent as spooled |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for (wait_s, synchronous), cuts in verdicts.items():
         if not cuts:
             continue
@@ -71,7 +74,9 @@ def table(verdicts: dict[tuple[float, str | None], list[Cut]]) -> str:
             f"| {sum(not c.is_in_order for c in cuts)} | {sum(c.late for c in cuts)} "
             f"| {statistics.median(lost):g} / {_p99(lost):g} / {max(lost)} "
             f"| {max(ages, default=0.0):.2f} ({wait_s + SLACK_S:g}) "
-            f"| {len(dups)} ({max(dups, default=0)}) |")
+            f"| {len(dups)} ({max(dups, default=0)}) "
+            f"| {sum(c.is_booted and c.is_sent_as_spooled for c in cuts)} of "
+            f"{sum(c.is_booted for c in cuts)} |")
     return "\n".join(lines)
 
 

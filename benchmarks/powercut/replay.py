@@ -6,7 +6,9 @@ file before k, and drops the rest ("drop"), or keeps a random part of the rest, 
 write torn to a random subset of its 512-byte sectors ("torn": the page cache flushed some
 of it, in any order, when the power went). A deleted file is gone at once. The check opens
 the spool with `Spool` on the system's SQLite (the daemon's code), runs `PRAGMA
-integrity_check`, and compares what it would replay with what the log says happened.
+integrity_check`, and compares what it would replay with what the log says happened. Every
+`boot_every`-th cut also boots the daemon's MQTT side on it (`boot.py`) and checks that the
+broker receives exactly the spooled results, once each, in order.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from random import Random
 
@@ -98,10 +101,13 @@ class Cut:
     late: int
     duplicates: int
     is_in_order: bool
+    is_booted: bool = False  # the daemon's MQTT side started on it and sent the spool
+    is_sent_as_spooled: bool = True  # the broker got the spooled results, once, in order
 
     @property
     def is_within_promise(self) -> bool:
-        return self.problem is None and self.late == 0 and self.is_in_order
+        return (self.problem is None and self.late == 0 and self.is_in_order
+                and self.is_sent_as_spooled)
 
 
 def spooled_ids(folder: Path) -> tuple[str | None, list[str]]:
@@ -124,12 +130,17 @@ def spooled_ids(folder: Path) -> tuple[str | None, list[str]]:
     return None, [json.loads(item.payload)["id"] for item in items]
 
 
-def judge(run: Run, cuts: list[tuple[int, str]], scratch: Path, seed: int) -> list[Cut]:
-    """One `Cut` per (event index, mode), in one pass over the log."""
+Boot = Callable[[Path], list[str]]
+
+
+def judge(run: Run, cuts: list[tuple[int, str]], scratch: Path, seed: int,
+          boot: Boot | None = None, boot_every: int = 20) -> list[Cut]:
+    """One `Cut` per (event index, mode), in one pass over the log; `boot` (Booter.boot)
+    runs on every `boot_every`-th."""
     events = run.recorder.events
     mid_ids = {e.info[0]: e.info[1] for e in events if e.kind == "sent"}
     disk, made, acked, persists = Disk(), dict[str, float](), set[str](), list[tuple[float, bool]]()
-    verdicts = []
+    verdicts: list[Cut] = []
     rng = Random(seed)
     todo = sorted(cuts)
     at = 0
@@ -149,8 +160,11 @@ def judge(run: Run, cuts: list[tuple[int, str]], scratch: Path, seed: int) -> li
         for name, content in disk.image(rng if mode == "torn" else None).items():
             (folder / name).write_bytes(content)
         problem, ids = spooled_ids(folder)
+        verdict = _verdict(run, index, mode, problem, ids, made, acked, persists, cut_t)
+        if boot is not None and problem is None and len(verdicts) % boot_every == 0:
+            verdict = replace(verdict, is_booted=True, is_sent_as_spooled=boot(folder) == ids)
         shutil.rmtree(folder)
-        verdicts.append(_verdict(run, index, mode, problem, ids, made, acked, persists, cut_t))
+        verdicts.append(verdict)
     return verdicts
 
 

@@ -28,6 +28,7 @@ from tests.support.broker import Broker, private_broker
 from .record import Recorder, RecordingVfs, recording_connect
 
 SPOOL = "spool.sqlite"
+DEVICE = "powercut"  # the spool keeps each result's topic, so the boot uses the same one
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Run:
 
 class _MarkedConnection(MqttConnection):
     def __init__(self, cfg: MqttConfig, recorder: Recorder) -> None:
-        super().__init__(cfg, "powercut", {})
+        super().__init__(cfg, DEVICE, {})
         self._recorder = recorder
         self.add_ack_listener(lambda mid: recorder.mark("acked", mid))
 

@@ -1,6 +1,6 @@
-"""The power-cut harness (`python -m benchmarks.powercut`), its fast subset: about 50 cuts of
-recorded spool runs against a real mosquitto, each judged on the daemon's own spool; and
-proof that it fails the spool as it was before issue 33."""
+"""The power-cut harness (`python -m benchmarks.powercut`), its fast subset: 52 cuts of
+recorded spool runs against a real mosquitto, each judged on the daemon's own spool, a few
+booted all the way to a broker; and proof that it fails the spool as it was before issue 33."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def test_52_power_cuts_leave_a_spool_that_opens_in_order_within_the_promise(
     no_hold = verdicts[SETTINGS[1]]
     assert no_hold and all(c.lost == 0 for c in no_hold)  # write_after_s = 0 loses nothing
     assert any(c.spooled for c in cuts) and any(c.acked for c in cuts)
+    booted = [c for c in cuts if c.is_booted]  # the daemon's MQTT side started on the cut
+    assert booted and all(c.is_sent_as_spooled for c in booted)
 
 
 def test_the_harness_catches_the_losses_of_the_spool_before_issue_33(tmp_path: Path) -> None:
