@@ -1,6 +1,7 @@
 """SD card wear: bytes the real daemon writes, per result and per day.
 
     nice -n 10 .venv/bin/python -m benchmarks.wear [--results 40] [--continuous-s 30]
+                                                   [--idle-s 10]
 
 Each scenario starts `python -m edge run` (image-folder source, the shipped model, a real
 mosquitto, the spool in a fresh folder on this machine's disk) and reads `write_bytes` from
@@ -8,7 +9,7 @@ mosquitto, the spool in a fresh folder on this machine's disk) and reads `write_
 is dirtied; its log goes to /dev/null, as journald takes it on a Pi) once the daemon is
 online, and again at the end of the scenario:
 
-- triggered: `--results` MQTT captures one after the other, then 10 s idle; the day is
+- triggered: `--results` MQTT captures one after the other, then `--idle-s` idle; the day is
   1,440 captures (one a minute) plus 86,400 s at the idle rate;
 - the same with `mqtt.spool.write_after_s = 0` (every result on the card): the baseline;
 - continuous: continuous mode at its defaults for `--continuous-s`, scaled to a day;
@@ -41,7 +42,6 @@ from .soak import config_toml, photos, spool_depth, wait_online
 DAY_S = 86_400
 RESULT = "emotion-edge/soak/result"
 STATUS = "emotion-edge/soak/status"
-IDLE_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,8 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> No
         time.sleep(0.1)
 
 
-def triggered(work: Path, broker: Broker, results: int, write_after_s: float) -> Measured:
+def triggered(work: Path, broker: Broker, results: int, write_after_s: float,
+              idle_s: float) -> Measured:
     watcher = Watcher(broker, (RESULT, STATUS))
     with Daemon(work, broker, {"EMOTION_EDGE_MQTT__SPOOL__WRITE_AFTER_S":
                                str(write_after_s)}) as daemon:
@@ -104,12 +105,12 @@ def triggered(work: Path, broker: Broker, results: int, write_after_s: float) ->
         wait_until(lambda: spool_depth(daemon.spool) == 0, 30, "the spool drained")
         busy, busy_s = daemon.written() - before, time.monotonic() - started
         idle_from = daemon.written()
-        time.sleep(IDLE_S)  # measuring the idle rate over a fixed span
+        time.sleep(idle_s)  # measuring the idle rate over a fixed span
         idle = daemon.written() - idle_from
     watcher.close()
-    per_day = busy / results * 1440 + idle / IDLE_S * DAY_S
+    per_day = busy / results * 1440 + idle / idle_s * DAY_S
     return Measured(f"triggered, write_after_s = {write_after_s:g}", results, busy + idle,
-                    busy_s + IDLE_S, sum(sizes) / len(sizes), per_day)
+                    busy_s + idle_s, sum(sizes) / len(sizes), per_day)
 
 
 def continuous(work: Path, broker: Broker, seconds: float) -> Measured:
@@ -153,9 +154,32 @@ def table(rows: list[Measured]) -> str:
     lines = ["| scenario | results | bytes written | bytes per result | result JSON, bytes "
              "| per day (outage: per hour away) |", "|---|---|---|---|---|---|"]
     for m in rows:
-        lines.append(f"| {m.name} | {m.results} | {m.written:,} | {m.written / m.results:,.0f} "
+        per_result = m.written / max(1, m.results)
+        lines.append(f"| {m.name} | {m.results} | {m.written:,} | {per_result:,.0f} "
                      f"| {m.payload:,.0f} | {m.per_day / 1e6:.2f} MB |")
     return "\n".join(lines)
+
+
+def measure(results: int, continuous_s: float, idle_s: float) -> list[Measured]:
+    """Every scenario, each with a daemon and a broker of its own."""
+    scenarios: list[Callable[[Path, Broker], Measured]] = [
+        functools.partial(triggered, results=results, write_after_s=2.0, idle_s=idle_s),
+        functools.partial(triggered, results=results, write_after_s=0.0, idle_s=idle_s),
+        functools.partial(continuous, seconds=continuous_s),
+        functools.partial(outage, results=results)]
+    rows = []
+    # in the checkout, not /tmp: that may be a tmpfs, and then nothing counts as written
+    with tempfile.TemporaryDirectory(prefix="emotion-edge-wear-", dir=REPO) as folder:
+        for n, run in enumerate(scenarios):
+            work = Path(folder) / f"{n}"
+            (work / "broker").mkdir(parents=True)
+            broker = private_broker(work / "broker")
+            broker.start()
+            try:
+                rows.append(run(work, broker))
+            finally:
+                broker.stop()
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,24 +187,9 @@ def main(argv: list[str] | None = None) -> int:
                                      description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--results", type=int, default=40)
     parser.add_argument("--continuous-s", type=float, default=30.0)
+    parser.add_argument("--idle-s", type=float, default=10.0)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="emotion-edge-wear-", dir=REPO) as folder:
-        work = Path(folder)
-        rows = []
-        scenarios: list[Callable[[Path, Broker], Measured]] = [
-            functools.partial(triggered, results=args.results, write_after_s=2.0),
-            functools.partial(triggered, results=args.results, write_after_s=0.0),
-            functools.partial(continuous, seconds=args.continuous_s),
-            functools.partial(outage, results=args.results)]
-        for n, run in enumerate(scenarios):
-            (work / f"{n}" / "broker").mkdir(parents=True)
-            broker = private_broker(work / f"{n}" / "broker")
-            broker.start()
-            try:
-                rows.append(run(work / f"{n}", broker))
-            finally:
-                broker.stop()
-    print(table(rows))
+    print(table(measure(args.results, args.continuous_s, args.idle_s)))
     return 0
 
 
