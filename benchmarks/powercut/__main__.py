@@ -3,7 +3,7 @@
     nice -n 10 .venv/bin/python -m benchmarks.powercut [--cuts 1000] [--runs 6] [--seed 1]
 
 Each run publishes results through the daemon's spool and publisher to a real mosquitto
-that goes away for a third of the run (record.py, workload.py); then `--cuts` cut points,
+that is up, then away, then hung, then up again (record.py, workload.py); then `--cuts` cut points,
 spread over the runs and split between the "drop" and "torn" models (replay.py), are each
 judged on what the daemon would find at the next boot; every 20th boots the daemon's MQTT
 side on it and checks what a real broker receives (boot.py). The runs take turns between the

@@ -10,6 +10,8 @@ SQLite connection is apsw's (to record it) and two thin subclasses add marks to 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import tempfile
 import time
 from dataclasses import dataclass
@@ -33,8 +35,10 @@ DEVICE = "powercut"  # the spool keeps each result's topic, so the boot uses the
 
 @dataclass(frozen=True)
 class Plan:
-    """One recorded run: `results` published `period_s` apart; the broker is stopped
-    after the first third and started again after the second."""
+    """One recorded run: `results` published `period_s` apart, in four quarters: the
+    broker up; stopped (results written at once); started, then hung with SIGSTOP (the
+    connection stays up, no PUBACK comes) and left so until the first held results are
+    due (`write_after_s` and a half more); continued, up to the end."""
 
     seed: int
     results: int = 90
@@ -73,7 +77,7 @@ class _MarkedSpool(Spool):
     def persist_due(self, *, is_all: bool = False) -> int:
         started = time.monotonic()  # the spool's clock
         written = super().persist_due(is_all=is_all)
-        self._recorder.mark("persisted", started, is_all)
+        self._recorder.mark("persisted", started, is_all, written)
         return written
 
 
@@ -88,6 +92,8 @@ def record(plan: Plan, workdir: Path) -> Run:
     try:
         _publish_through_outage(plan, broker, workdir / SPOOL, vfs, rng)
     finally:
+        if broker.proc is not None:
+            os.kill(broker.proc.pid, signal.SIGCONT)  # a hung broker cannot stop
         broker.stop()
         vfs.unregister()
     return Run(plan, recorder)
@@ -104,10 +110,7 @@ def _publish_through_outage(plan: Plan, broker: Broker, spool_file: Path, vfs: R
         if not conn.is_connected.wait(10):
             raise RuntimeError(f"no connection to the test broker on port {broker.port}")
         for n in range(plan.results):
-            if n == plan.results // 3:
-                broker.stop()
-            elif n == 2 * plan.results // 3:
-                broker.start()
+            _next_quarter(plan, n, broker, conn)
             publisher.publish(make_result(n))
             vfs.recorder.mark("made", f"r{n}")
             time.sleep(plan.period_s * rng.uniform(0.5, 1.5))  # pacing, not waiting
@@ -116,6 +119,21 @@ def _publish_through_outage(plan: Plan, broker: Broker, spool_file: Path, vfs: R
     finally:
         publisher.close()
         conn.close()
+
+
+def _next_quarter(plan: Plan, n: int, broker: Broker, conn: MqttConnection) -> None:
+    quarter = plan.results // 4
+    if n == quarter:
+        broker.stop()
+    elif n == 2 * quarter:
+        broker.start()
+        if not conn.is_connected.wait(10):
+            raise RuntimeError(f"no reconnection to the test broker on port {broker.port}")
+        if broker.proc is not None:  # mosquitto; the amqtt fallback runs in this process
+            os.kill(broker.proc.pid, signal.SIGSTOP)
+    elif n == 3 * quarter and broker.proc is not None:
+        time.sleep(plan.write_after_s * 1.5)  # the held results fall due meanwhile
+        os.kill(broker.proc.pid, signal.SIGCONT)
 
 
 def temporary_workdir() -> tempfile.TemporaryDirectory[str]:
