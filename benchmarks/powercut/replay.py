@@ -45,8 +45,9 @@ def _apply(content: bytearray, event: Event, keep: Random | None = None) -> None
         content.extend(bytes(end - len(content)))
     for start in range(0, len(event.data), SECTOR):
         if keep is None or keep.random() < 0.5:
+            chunk = event.data[start:start + SECTOR]
             at = event.offset + start
-            content[at:at + SECTOR] = event.data[start:start + SECTOR]
+            content[at:at + len(chunk)] = chunk  # same length: the file keeps its size
 
 
 class Disk:

@@ -49,5 +49,8 @@ def test_a_cut_keeps_synced_writes_and_drops_or_tears_the_rest() -> None:
     sectors = {(t[:SECTOR], t[SECTOR:]) for t in torn}
     assert (b"a" * SECTOR, b"b" * SECTOR) in sectors  # one sector of a write reached the card
     assert sectors <= {(x * SECTOR, y * SECTOR) for x in (b"a", b"b") for y in (b"a", b"b")}
+    disk.step(Event("write", "f", 4, b"c" * 12))  # shorter than a sector, mid-file
+    disk.step(Event("sync", "f"))
+    assert disk.image(None)["f"] == b"bbbb" + b"c" * 12 + b"b" * (SECTOR * 2 - 16)
     disk.step(Event("delete", "f"))
     assert "f" not in disk.image(None)
