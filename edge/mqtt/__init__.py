@@ -45,7 +45,7 @@ def open_spool(cfg: MqttConfig, environ: Mapping[str, str]) -> Spool:
     from edge.mqtt.spool import Spool, spool_path
 
     return Spool(spool_path(cfg.spool.path, environ), cfg.spool.max_results,
-                 cfg.spool.max_age_s)
+                 cfg.spool.max_age_s, write_after_s=cfg.spool.write_after_s)
 
 
 def check_spool(cfg: MqttConfig, environ: Mapping[str, str]) -> None:

@@ -35,6 +35,11 @@ class SpoolConfig(StrictConfig):
         None, description="SQLite spool; default: $STATE_DIRECTORY/spool.sqlite or ./spool.sqlite")
     max_results: int = Field(10_000, ge=1, description="oldest results beyond this are dropped")
     max_age_s: float = Field(7 * 24 * 3600, gt=0, description="results older than this are dropped")
+    write_after_s: float = Field(
+        2.0, ge=0, description="a result the broker has not acknowledged after this long is "
+        "written to the SD card (fsynced), at once while the broker is away. A power cut or "
+        "kill -9 loses at most the unacknowledged results of the last write_after_s "
+        "seconds; 0 writes every result before sending it (no loss, most card wear)")
 
 
 class MqttConfig(StrictConfig):

@@ -103,7 +103,10 @@ class MqttPublisher(Resource):
     def publish(self, result: Result, frame: Frame | None = None) -> None:
         payload = json.dumps(result.to_json_dict(), separators=(",", ":")).encode()
         try:
-            self._spool.add(self._conn.topics.result, payload)
+            # while connected the spool may hold it in memory: the broker usually takes it
+            # at once, and then it never costs the SD card a write
+            self._spool.add(self._conn.topics.result, payload,
+                            may_hold=self._conn.is_connected.is_set())
         except SpoolUnwritable as e:
             self._send_unspooled(payload, e.reason)
         else:
@@ -163,11 +166,15 @@ class MqttPublisher(Resource):
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(timeout=1.0)
+            self._wake.wait(timeout=min(1.0, self._spool.next_due_s()))
             self._wake.clear()
             try:
                 self._take_acks()
-                if self._conn.is_connected.is_set():
+                is_connected = self._conn.is_connected.is_set()
+                # held results the broker has not taken go to the card: all of them once
+                # it is away, since they will wait
+                self._spool.persist_due(is_all=not is_connected)
+                if is_connected:
                     self._send_emotion()
                     self._send_pending()
             except SpoolUnwritable:

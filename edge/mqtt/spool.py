@@ -9,6 +9,13 @@ Ages are measured on the spool's own clock: the monotonic time the daemon has ru
 the file. A Pi has no real-time clock and NTP moves its wall clock by days after boot, so
 wall time would expire a backlog that is minutes old (time powered off does not count).
 
+To spare the SD card, a result the broker acknowledges within `write_after_s` never reaches
+it: `add(..., may_hold=True)` keeps it in memory, and `persist_due` (the flush thread) writes
+the ones still unacknowledged after `write_after_s`, or all of them once the broker is away,
+in one transaction. Every write is fsynced (`synchronous=FULL`): writes are rare now, and
+the README's power-cut promise (at most the unacknowledged results of the last
+`write_after_s` seconds) needs each one on the card when it returns.
+
 A full or read-only SD card is a runtime fault, not a configuration error: `add` raises
 `SpoolUnwritable` naming it (the publisher then sends straight to the broker), and the
 spool retries on every call, so spooling resumes by itself when space returns.
@@ -23,7 +30,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from edge.errors import ConfigError, EdgeError
@@ -60,6 +67,25 @@ class Spooled:
     payload: bytes
 
 
+@dataclass(frozen=True)
+class _Held:
+    """A result kept in memory until it is acknowledged or due to be written."""
+
+    seq: int
+    topic: str
+    payload: bytes
+    created_s: float  # wall time
+    clock_s: float  # the spool clock
+    held_at: float = field(compare=False)  # monotonic, for write_after_s
+
+
+Connect = Callable[[Path], sqlite3.Connection]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+
+
 def spool_path(configured: Path | None, environ: Mapping[str, str]) -> Path:
     """The configured path, else `$STATE_DIRECTORY/spool.sqlite`, else ./spool.sqlite."""
     if configured is not None:
@@ -92,13 +118,20 @@ class Spool:
     """SQLite queue in seq order. Called from the worker (`add`) and the publisher's flush
     thread (`pending`, `delete`); a lock serialises them. The publisher closes it.
     `fault` names what the filesystem refused last ("disk full", ...), None while writes
-    work; while it is set every call first tries to reopen the file."""
+    work; while it is set every call first tries to reopen the file. `write_after_s` > 0
+    lets `add` hold results in memory (see the module's docstring); `connect` opens the
+    SQLite connection (the power-cut harness passes one that records every write)."""
 
     def __init__(self, path: Path, max_results: int, max_age_s: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, *, write_after_s: float = 0.0,
+                 connect: Connect = _connect) -> None:
         self.path = path
         self.max_results = max_results
         self.max_age_s = max_age_s
+        self.write_after_s = write_after_s
+        self._open_db = connect
+        self._held: dict[int, _Held] = {}  # seq -> result, in seq order
+        self._next_seq = 1
         self.dropped = 0
         self.fault: str | None = None
         self._clock = clock
@@ -119,41 +152,95 @@ class Spool:
         except SpoolUnwritable as e:
             log.error("%s: results go straight to the broker while it is connected", e)
 
-    def add(self, topic: str, payload: bytes) -> int:
-        """Store one message; returns its seq. Drops the oldest beyond the bounds.
+    def add(self, topic: str, payload: bytes, *, may_hold: bool = False) -> int:
+        """Store one message; returns its seq. With `may_hold` (the broker is connected) and
+        `write_after_s` > 0 it stays in memory until acknowledged or due; otherwise it is on
+        the card when this returns, and the oldest beyond the bounds are dropped.
         SpoolUnwritable when the filesystem refuses (nothing is stored then)."""
         with self._lock:
+            if may_hold and self.write_after_s > 0 and self.fault is None:
+                seq = self._take_seq_locked()
+                self._held[seq] = _Held(seq, topic, payload, time.time(), self._now(),
+                                        self._clock())
+                return seq
             db = self._usable_locked()
-            try:
-                db.execute("BEGIN")
-                cur = db.execute(
-                    "INSERT INTO results (created_s, clock_s, topic, payload) VALUES (?, ?, ?, ?)",
-                    (time.time(), self._now(), topic, payload))
-                dropped = self._trim_locked(db)
-                db.execute("UPDATE clock SET elapsed_s = ? WHERE id = 0", (self._now(),))
-                db.execute("COMMIT")
-            except sqlite3.Error as e:
-                self._rollback_locked(db)
-                raise self._unwritable_locked(e) from e
-            self._written_locked()
+            seq = self._take_seq_locked()
+            dropped = self._insert_locked(
+                db, [_Held(seq, topic, payload, time.time(), self._now(), 0.0)])
         self._count_dropped(*dropped)
-        return int(cur.lastrowid or 0)
+        return seq
+
+    def persist_due(self, *, is_all: bool = False) -> int:
+        """Write the held results older than `write_after_s` (all with `is_all`) in one
+        transaction; returns how many. SpoolUnwritable if refused: they stay held."""
+        with self._lock:
+            due_at = self._clock() - self.write_after_s
+            rows = [h for h in self._held.values() if is_all or h.held_at <= due_at]
+            if not rows:
+                return 0
+            dropped = self._insert_locked(self._usable_locked(), rows)
+            for row in rows:
+                del self._held[row.seq]
+        self._count_dropped(*dropped)
+        return len(rows)
+
+    def next_due_s(self) -> float:
+        """Seconds until the oldest held result is due to be written; inf when none is."""
+        with self._lock:
+            oldest = next(iter(self._held.values()), None)
+        if oldest is None:
+            return float("inf")
+        return max(0.0, oldest.held_at + self.write_after_s - self._clock())
+
+    def _take_seq_locked(self) -> int:
+        seq = self._next_seq
+        self._next_seq += 1
+        return seq
+
+    def _insert_locked(self, db: sqlite3.Connection, rows: list[_Held]) -> tuple[int, int]:
+        try:
+            db.execute("BEGIN")
+            db.executemany(
+                "INSERT INTO results (seq, created_s, clock_s, topic, payload) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(r.seq, r.created_s, r.clock_s, r.topic, r.payload) for r in rows])
+            dropped = self._trim_locked(db)
+            db.execute("COMMIT")
+        except sqlite3.Error as e:
+            self._rollback_locked(db)
+            raise self._unwritable_locked(e) from e
+        self._written_locked()
+        return dropped
 
     def pending(self, after_seq: int, limit: int) -> list[Spooled]:
         """Up to `limit` messages with seq > after_seq, oldest first."""
         with self._lock:
-            db = self._usable_locked()
+            held = [Spooled(h.seq, h.topic, h.payload) for h in self._held.values()
+                    if h.seq > after_seq][:limit]
             try:
+                db = self._usable_locked()
                 rows = db.execute(
                     "SELECT seq, topic, payload FROM results WHERE seq > ? ORDER BY seq LIMIT ?",
                     (after_seq, limit)).fetchall()
             except sqlite3.Error as e:
-                raise self._unwritable_locked(e) from e
-        return [Spooled(int(seq), str(topic), bytes(payload)) for seq, topic, payload in rows]
+                if not held:
+                    raise self._unwritable_locked(e) from e
+                self._unwritable_locked(e)
+                rows = []
+            except SpoolUnwritable:
+                if not held:
+                    raise
+                rows = []  # what is in memory can still be sent
+        stored = [Spooled(int(seq), str(topic), bytes(payload)) for seq, topic, payload in rows]
+        return sorted(stored + held, key=lambda m: m.seq)[:limit]
 
     def delete(self, *seqs: int) -> None:
-        """Forget acknowledged messages (one transaction); SpoolUnwritable if refused."""
+        """Forget acknowledged messages (one transaction, none when all were held);
+        SpoolUnwritable if refused."""
         with self._lock:
+            seqs = tuple(s for s in seqs if self._held.pop(s, None) is None)
+            if not seqs:
+                return
             db = self._usable_locked()
             try:
                 db.execute("BEGIN")
@@ -172,10 +259,16 @@ class Spool:
                 self._depth = int(db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
             except (SpoolUnwritable, sqlite3.Error):
                 pass
-            return self._depth
+            return self._depth + len(self._held)
 
     def close(self) -> None:
+        """Writes what is held (a clean stop loses nothing), then closes the file."""
+        try:
+            self.persist_due(is_all=True)
+        except SpoolUnwritable as e:
+            log.error("%s: %d held result(s) lost at this stop", e, len(self._held))
         with self._lock:
+            self._held.clear()
             if self._db is not None:
                 # on a read-only card the clock loses the time since the last add
                 with contextlib.suppress(sqlite3.Error):
@@ -189,18 +282,24 @@ class Spool:
         return (self._elapsed_at_start or 0.0) + self._clock() - self._started
 
     def _connect_locked(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db = self._open_db(self.path)
         try:
             db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL survives a crash or kill -9; only a power cut can lose the last
-            # commits. It spares the SD card an fsync per result.
-            db.execute("PRAGMA synchronous=NORMAL")
+            # FULL: a commit is on the card when it returns, which the power-cut promise
+            # needs; results the broker takes at once never get here, so fsyncs are rare.
+            db.execute("PRAGMA synchronous=FULL")
             db.executescript(_SCHEMA)
             _add_clock_column(db)
             if self._elapsed_at_start is None:
-                row = db.execute("SELECT elapsed_s FROM clock WHERE id = 0").fetchone()
+                # the clock row is written only at a clean stop; a row stored later is newer
+                row = db.execute("SELECT MAX(elapsed_s, IFNULL((SELECT MAX(clock_s) FROM "
+                                 "results), 0)) FROM clock WHERE id = 0").fetchone()
                 self._elapsed_at_start = float(row[0] or 0.0)
                 self._started = self._clock()
+            top = db.execute("SELECT MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = "
+                             "'results'), 0), IFNULL((SELECT MAX(seq) FROM results), 0))"
+                             ).fetchone()
+            self._next_seq = max(self._next_seq, int(top[0]) + 1)
             # rows of an older spool (wall-clock ages only) start their age now
             db.execute("UPDATE results SET clock_s = ? WHERE clock_s IS NULL", (self._now(),))
         except BaseException:

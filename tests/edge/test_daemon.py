@@ -301,6 +301,9 @@ def test_delivery_is_at_least_once_in_order_with_an_id_to_deduplicate(
     broker = mosquitto_persistent
     watcher = watch(broker, (RESULT, STATUS), client_id="dedup-watcher")
     config = daemon_config(tmp_path, broker, tiny_model, images, interval_s=0.1)
+    # no result held in memory: all of them survive kill -9 (by default, those of the last
+    # write_after_s the broker had not acknowledged may not; tests/bench/test_powercut.py)
+    config["mqtt"]["spool"]["write_after_s"] = 0
     daemon = daemons(tmp_path, config)
     daemon.start()
     got = [watcher.next(RESULT, timeout_s=30)[1]]
@@ -326,3 +329,28 @@ def test_delivery_is_at_least_once_in_order_with_an_id_to_deduplicate(
     assert stamps == sorted(stamps)  # first arrivals in capture order
     for result in results:  # a duplicate is the same result, field for field
         assert result == first[result["id"]]
+
+
+def test_the_state_directory_holds_the_spool_and_nothing_else(
+        tmp_path: Path, mosquitto: Broker, watch: Watch, tiny_model: Path, images: Path,
+        daemons: Callable[..., Daemon]) -> None:
+    """Nothing but SQLite's files is written there at runtime, through a broker outage and
+    a clean stop, so nothing else can be torn by a power cut (the spool is checked by
+    tests/bench/test_powercut.py)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    config = daemon_config(tmp_path, mosquitto, tiny_model, images, interval_s=0.2)
+    del config["mqtt"]["spool"]["path"]  # the default: $STATE_DIRECTORY/spool.sqlite
+    watcher = watch(mosquitto, (RESULT, STATUS))
+    daemon = daemons(tmp_path, config, {"STATE_DIRECTORY": str(state)})
+    start_online(daemon, watcher)
+    watcher.next(RESULT, timeout_s=30)
+    mosquitto.stop()
+    spool = state / "spool.sqlite"
+    wait.until(lambda: spool_depth(spool) >= 3, 30, "3 results spooled with the broker away")
+    sqlite_files = {"spool.sqlite", "spool.sqlite-wal", "spool.sqlite-shm"}
+    assert {p.name for p in state.iterdir()} <= sqlite_files
+    mosquitto.start()
+    wait.until(lambda: spool_depth(spool) == 0, 30, "the spool drained")
+    assert daemon.stop() == 0
+    assert {p.name for p in state.iterdir()} <= sqlite_files and spool.exists()

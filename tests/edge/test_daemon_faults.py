@@ -136,6 +136,9 @@ def test_a_card_gone_read_only_keeps_live_results_and_the_daemon_starts_on_it(
         notify: NotifySocket, daemons: Callable[..., Daemon], ext4_card: Path) -> None:
     config = daemon_config(tmp_path, mosquitto, tiny_model, images)
     config["mqtt"]["spool"]["path"] = str(ext4_card / "spool.sqlite")
+    # every result on the card at once, so the first one after the remount meets the fault
+    # (by default a result the broker takes in time is never written)
+    config["mqtt"]["spool"]["write_after_s"] = 0
     watcher = watch(mosquitto, (RESULT, STATUS))
     daemon = daemons(tmp_path, config, {"NOTIFY_SOCKET": str(notify.path)})
     start_online(daemon, watcher)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,7 +33,8 @@ class Stack:
 
     def __init__(self, cfg: MqttConfig, spool_file: Path) -> None:
         self.conn = MqttConnection(cfg, "dev", {})
-        self.spool = Spool(spool_file, cfg.spool.max_results, cfg.spool.max_age_s)
+        self.spool = Spool(spool_file, cfg.spool.max_results, cfg.spool.max_age_s,
+                           write_after_s=cfg.spool.write_after_s)
         self.publisher = MqttPublisher(cfg, self.conn, self.spool, drain_s=3)
         self.publisher.start()
         self.conn.open()
@@ -154,6 +157,57 @@ def test_closing_sends_what_is_spooled_then_closes_the_spool(
     s.conn.close()
     with contextlib.closing(Spool(tmp_path / "s.sqlite", 100, 3600)) as spool:
         assert spool.depth() == 0  # every result was acknowledged before the spool closed
+
+
+def ever_written(path: Path) -> int:
+    """Results ever written to the spool file (its AUTOINCREMENT counter)."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'results'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_results_the_broker_takes_in_time_never_reach_the_card(
+        tmp_path: Path, mosquitto: Broker, watch: Watch, stack: Callable[..., Stack]) -> None:
+    watcher = watch(mosquitto, (RESULT,))
+    # a minute, not the default 2 s: a loaded test machine must not make this about time
+    s = stack(mosquitto, spool={"path": str(tmp_path / "s.sqlite"), "write_after_s": 60})
+    assert s.conn.is_connected.wait(5)
+    for i in range(20):
+        s.publisher.publish(make_result(i))
+    assert ids(watcher, 20) == [f"r{i}" for i in range(20)]
+    assert s.publisher.drain(5)
+    assert ever_written(tmp_path / "s.sqlite") == 0  # the SD card was spared every one
+
+
+def test_results_made_while_the_broker_is_away_are_on_the_card_at_once(
+        tmp_path: Path, mosquitto: Broker, stack: Callable[..., Stack]) -> None:
+    s = stack(mosquitto)
+    assert s.conn.is_connected.wait(5)
+    mosquitto.stop()
+    wait.until(lambda: not s.conn.is_connected.is_set(), what="the connection dropped")
+    for i in range(3):
+        s.publisher.publish(make_result(i))
+    assert ever_written(tmp_path / "s.sqlite") == 3  # before publish returned, not later
+
+
+def test_a_result_the_broker_does_not_acknowledge_in_time_is_written_then_deleted(
+        tmp_path: Path, mosquitto: Broker, watch: Watch, stack: Callable[..., Stack]) -> None:
+    """A broker that hangs (stopped with SIGSTOP: the connection stays up, no PUBACK comes):
+    after write_after_s the result goes to the card, and is deleted once acknowledged."""
+    watcher = watch(mosquitto, (RESULT,))
+    s = stack(mosquitto, spool={"path": str(tmp_path / "s.sqlite"), "write_after_s": 0.2})
+    assert s.conn.is_connected.wait(5)
+    assert mosquitto.proc is not None
+    os.kill(mosquitto.proc.pid, signal.SIGSTOP)
+    try:
+        s.publisher.publish(make_result(0))
+        wait.until(lambda: ever_written(tmp_path / "s.sqlite") == 1, 10,
+                   "the unacknowledged result written")
+        assert s.conn.is_connected.is_set()  # written while connected, because it was due
+    finally:
+        os.kill(mosquitto.proc.pid, signal.SIGCONT)
+    assert ids(watcher, 1) == ["r0"]
+    wait.until(lambda: s.spool.depth() == 0, what="the written result deleted on its PUBACK")
 
 
 def open_files(path: Path) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -76,3 +77,50 @@ def test_the_spool_path_check_names_what_is_wrong_and_creates_nothing(tmp_path: 
     with pytest.raises(ConfigError, match=r"file is not a directory; set mqtt\.spool\.path"):
         check_spool_path(tmp_path / "file" / "spool.sqlite")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def stored(path: Path) -> list[bytes]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return [bytes(r[0]) for r in db.execute("SELECT payload FROM results ORDER BY seq")]
+
+
+def test_a_held_result_acknowledged_in_time_never_reaches_the_card(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    spool = Spool(path, 100, 60, write_after_s=3600)
+    seq = spool.add("t", b"held", may_hold=True)
+    assert [m.payload for m in spool.pending(0, 10)] == [b"held"] and spool.depth() == 1
+    assert spool.persist_due() == 0  # not due for an hour
+    spool.delete(seq)
+    assert spool.depth() == 0 and stored(path) == []
+    spool.close()
+    assert stored(path) == []
+
+
+def test_held_and_written_results_keep_one_order(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    spool = Spool(path, 100, 60, write_after_s=3600)
+    spool.add("t", b"0", may_hold=True)
+    spool.add("t", b"1")  # the broker went away: written at once
+    spool.add("t", b"2", may_hold=True)
+    assert [m.payload for m in spool.pending(0, 10)] == [b"0", b"1", b"2"]
+    assert stored(path) == [b"1"]
+    assert spool.persist_due(is_all=True) == 2
+    assert stored(path) == [b"0", b"1", b"2"]
+    spool.close()
+
+
+def test_due_results_are_written_and_a_clean_stop_writes_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    now = [0.0]
+    spool = Spool(path, 100, 60, clock=lambda: now[0], write_after_s=2)
+    spool.add("t", b"old", may_hold=True)
+    now[0] = 1.5
+    spool.add("t", b"young", may_hold=True)
+    assert spool.next_due_s() == pytest.approx(0.5)
+    now[0] = 2.0
+    assert spool.persist_due() == 1 and stored(path) == [b"old"]
+    spool.close()
+    assert stored(path) == [b"old", b"young"]
+    again = Spool(path, 100, 60)
+    assert [m.payload for m in again.pending(0, 10)] == [b"old", b"young"]
+    again.close()
