@@ -47,7 +47,7 @@ def open_http(cfg: HttpConfig, status: Callable[[], Status],
 
     token = read_token(cfg, environ)
     live = LiveView()
-    metrics = Metrics(status)
+    metrics = Metrics(status, frames_encoded=lambda: live.encoded)
     return HttpEndpoint(live, metrics, HttpServer(cfg, HttpApp(status, live, metrics, token)))
 
 

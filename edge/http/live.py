@@ -95,7 +95,7 @@ class LiveView:
             recent = [t for t in self._made_at if now - t <= FPS_WINDOW_S]
         if len(recent) < 2:
             return 0.0
-        return (len(recent) - 1) / max(now - recent[0], 1e-6)
+        return (len(recent) - 1) / max(recent[-1] - recent[0], 1e-6)
 
     def jpeg(self, result_id: str) -> bytes | None:
         """The JPEG of the frame of `result_id`, or None when it is no longer kept."""

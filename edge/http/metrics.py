@@ -29,7 +29,8 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 class Metrics:
     """Owns one `CollectorRegistry` (never prometheus_client's global one). Thread-safe."""
 
-    def __init__(self, status: Callable[[], Status]) -> None:
+    def __init__(self, status: Callable[[], Status],
+                 frames_encoded: Callable[[], int] = lambda: 0) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.captures = Counter(f"{PREFIX}_captures", "Captures made, by trigger",
                                 ["trigger"], registry=self.registry)
@@ -42,7 +43,7 @@ class Metrics:
                                  "Time per pipeline stage of a capture made", ["stage"],
                                  buckets=LATENCY_BUCKETS, registry=self.registry)
         self._faces = 0
-        self.registry.register(_StatusCollector(status, lambda: self._faces))
+        self.registry.register(_StatusCollector(status, lambda: self._faces, frames_encoded))
 
     def observe(self, result: Result) -> None:
         """Worker thread, after every trigger: a capture made or an error result."""
@@ -66,9 +67,11 @@ class Metrics:
 class _StatusCollector(Collector):
     """Gauges read at scrape time from the app's status."""
 
-    def __init__(self, status: Callable[[], Status], faces: Callable[[], int]) -> None:
+    def __init__(self, status: Callable[[], Status], faces: Callable[[], int],
+                 frames_encoded: Callable[[], int]) -> None:
         self._status = status
         self._faces = faces
+        self._encoded = frames_encoded
 
     def collect(self) -> Iterator[Metric]:
         s = self._status()
@@ -78,6 +81,9 @@ class _StatusCollector(Collector):
         yield _gauge("last_faces", "Faces in the last capture made", self._faces())
         yield CounterMetricFamily(f"{PREFIX}_triggers_dropped",
                                   "Triggers dropped on a full queue", value=s.dropped)
+        yield CounterMetricFamily(f"{PREFIX}_http_frames_encoded",
+                                  "Frames encoded as JPEG for the page (only while it is on)",
+                                  value=self._encoded())
         yield _gauge("healthy", "1 when /healthz answers 200", int(s.problem is None))
         if s.is_connected is not None:
             yield _gauge("mqtt_connected", "1 while connected to the broker", int(s.is_connected))

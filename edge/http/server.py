@@ -5,7 +5,8 @@ and runs the application on a fixed pool of threads, so a slow or hostile client
 buffer, never a thread: the daemon's thread count stays bounded under the unit's TasksMax=.
 On top of its limits (header and body size, open connections, idle timeout) a request still
 incomplete after `REQUEST_DEADLINE_S` is cut, so a client that drips bytes cannot hold a
-connection either. See docs/http.md for why waitress and what it costs.
+connection either, and one that stops reading is closed, which frees the thread writing to
+it. See docs/http.md for why waitress and what it costs.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from edge.lifetime import OwnedThread, Resource
 
 log = logging.getLogger(__name__)
 
-REQUEST_DEADLINE_S = 5  # a request's headers (and tiny body) must arrive within this
-IDLE_S = 5  # a connection with nothing to do (or a client that stops reading) is closed
+# A request must arrive whole, and a connection with nothing to do (or whose client stops
+# reading) is closed, within these plus a cleanup pass (1 s): under the 5 s bad requests get.
+REQUEST_DEADLINE_S = 3
+IDLE_S = 3
 LOOP_S = 0.5  # how often the loop looks at its stop event and its deadlines
 LIMITS: dict[str, Any] = {
-    "threads": 2, "connection_limit": 32, "max_request_header_size": 8192,
+    "threads": 2, "connection_limit": 64, "max_request_header_size": 8192,
     "max_request_body_size": 1024, "channel_timeout": IDLE_S, "cleanup_interval": 1,
     "asyncore_use_poll": True, "ident": "emotion-edge", "expose_tracebacks": False,
     "clear_untrusted_proxy_headers": True}
@@ -50,11 +53,17 @@ class _Server(TcpWSGIServer):  # type: ignore[misc]
     channel_class = _DeadlineChannel
 
     def maintenance(self, now: float) -> None:
-        super().maintenance(now)  # closes idle connections
-        cutoff = time.monotonic() - REQUEST_DEADLINE_S
+        """On the loop thread, every `cleanup_interval`: close, not just mark, the
+        connections to give up on (a marked one waits for a writable socket, which a client
+        that never reads never gives)."""
+        began_cutoff = time.monotonic() - REQUEST_DEADLINE_S
+        idle_cutoff = now - IDLE_S  # waitress keeps last_activity in time.time()
         for channel in list(self.active_channels.values()):
-            if channel.request is not None and channel.request_began < cutoff:
-                channel.will_close = True  # still reading a request: a dripping client
+            is_dripping = channel.request is not None and channel.request_began < began_cutoff
+            is_stalled = channel.last_activity < idle_cutoff and (
+                channel.total_outbufs_len or not channel.requests)
+            if is_dripping or is_stalled:
+                channel.handle_close()  # wakes a task thread blocked on its full buffer
 
 
 class HttpServer(Resource):
