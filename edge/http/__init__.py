@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from edge.http.config import HttpConfig
-from edge.http.status import Status
+from edge.http.status import CachedStatus, Status
 
 if TYPE_CHECKING:
     from edge.http.live import LiveView
@@ -46,6 +46,7 @@ def open_http(cfg: HttpConfig, status: Callable[[], Status],
     from edge.http.token import read_token
 
     token = read_token(cfg, environ)
+    status = CachedStatus(status)
     live = LiveView()
     metrics = Metrics(status, frames_encoded=lambda: live.encoded)
     return HttpEndpoint(live, metrics, HttpServer(cfg, HttpApp(status, live, metrics, token)))

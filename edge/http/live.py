@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from edge.ports import Frame, Result
 
@@ -47,6 +48,7 @@ class LiveView:
         self._watched_until = float("-inf")
         self._jpeg_lock = threading.Lock()
         self._jpeg: tuple[str, bytes] | None = None
+        self._summaries: dict[str, dict[str, Any]] = {}  # result id -> its row on the page
         self.encoded = 0  # frames encoded so far (the benchmarks and tests read it)
 
     def offer(self, result: Result, frame: Frame | None) -> None:
@@ -87,6 +89,19 @@ class LiveView:
             if not self._frames:
                 return None
             return self._frames[next(reversed(self._frames))][1]
+
+    def summary(self, result: Result,
+                make: Callable[[Result], dict[str, Any]]) -> dict[str, Any]:
+        """`make(result)`, made once per result however often the page polls."""
+        with self._lock:
+            made = self._summaries.get(result.id)
+        if made is None:
+            made = make(result)
+            with self._lock:
+                self._summaries[result.id] = made
+                while len(self._summaries) > 2 * HISTORY:
+                    del self._summaries[next(iter(self._summaries))]
+        return made
 
     def fps(self) -> float:
         """Captures made per second over the last ten seconds."""

@@ -110,7 +110,7 @@ def state_json(status: Status, live: LiveView) -> dict[str, Any]:
                    "problem": status.problem, "text": status.text},
         "fps": round(live.fps(), 2),
         "frame": _frame_json(framed) if framed is not None else None,
-        "results": [_result_json(seen.result) for seen in live.recent()],
+        "results": [live.summary(seen.result, _result_json) for seen in live.recent()],
     }
 
 
