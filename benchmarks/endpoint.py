@@ -1,7 +1,7 @@
 """The HTTP endpoint's cost: endpoint off vs on and idle vs one page open at 5 fps, and how
 fast bad requests are answered.
 
-    nice -n 10 .venv/bin/python -m benchmarks.endpoint [--rounds 3] [--seconds 20] [--out F.md]
+    nice -n 10 .venv/bin/python -m benchmarks.endpoint [--rounds 8] [--seconds 10] [--out F.md]
 
 Each round starts the real daemon (`python -m edge run`, the shipped model, YuNet, an
 image-folder source, a capture every 0.2 s, a private mosquitto) once per condition, the
@@ -10,9 +10,11 @@ conditions in a rotated order so each sees the same machine load: `off` (no [htt
 /api/state?frames=1 every 200 ms, each new frame fetched). Per condition: the median
 capture latency (`latency_ms.total` of every result, from MQTT), the median RSS at the end
 of a window, start-up (spawn to READY=1) and, in a window with no captures, CPU seconds
-per minute. Ratios are against `off` in the same run. Then one daemon with the endpoint on
-gets each bad request of tests/edge/http/test_hostile.py; the seconds to its answer (or
-to the server closing the connection) are printed, while captures go on.
+per minute. Latency ratios are paired: each round's median against `off` in the same round,
+so slow drifts of the machine's load cancel; the table gives their median and range. Then
+one daemon with the endpoint on gets each bad request of tests/edge/http/test_hostile.py;
+the seconds to its answer (or to the server closing the connection) are printed, while
+captures go on.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ class PageClient(threading.Thread):
 @dataclass
 class Figures:
     latency_ms: list[float] = field(default_factory=list)
+    round_medians_ms: list[float] = field(default_factory=list)  # one per round, for ratios
     rss_mb: list[float] = field(default_factory=list)
     start_s: list[float] = field(default_factory=list)
     idle_cpu_s_per_min: list[float] = field(default_factory=list)
@@ -141,12 +144,15 @@ def capture_window(work: Path, broker: Broker, watcher: Watcher, condition: str,
             watcher.next(RESULT, timeout_s=30)
         drain(watcher)
         end = time.monotonic() + seconds
+        window: list[float] = []
         while (left := end - time.monotonic()) > 0:
             try:
                 result = json.loads(watcher.next(RESULT, timeout_s=left)[1])
             except TimeoutError:
                 break
-            out.latency_ms.append(float(result["latency_ms"]["total"]))
+            window.append(float(result["latency_ms"]["total"]))
+        out.latency_ms += window
+        out.round_medians_ms.append(statistics.median(window))
         out.rss_mb.append(daemon.rss_mb())
         if page is not None:
             page.stop.set()
@@ -226,8 +232,9 @@ def run(args: argparse.Namespace, work: Path) -> str:
                     print(f"round {r + 1}: {condition}", file=sys.stderr, flush=True)
                     capture_window(work, broker, watcher, condition, args.seconds,
                                    figures[condition])
-                for condition in (c for c in order if c != "watched"):
-                    idle_window(work, broker, condition, args.seconds, figures[condition])
+                if r < args.idle_rounds:
+                    for condition in (c for c in order if c != "watched"):
+                        idle_window(work, broker, condition, args.seconds, figures[condition])
             bad = bad_requests(work, broker, watcher)
         finally:
             watcher.close()
@@ -238,20 +245,25 @@ def report(args: argparse.Namespace, figures: dict[str, Figures],
            bad: list[tuple[str, str, float]]) -> str:
     med = statistics.median
     off = figures["off"]
-    lines = [f"{args.rounds} rounds, {args.seconds:g} s windows, a capture every 0.2 s "
-             "(trigger.interval_s), shipped model, YuNet, tta=crops", "",
-             "| Condition | capture latency, median (ms) | vs off | results | RSS, median (MB) "
-             "| vs off | start to READY=1, median (s) | idle CPU (s/min) | page frames/s |",
+    lines = [f"{args.rounds} rounds of {args.seconds:g} s windows, a capture every 0.2 s "
+             "(trigger.interval_s), shipped model, YuNet, tta=crops. Ratio: the median over "
+             "rounds of each round's median latency against `off` in the same round "
+             "(range in brackets).", "",
+             "| Condition | capture latency, median (ms) | vs off, paired | results "
+             "| RSS, median (MB) | vs off | start to READY=1, median (s) | idle CPU (s/min) "
+             "| page frames/s |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name in CONDITIONS:
         f = figures[name]
-        lat, rss = med(f.latency_ms), med(f.rss_mb)
+        ratios = [mine / base for mine, base in zip(f.round_medians_ms, off.round_medians_ms,
+                                                    strict=True)]
+        rss = med(f.rss_mb)
         idle = f"{med(f.idle_cpu_s_per_min):.3f}" if f.idle_cpu_s_per_min else "-"
         fps = f"{med(f.frames_per_s):.1f}" if f.frames_per_s else "-"
         lines.append(
-            f"| {name} | {lat:.2f} | {lat / med(off.latency_ms):.3f}x | {len(f.latency_ms)} "
-            f"| {rss:.1f} | {rss - med(off.rss_mb):+.1f} MB | {med(f.start_s):.2f} | {idle} "
-            f"| {fps} |")
+            f"| {name} | {med(f.latency_ms):.2f} | {med(ratios):.3f}x "
+            f"[{min(ratios):.2f}-{max(ratios):.2f}] | {len(f.latency_ms)} | {rss:.1f} "
+            f"| {rss - med(off.rss_mb):+.1f} MB | {med(f.start_s):.2f} | {idle} | {fps} |")
     lines += ["", "| Bad request | answer | seconds to answer or close, median of 3 |",
               "|---|---|---|"]
     lines += [f"| {name} | {status} | {s:.3f} |" for name, status, s in bad]
@@ -261,8 +273,10 @@ def report(args: argparse.Namespace, figures: dict[str, Figures],
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.endpoint", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=20.0, help="window per condition")
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0, help="window per condition")
+    parser.add_argument("--idle-rounds", type=int, default=2,
+                        help="rounds that also measure idle CPU (a window with no captures)")
     parser.add_argument("--out", type=Path, help="also write the Markdown here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:

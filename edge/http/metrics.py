@@ -7,6 +7,7 @@ an add each); gauges are read from the app's `Status` only when Prometheus scrap
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import get_args
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import (
@@ -18,10 +19,11 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from edge.http.status import Status
-from edge.ports import Result
+from edge.ports import Result, TriggerKind
 
 PREFIX = "emotion_edge"
 STAGES = ("capture", "detect", "classify", "total")
+ERROR_KINDS = ("camera", "pipeline", "internal", "busy")  # the result contract's error kinds
 # seconds; a YuNet + crops capture is ~20 ms on a 2-core x86 VM, several times that on a Pi
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -42,6 +44,13 @@ class Metrics:
         self.latency = Histogram(f"{PREFIX}_stage_latency_seconds",
                                  "Time per pipeline stage of a capture made", ["stage"],
                                  buckets=LATENCY_BUCKETS, registry=self.registry)
+        # series exist at 0 from the start, so rate() and alerts see the first one
+        for trigger in get_args(TriggerKind):
+            self.captures.labels(trigger)
+        for kind in ERROR_KINDS:
+            self.errors.labels(kind)
+        for stage in STAGES:
+            self.latency.labels(stage)
         self._faces = 0
         self.registry.register(_StatusCollector(status, lambda: self._faces, frames_encoded))
 

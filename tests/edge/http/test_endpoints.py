@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests import wait
-from tests.edge.daemon import Daemon, NotifySocket
+from tests.edge.daemon import REPO, Daemon, NotifySocket
 from tests.edge.http.conftest import (
     Served,
     get,
@@ -56,6 +57,10 @@ def test_metrics_of_a_running_daemon(served: Served) -> None:
     assert m[("emotion_edge_last_faces", ())] == 1
     info = [labels for name, labels in m if name == "emotion_edge_build_info"]
     assert dict(info[0])["detector"] == "YunetFaceDetector"
+    # every metric the shipped dashboard and scrape example use is one the daemon serves
+    shipped = {name for doc in ("grafana-dashboard.json", "prometheus.yml")
+               for name in re.findall(r"emotion_edge_\w+", (REPO / "docs" / doc).read_text())}
+    assert shipped and shipped <= {name for name, _ in m}
 
 
 def test_frames_only_while_a_page_watches(served: Served) -> None:

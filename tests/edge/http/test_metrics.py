@@ -74,4 +74,12 @@ def test_unhealthy_disconnected_and_paused() -> None:
 def test_two_daemons_in_one_process_do_not_share_a_registry() -> None:
     first, second = Metrics(lambda: status()), Metrics(lambda: status())
     first.observe(made("button", 1))
-    assert ("emotion_edge_captures_total", (("trigger", "button"),)) not in samples(second)
+    assert samples(second)[("emotion_edge_captures_total", (("trigger", "button"),))] == 0
+
+
+def test_every_series_exists_at_zero_from_the_start() -> None:
+    s = samples(Metrics(lambda: status()))
+    for trigger in ("button", "mqtt", "interval", "continuous", "cli"):
+        assert s[("emotion_edge_captures_total", (("trigger", trigger),))] == 0
+    for kind in ("camera", "pipeline", "internal", "busy"):
+        assert s[("emotion_edge_errors_total", (("kind", kind),))] == 0
