@@ -43,32 +43,33 @@ TOKEN = "benchmark-token-0123456789"
 RESULT, STATUS = "emotion-edge/bench/result", "emotion-edge/bench/status"
 
 
-def config_toml(work: Path, broker: Broker, port: int | None, interval_s: float | None) -> str:
+def config_toml(work: Path, broker: Broker, port: int | None, interval_s: float | None,
+                device: str = "bench") -> str:
     interval = f"interval_s = {interval_s}\n" if interval_s else ""
     http = (f'[http]\nis_enabled = true\nport = {port}\ntoken_file = "{work / "token"}"\n'
             if port else "")
-    return (f'device_id = "bench"\nlog_level = "WARNING"\n'
+    return (f'device_id = "{device}"\nlog_level = "WARNING"\n'
             f'[camera]\nkind = "images"\npath = "{work / "images"}"\n'
             f'[trigger]\nmin_interval_s = 0\n{interval}[trigger.button]\nis_enabled = false\n'
             f'[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\n'
-            f'[mqtt.discovery]\nis_enabled = false\n[mqtt.spool]\npath = "{work / "spool.db"}"\n'
+            f'[mqtt.discovery]\nis_enabled = false\n[mqtt.spool]\npath = "{work / device}.db"\n'
             + http)
 
 
 class Daemon:
     """One `emotion-edge run`; `started_s` is spawn to READY=1 (a private NOTIFY_SOCKET)."""
 
-    def __init__(self, work: Path, toml: str) -> None:
-        (work / "config.toml").write_text(toml)
-        sock_path = work / "notify.sock"
+    def __init__(self, work: Path, toml: str, name: str = "daemon") -> None:
+        (work / f"{name}.toml").write_text(toml)
+        sock_path = work / f"{name}.sock"
         sock_path.unlink(missing_ok=True)
         self._notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._notify.bind(str(sock_path))
         self._notify.settimeout(120)
         start = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edge", "run", "--config", str(work / "config.toml")],
-            stdout=(work / "daemon.log").open("ab"), stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "edge", "run", "--config", str(work / f"{name}.toml")],
+            stdout=(work / f"{name}.log").open("ab"), stderr=subprocess.STDOUT,
             env={"PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": str(sock_path),
                  "OMP_NUM_THREADS": "1"})
         while b"READY=1" not in self._notify.recv(4096):
@@ -175,6 +176,42 @@ def idle_window(work: Path, broker: Broker, condition: str, seconds: float,
         daemon.stop()
 
 
+def together_window(work: Path, broker: Broker, watcher: Watcher, seconds: float,
+                    figures: dict[str, Figures]) -> None:
+    """The three conditions as three daemons at once, so every moment of the machine's load
+    falls on all three alike; the page client watches the `watched` one."""
+    ports = {"off": None, "idle": free_port(), "watched": free_port()}
+    daemons = {c: Daemon(work, config_toml(work, broker, port, 0.2, f"bench-{c}"), c)
+               for c, port in ports.items()}
+    page = PageClient(ports["watched"] or 0)
+    try:
+        page.start()
+        for _ in range(30):  # warm-up: ten captures each
+            watcher.next(timeout_s=30)
+        drain(watcher)
+        windows: dict[str, list[float]] = {c: [] for c in CONDITIONS}
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            try:
+                topic, payload, _ = watcher.next(timeout_s=left)
+            except TimeoutError:
+                break
+            if topic.endswith("/result"):
+                condition = topic.split("/")[1].removeprefix("bench-")
+                windows[condition].append(float(json.loads(payload)["latency_ms"]["total"]))
+        for condition, daemon in daemons.items():
+            figures[condition].latency_ms += windows[condition]
+            figures[condition].round_medians_ms.append(statistics.median(windows[condition]))
+            figures[condition].rss_mb.append(daemon.rss_mb())
+            figures[condition].start_s.append(daemon.started_s)
+        page.stop.set()
+        page.join(10)
+        figures["watched"].frames_per_s.append(page.frames / (seconds + 2.0))
+    finally:
+        for daemon in daemons.values():
+            daemon.stop()
+
+
 BAD_REQUESTS = {
     "wrong token": (b"GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n\r\n"),
     "path outside the routes": b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -224,8 +261,14 @@ def run(args: argparse.Namespace, work: Path) -> str:
     (work / "broker").mkdir()
     figures = {c: Figures() for c in CONDITIONS}
     with private_broker(work / "broker") as broker:
-        watcher = Watcher(broker, (RESULT, STATUS))
+        watcher = Watcher(broker, ("emotion-edge/+/result",) if args.together
+                          else (RESULT, STATUS))
         try:
+            if args.together:
+                for r in range(args.rounds):
+                    print(f"round {r + 1}: together", file=sys.stderr, flush=True)
+                    together_window(work, broker, watcher, args.seconds, figures)
+                return report(args, figures, [])
             for r in range(args.rounds):
                 order = CONDITIONS[r % 3:] + CONDITIONS[:r % 3]
                 for condition in order:
@@ -245,7 +288,8 @@ def report(args: argparse.Namespace, figures: dict[str, Figures],
            bad: list[tuple[str, str, float]]) -> str:
     med = statistics.median
     off = figures["off"]
-    lines = [f"{args.rounds} rounds of {args.seconds:g} s windows, a capture every 0.2 s "
+    how = "three daemons at once, " if args.together else ""
+    lines = [f"{args.rounds} rounds of {how}{args.seconds:g} s windows, a capture every 0.2 s "
              "(trigger.interval_s), shipped model, YuNet, tta=crops. Ratio: the median over "
              "rounds of each round's median latency against `off` in the same round "
              "(range in brackets).", "",
@@ -264,9 +308,10 @@ def report(args: argparse.Namespace, figures: dict[str, Figures],
             f"| {name} | {med(f.latency_ms):.2f} | {med(ratios):.3f}x "
             f"[{min(ratios):.2f}-{max(ratios):.2f}] | {len(f.latency_ms)} | {rss:.1f} "
             f"| {rss - med(off.rss_mb):+.1f} MB | {med(f.start_s):.2f} | {idle} | {fps} |")
-    lines += ["", "| Bad request | answer | seconds to answer or close, median of 3 |",
-              "|---|---|---|"]
-    lines += [f"| {name} | {status} | {s:.3f} |" for name, status, s in bad]
+    if bad:
+        lines += ["", "| Bad request | answer | seconds to answer or close, median of 3 |",
+                  "|---|---|---|"]
+        lines += [f"| {name} | {status} | {s:.3f} |" for name, status, s in bad]
     return "\n".join(lines) + "\n"
 
 
@@ -277,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="window per condition")
     parser.add_argument("--idle-rounds", type=int, default=2,
                         help="rounds that also measure idle CPU (a window with no captures)")
+    parser.add_argument("--together", action="store_true",
+                        help="run the three conditions as three daemons at once, each "
+                             "round (latency, RSS, start only; no idle CPU, no bad requests)")
     parser.add_argument("--out", type=Path, help="also write the Markdown here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:

@@ -66,6 +66,13 @@ class _Server(TcpWSGIServer):  # type: ignore[misc]
                 channel.handle_close()  # wakes a task thread blocked on its full buffer
 
 
+class _DebugOnly:
+    """Stands in for waitress's queue logger: its warnings become debug lines of ours."""
+
+    def warning(self, message: str, *args: object) -> None:
+        log.debug(message, *args)
+
+
 class HttpServer(Resource):
     """Binds at construction (so a port in use is a start error); `start()` begins serving on
     the `http` thread; `close()` stops it within about LOOP_S and closes every connection.
@@ -77,6 +84,9 @@ class HttpServer(Resource):
         except OSError as e:
             raise ConfigError(f"cannot listen on {cfg.host}:{cfg.port}: {e.strerror}; choose "
                               "another http.port, or stop what uses it") from e
+        # waitress warns "Task queue depth is N" on every request that waits for a thread: a
+        # flood of requests would flood the journal; the limits above already bound the work
+        self._server.task_dispatcher.queue_logger = _DebugOnly()
         self.port = int(self._server.effective_port)
         self.host = str(self._server.effective_host)
         self._thread = OwnedThread(self._run, "http")
