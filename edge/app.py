@@ -24,7 +24,8 @@ from typing import Any, TypeVar
 from edge.assembly import open_pipeline, part_checks
 from edge.config import Settings
 from edge.errors import EdgeError
-from edge.http import HttpEndpoint, Status
+from edge.http import HttpEndpoint
+from edge.http.status import Status
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.discovery import HomeAssistantDiscovery
 from edge.notify import Notifier

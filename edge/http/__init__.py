@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from edge.http.config import HttpConfig
-from edge.http.status import CachedStatus, Status
 
 if TYPE_CHECKING:
     from edge.http.live import LiveView
     from edge.http.metrics import Metrics
     from edge.http.server import HttpServer
+    from edge.http.status import Status
     from edge.ports import Frame, Result
 
 
@@ -43,6 +43,7 @@ def open_http(cfg: HttpConfig, status: Callable[[], Status],
     from edge.http.metrics import Metrics
     from edge.http.routes import HttpApp
     from edge.http.server import HttpServer
+    from edge.http.status import CachedStatus
     from edge.http.token import read_token
 
     token = read_token(cfg, environ)
@@ -59,4 +60,4 @@ def check_http(cfg: HttpConfig, environ: Mapping[str, str]) -> None:
     read_token(cfg, environ)
 
 
-__all__ = ["HttpConfig", "HttpEndpoint", "Status", "check_http", "open_http"]
+__all__ = ["HttpConfig", "HttpEndpoint", "check_http", "open_http"]
