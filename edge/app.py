@@ -1,9 +1,10 @@
 """The composition root: `build(settings)` wires every part, `run_daemon(settings)` runs it.
 
 Open order: the pipeline (source, detector, classifier: `edge.assembly.open_pipeline`), then
-MQTT (connection, publisher with its spool, Home Assistant discovery), then the worker and
-the triggers; `start()` starts the triggers, then opens the MQTT connection (so `online`
-follows the subscriptions). `close()` closes them in reverse order, through one ExitStack:
+MQTT (connection, publisher with its spool, Home Assistant discovery), then the worker, the
+opt-in HTTP endpoint (`[http]`) and the triggers; `start()` starts the worker, the HTTP
+server and the triggers, then opens the MQTT connection (so `online` follows the
+subscriptions). `close()` closes them in reverse order, through one ExitStack:
 triggers stop, the capture in progress finishes, the spool is flushed while connected,
 `offline` is published, the connection closes, then the pipeline parts.
 """
@@ -23,6 +24,8 @@ from typing import Any, TypeVar
 from edge.assembly import open_pipeline, part_checks
 from edge.config import Settings
 from edge.errors import EdgeError
+from edge.http import HttpEndpoint
+from edge.http.status import Status
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.discovery import HomeAssistantDiscovery
 from edge.notify import Notifier
@@ -69,6 +72,7 @@ class App:
         self.publisher: ResultPublisher | None = None
         self.discovery: HomeAssistantDiscovery | None = None
         self.worker: Worker | None = None
+        self.http: HttpEndpoint | None = None
         self.camera_problem: Callable[[], str | None] = lambda: None
         self.triggers: list[Trigger] = []
         self._stack = ExitStack()
@@ -86,6 +90,8 @@ class App:
     def start(self) -> None:
         assert self.worker is not None
         self.worker.start()
+        if self.http is not None:
+            self.http.server.start()
         for trigger in self.triggers:
             trigger.start(self.worker.fire)
         if self.connection is not None:
@@ -101,11 +107,7 @@ class App:
             state = "connected" if self.connection.is_connected.is_set() else "NOT connected"
             problem = self.mqtt_problem()
             parts.append(f"{problem or state} to {cfg.host}:{cfg.port}")
-        problems = [self.camera_problem(), self.publisher.problem if self.publisher else None]
         if self.worker is not None:
-            hung = self.worker.hung_for_s()
-            if hung is not None:
-                problems.insert(0, f"capture hung for {hung:.0f} s")
             parts.append(f"{self.worker.captures} captures")
             if self.worker.failures:
                 parts.append(f"{self.worker.failures} failed in a row")
@@ -114,7 +116,43 @@ class App:
         if self.publisher is not None:
             parts.append(f"spool {self.publisher.depth}")
         # a fault goes first: systemctl status cuts a long STATUS= line
-        return ", ".join([p for p in problems if p] + parts)
+        return ", ".join(self.problems() + parts)
+
+    def problems(self) -> list[str]:
+        """The faults the status line puts first: a hung capture, the camera, the spool."""
+        problems = [self.camera_problem(), self.publisher.problem if self.publisher else None]
+        if self.worker is not None:
+            hung = self.worker.hung_for_s()
+            if hung is not None:
+                problems.insert(0, f"capture hung for {hung:.0f} s")
+        return [p for p in problems if p]
+
+    def health_problem(self) -> str | None:
+        """Why /healthz answers 503, in the status line's words, or None: the faults it puts
+        first, then the broker connection, then captures failing."""
+        found = self.problems()
+        if self.connection is not None and not self.connection.is_connected.is_set():
+            cfg = self.connection.cfg
+            found.append(f"{self.mqtt_problem() or 'NOT connected'} to {cfg.host}:{cfg.port}")
+        if self.worker is not None and self.worker.failures:
+            found.append(f"{self.worker.failures} failed in a row")
+        return found[0] if found else None
+
+    def http_status(self) -> Status:
+        """The state the HTTP page, /healthz and /metrics show (any thread)."""
+        assert self.pipeline is not None and self.worker is not None
+        connection = self.connection
+        return Status(
+            device_id=self.settings.device_id, model=self.pipeline.classifier.model_name,
+            detector=type(self.pipeline.detector).__name__,
+            is_connected=None if connection is None else connection.is_connected.is_set(),
+            broker=None if connection is None else f"{connection.cfg.host}:{connection.cfg.port}",
+            spool_depth=self.publisher.depth if self.publisher else 0,
+            queue_depth=self.worker.queue_depth,
+            # the pause switch of continuous mode; a worker without one is never paused
+            is_paused=getattr(self.worker, "is_paused", None),
+            captures=self.worker.captures, dropped=self.worker.dropped,
+            problem=self.health_problem(), text=self.status_text())
 
     def mqtt_problem(self) -> str | None:
         """Why MQTT cannot recover on its own (see `MqttConnection.problem`), or None."""
@@ -148,6 +186,7 @@ def build(settings: Settings, *, pin_factory: Any = None, environ: Mapping[str, 
             app.camera_problem = lambda: source.problem
         _build_mqtt(app, given.publisher, env)
         _build_worker(app)
+        _build_http(app, env)
         _build_triggers(app, pin_factory)
     except BaseException:
         app.close()
@@ -197,6 +236,7 @@ def startup_problems(settings: Settings, environ: Mapping[str, str],
     check-config` runs them (systemd's ExecStartPre), so a config it passes does not fail at
     once in `run`. `warn` gets what is not a problem but worth saying (a detector falling
     back)."""
+    from edge.http import check_http
     from edge.mqtt import check_spool, open_connection
 
     camera, *models = part_checks(settings, warn)
@@ -205,6 +245,8 @@ def startup_problems(settings: Settings, environ: Mapping[str, str],
         ("mqtt", lambda: open_connection(settings.mqtt, settings.device_id, environ)),
         ("spool", lambda: check_spool(settings.mqtt, environ)),
         *models]
+    if settings.http.is_enabled:
+        checks.append(("http", lambda: check_http(settings.http, environ)))
     problems = []
     for role, check in checks:
         try:
@@ -250,6 +292,19 @@ def _build_worker(app: App) -> None:
         capture_timeout_s=cfg.capture_timeout_s, continuous=continuous))
     if app.connection is not None:
         app.worker.add_health(app.mqtt_problem)
+
+
+def _build_http(app: App, env: Mapping[str, str]) -> None:
+    """The opt-in page, /metrics and /healthz; off, nothing is imported and nothing listens."""
+    if not app.settings.http.is_enabled:
+        return
+    from edge.http import open_http
+
+    assert app.worker is not None
+    endpoint = open_http(app.settings.http, app.http_status, env)
+    app.own(endpoint.server)
+    app.worker.add_observer(endpoint.see)
+    app.http = endpoint
 
 
 def _build_triggers(app: App, pin_factory: Any) -> None:

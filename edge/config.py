@@ -6,9 +6,9 @@ they come from `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`) or the envir
 
 `Settings` composes each role's config module (`edge/sources/config.py`,
 `edge/detect/config.py`, `edge/classify/config.py`, `edge/triggers/config.py`,
-`edge/mqtt/config.py`), which import no backend: loading a config imports no OpenCV,
-picamera2, LiteRT, gpiozero or paho. Every config class is importable from here too; a
-role's own modules import theirs from the role's `config.py`.
+`edge/mqtt/config.py`, `edge/http/config.py`), which import no backend: loading a config
+imports no OpenCV, picamera2, LiteRT, gpiozero, paho or waitress. Every config class is
+importable from here too; a role's own modules import theirs from the role's `config.py`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from edge.detect.config import (
     default_detector_config,
 )
 from edge.errors import ConfigError
+from edge.http.config import HttpConfig
 from edge.mqtt.config import DiscoveryConfig, MqttConfig, SpoolConfig, TlsConfig
 from edge.registry import kinds_of
 from edge.sources.config import (
@@ -65,6 +66,7 @@ class Settings(StrictConfig):
     classifier: ClassifierConfig = ClassifierConfig()
     trigger: TriggerConfig = TriggerConfig()
     mqtt: MqttConfig = MqttConfig()
+    http: HttpConfig = HttpConfig()
 
 
 def read_toml(path: Path | None) -> dict[str, Any]:
@@ -128,7 +130,8 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
 
 __all__ = ["ENV_PREFIX", "AnyCameraConfig", "AnyDetectorConfig", "AutoDetectorConfig",
            "ButtonConfig", "CameraConfig", "ClassifierConfig", "ContinuousConfig",
-           "DetectorConfig", "DiscoveryConfig", "HaarDetectorConfig", "ImagesConfig",
+           "DetectorConfig", "DiscoveryConfig", "HaarDetectorConfig", "HttpConfig",
+           "ImagesConfig",
            "MqttConfig", "OpenCvConfig", "PicameraConfig", "Settings", "SpoolConfig",
            "TlsConfig", "TriggerConfig", "WholeFrameConfig", "YunetDetectorConfig",
            "apply_env", "config_problems", "default_device_id", "load_settings", "read_toml"]

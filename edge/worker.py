@@ -69,6 +69,8 @@ class Worker(Resource):
         self._continuous = continuous
         self._busy = list(busy)
         self._health: list[Callable[[], str | None]] = []
+        self._observers: list[Callable[[Result, Frame | None], None]] = []
+        self._is_observer_failing = False
         self.problem: str | None = None  # what a health check last reported
         self.captures = 0
         self.dropped = 0
@@ -89,6 +91,17 @@ class Worker(Resource):
     def add_health(self, check: Callable[[], str | None]) -> None:
         """Also stop the watchdog pings while `check()` names a problem (the MQTT side)."""
         self._health.append(check)
+
+    def add_observer(self, see: Callable[[Result, Frame | None], None]) -> None:
+        """Also hand `see` every trigger's raw result, with its frame by reference (None for
+        an error), on this thread, before continuous mode's smoothing: the HTTP page and
+        metrics. `see` must only store references and return."""
+        self._observers.append(see)
+
+    @property
+    def queue_depth(self) -> int:
+        """Triggers waiting in the queue."""
+        return self._queue.qsize()
 
     @property
     def is_healthy(self) -> bool:
@@ -142,9 +155,11 @@ class Worker(Resource):
     def _answer_refused(self) -> None:
         while self._refused:
             event = self._refused.popleft()
-            self._answer(self._pipeline.failed(event, "busy", (
+            result = self._pipeline.failed(event, "busy", (
                 f"capture queue full ({self._queue.maxsize} waiting): request not run; "
-                "send it again later")))
+                "send it again later"))
+            self._observe(result, None)
+            self._answer(result)
 
     def _next_event(self) -> TriggerEvent | None:
         timeout = self._wake_s
@@ -197,8 +212,10 @@ class Worker(Resource):
             return
         running = self._runner.busy_for_s()
         if running is not None:  # the source is still inside the earlier read
-            self._answer(self._pipeline.failed(event, "camera", (
-                f"capture hung: the camera has not returned a frame for {running:.0f} s")))
+            hung = self._pipeline.failed(event, "camera", (
+                f"capture hung: the camera has not returned a frame for {running:.0f} s"))
+            self._observe(hung, None)
+            self._answer(hung)
             return
         self._last_capture_at = time.monotonic()
         self._set_busy(True)
@@ -227,6 +244,7 @@ class Worker(Resource):
         if self.failures:
             log.info("camera is back after %d failed capture(s)", self.failures)
         self.failures = 0
+        self._observe(result, frame)
         self._publish(event, result, frame)
 
     def _publish(self, event: TriggerEvent, result: Result, frame: Frame) -> None:
@@ -255,8 +273,19 @@ class Worker(Resource):
         self.failures += 1
         if self.failures == 1:
             log.error("capture failed: %s", reason)
+        result = self._pipeline.failed(event, kind, reason)
+        self._observe(result, None)
         if event.kind != "continuous" or self.failures == 1:
-            self._answer(self._pipeline.failed(event, kind, reason))
+            self._answer(result)
+
+    def _observe(self, result: Result, frame: Frame | None) -> None:
+        for see in self._observers:
+            try:
+                see(result, frame)
+            except Exception:  # a page or metrics bug must not stop captures
+                if not self._is_observer_failing:
+                    log.exception("an observer of captures failed (logged once)")
+                self._is_observer_failing = True
 
     def _set_busy(self, is_busy: bool) -> None:
         for show in self._busy:

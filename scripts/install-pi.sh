@@ -193,7 +193,8 @@ install_files() {
     install -m 0644 "$SRC"/models/*.tflite "$SRC"/models/*.json "$SRC"/models/README.md \
         "$SRC"/models/*.png "$PREFIX/models/"
     install -m 0644 "$SRC/README.md" "$PREFIX/README.md"
-    install -m 0644 "$SRC"/docs/*.md "$PREFIX/docs/"
+    install -m 0644 "$SRC"/docs/*.md "$SRC"/docs/*.png "$SRC"/docs/*.yml "$SRC"/docs/*.json \
+        "$SRC"/docs/*.conf "$PREFIX/docs/"
 }
 
 install_user() {

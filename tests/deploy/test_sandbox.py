@@ -76,3 +76,42 @@ def test_under_the_units_filter_the_clock_state_comes_from_timesyncd(
     (timesync / "synchronized").touch()
     after = _sandboxed(sys.executable, "-c", probe, str(timesync), timeout_s=60)
     assert after.stdout.split("\n")[:2] == ["-1 1", "True"], after.stdout + after.stderr
+
+
+HTTP_PROBE = """
+import http.client, socket
+import numpy as np
+from edge.http.config import HttpConfig
+from edge.http.live import LiveView
+from edge.http.metrics import Metrics
+from edge.http.routes import HttpApp
+from edge.http.server import HttpServer
+from edge.http.status import Status
+from edge.ports import Frame, Result
+
+status = lambda: Status("dev", "m@1", "YunetFaceDetector", True, "b:1", 0, 0, None, 1, 0,
+                        None, "connected")
+live, metrics = LiveView(), Metrics(status)
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+with HttpServer(HttpConfig(port=port), HttpApp(status, live, metrics, None)) as server:
+    server.start()
+    live.watch()
+    live.offer(Result("r1", None, "dev", "cli", "t", (), {}, "m@1"),
+               Frame(np.zeros((48, 64, 3), np.uint8), "probe", 0.0))
+    for path in ("/metrics", "/healthz", "/frame.jpg?id=r1"):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", path)
+        answer = conn.getresponse()
+        print(path, answer.status, len(answer.read()) > 0)
+        conn.close()
+"""
+
+
+def test_the_http_endpoint_serves_inside_the_sandbox(sandbox: None) -> None:
+    """waitress (bind, listen, accept, poll), prometheus_client and the JPEG encoder work
+    under the unit's system-call filter and MemoryDenyWriteExecute=."""
+    proc = _sandboxed(sys.executable, "-c", HTTP_PROBE, timeout_s=60)
+    assert proc.stdout.split("\n")[:3] == ["/metrics 200 True", "/healthz 200 True",
+                                           "/frame.jpg?id=r1 200 True"], proc.stdout + proc.stderr
