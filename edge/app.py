@@ -26,6 +26,7 @@ from edge.errors import EdgeError
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.discovery import HomeAssistantDiscovery
 from edge.notify import Notifier
+from edge.pause import PauseSwitch, pause_path
 from edge.pipeline import Pipeline
 from edge.ports import (
     BusyIndicator,
@@ -60,7 +61,8 @@ class App:
     """The running daemon's parts, in open order. `start()` starts delivering triggers and
     tells systemd READY; `close()` undoes everything in reverse order and is idempotent."""
 
-    def __init__(self, settings: Settings, notifier: Notifier, shutdown: threading.Event) -> None:
+    def __init__(self, settings: Settings, notifier: Notifier, shutdown: threading.Event,
+                 pause: PauseSwitch) -> None:
         self.settings = settings
         self.notifier = notifier
         self.shutdown = shutdown
@@ -70,6 +72,8 @@ class App:
         self.discovery: HomeAssistantDiscovery | None = None
         self.worker: Worker | None = None
         self.camera_problem: Callable[[], str | None] = lambda: None
+        self.release_camera: Callable[[], None] = lambda: None
+        self.pause = pause
         self.triggers: list[Trigger] = []
         self._stack = ExitStack()
         self._stack.callback(notifier.close)
@@ -102,6 +106,8 @@ class App:
             problem = self.mqtt_problem()
             parts.append(f"{problem or state} to {cfg.host}:{cfg.port}")
         problems = [self.camera_problem(), self.publisher.problem if self.publisher else None]
+        if self.pause.is_paused:
+            problems.insert(0, "camera paused")
         if self.worker is not None:
             hung = self.worker.hung_for_s()
             if hung is not None:
@@ -137,7 +143,8 @@ def build(settings: Settings, *, pin_factory: Any = None, environ: Mapping[str, 
     """Open every part the settings ask for; on any failure, close what was opened and
     raise (EdgeError subclasses say what to fix)."""
     env = os.environ if environ is None else environ
-    app = App(settings, Notifier(env), shutdown or threading.Event())
+    app = App(settings, Notifier(env), shutdown or threading.Event(), PauseSwitch(
+        pause_path(settings.mqtt.spool.path, env)))
     given = parts or Parts()
     try:
         app.pipeline = app.own(open_pipeline(settings, source=given.source,
@@ -146,6 +153,7 @@ def build(settings: Settings, *, pin_factory: Any = None, environ: Mapping[str, 
         source = app.pipeline.source
         if isinstance(source, ReopeningSource):
             app.camera_problem = lambda: source.problem
+            app.release_camera = source.release
         _build_mqtt(app, given.publisher, env)
         _build_worker(app)
         _build_triggers(app, pin_factory)
@@ -231,6 +239,9 @@ def _build_mqtt(app: App, publisher: ResultPublisher | None, env: Mapping[str, s
     else:
         app.own(publisher)
     app.publisher = publisher
+    from edge.mqtt.pause import MqttPauseSwitch
+
+    app.own(MqttPauseSwitch(connection, app.pause)).start()
     if cfg.discovery.is_enabled:
         assert app.pipeline is not None
         app.discovery = app.own(HomeAssistantDiscovery(
@@ -239,7 +250,7 @@ def _build_mqtt(app: App, publisher: ResultPublisher | None, env: Mapping[str, s
 
 
 def _build_worker(app: App) -> None:
-    from edge.continuous import ContinuousMode
+    from edge.continuous.mode import ContinuousMode
 
     cfg = app.settings.trigger
     assert app.pipeline is not None and app.publisher is not None
@@ -247,7 +258,8 @@ def _build_worker(app: App) -> None:
     app.worker = app.own(Worker(
         app.pipeline, app.publisher, shutdown=app.shutdown, notifier=app.notifier,
         queue_size=cfg.queue_size, min_interval_s=cfg.min_interval_s,
-        capture_timeout_s=cfg.capture_timeout_s, continuous=continuous))
+        capture_timeout_s=cfg.capture_timeout_s, continuous=continuous, pause=app.pause,
+        release_camera=app.release_camera))
     if app.connection is not None:
         app.worker.add_health(app.mqtt_problem)
 

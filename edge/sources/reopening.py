@@ -60,6 +60,11 @@ class ReopeningSource(Resource):
             self._lost_since = None
         return frame
 
+    def release(self) -> None:
+        """Close the camera until the next read reopens it (a pause); worker thread only."""
+        self._drop()
+        self._retry_at = 0.0
+
     def _close(self) -> None:
         self._drop()
 
