@@ -6,8 +6,9 @@ The sequences of `scenes.py` (real faces crossing, passing close, hiding, leavin
 back, five at once; 5 frames per second) go through the daemon's detector (YuNet, default
 settings) and classifier (the shipped model, continuous mode's averaging) once; every
 tracker candidate then runs on the same detections:
-- norfair (`norfair-enough`, the maintained fork; IoU distance, Kalman filter): the one the
-  daemon uses, through `edge.continuous.tracking.FaceTracker`;
+- IoU against each track's box moved at its last velocity, paired by `lap` (Jonker-Volgenant):
+  the one the daemon uses, `edge.continuous.tracking.FaceTracker`;
+- norfair (`norfair-enough`, the maintained fork; norfair 2.3 pins numpy<2): IoU, Kalman;
 - a plain IoU assignment, Hungarian (`scipy.optimize.linear_sum_assignment`), no motion model;
 - ByteTrack as packaged in Roboflow's `trackers` 2.6.
 Identity figures (IDF1, identity switches) come from `motmetrics`, matching a detection to
@@ -47,7 +48,7 @@ class HungarianIou:
     """The plain candidate: last box per track, 1 - IoU costs, optimal assignment."""
 
     def __init__(self, confirm: int, lost: int, min_iou: float = 0.1) -> None:
-        from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
+        from scipy.optimize import linear_sum_assignment
 
         self._assign = linear_sum_assignment
         self.confirm, self.lost, self.min_iou = confirm, lost, min_iou
@@ -103,9 +104,47 @@ class ByteTrack:
         return out
 
 
+class Norfair:
+    """norfair-enough (the maintained norfair fork): IoU distance, Kalman filter."""
+
+    def __init__(self, confirm: int, lost: int) -> None:
+        from norfair import Tracker
+
+        self._frame = 0
+        self._tracker = Tracker(distance_function="iou", distance_threshold=0.95,
+                                hit_counter_max=lost, initialization_delay=confirm - 1)
+
+    def update(self, boxes: Sequence[FaceBox]) -> list[int | None]:
+        from norfair import Detection
+
+        self._frame += 1
+        dets = [Detection(np.array([[b.x, b.y], [b.x + b.w, b.y + b.h]], dtype=float),
+                          data=(self._frame, i)) for i, b in enumerate(boxes)]
+        out: list[int | None] = [None] * len(boxes)
+        for tracked in self._tracker.update(dets):
+            frame, i = tracked.last_detection.data
+            if tracked.id is not None and frame == self._frame:  # matched in this frame
+                out[i] = tracked.id
+        return out
+
+
+IMPORTS = {"IoU, velocity, lap (shipped)": "lap", "norfair-enough 2.4 (IoU, Kalman)": "norfair",
+           "IoU + Hungarian (scipy)": "scipy.optimize", "ByteTrack (trackers 2.6)": "trackers"}
+_IMPORT_PROBE = """
+import importlib, json, sys, time
+import cv2, numpy  # the daemon has these already
+def rss():
+    return int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1])
+before, t0 = rss(), time.perf_counter()
+importlib.import_module(sys.argv[1])
+print(json.dumps([(rss() - before) / 1024, time.perf_counter() - t0]))
+"""
+
 CANDIDATES: dict[str, Callable[[], Track]] = {
-    "norfair-enough 2.4 (IoU, Kalman; shipped)": lambda: FaceTracker.for_rate(
+    "IoU, velocity, lap (shipped)": lambda: FaceTracker.for_rate(
         CFG.track_confirm_frames, CFG.track_lost_s, sc.FPS).update,
+    "norfair-enough 2.4 (IoU, Kalman)": lambda: Norfair(CFG.track_confirm_frames,
+                                                        LOST_FRAMES).update,
     "IoU + Hungarian (scipy)": lambda: HungarianIou(CFG.track_confirm_frames, LOST_FRAMES).update,
     "ByteTrack (trackers 2.6)": lambda: ByteTrack(CFG.track_confirm_frames, LOST_FRAMES).update,
 }
@@ -174,7 +213,7 @@ def run_tracker(track: Track, seq: list[Seen], tally: Tally) -> list[list[int | 
 
 def identity(seq: list[Seen], ids: list[list[int | None]]) -> tuple[float, int]:
     """(IDF1, identity switches) from motmetrics."""
-    import motmetrics as mm  # type: ignore[import-untyped]
+    import motmetrics as mm
 
     acc = mm.MOTAccumulator(auto_id=True)
     for s, frame_ids in zip(seq, ids, strict=True):
@@ -240,6 +279,13 @@ def lines(args: argparse.Namespace) -> Iterator[str]:
         yield from _tables(data, classifier.labels)
         yield ""
         yield from _sweep(data, classifier.labels)
+    yield ""
+    yield from _import_costs()
+    from . import daemon_rss
+
+    yield ""
+    yield from daemon_rss.lines(args.photos or default_photos(), args.model,
+                                8.0 if args.quick else 30.0)
 
 
 def _tables(data: list[tuple[str, str, list[Seen]]], labels: Sequence[str]) -> Iterator[str]:
@@ -270,7 +316,7 @@ def _tables(data: list[tuple[str, str, list[Seen]]], labels: Sequence[str]) -> I
     yield from _times(tallies, data)
     yield ""
     yield ("| fer sequence | person-frames | per frame | largest-face smoothing (before) | "
-           "per-track smoothing (norfair) |")
+           "per-track smoothing (shipped tracker) |")
     yield "|---|---|---|---|---|"
     for name, frame_acc, largest, tracked, n in acc_rows:
         yield f"| {name} | {n} | {frame_acc:.1%} | {largest:.1%} | {tracked:.1%} |"
@@ -287,7 +333,7 @@ def _times(tallies: dict[str, Tally], data: list[tuple[str, str, list[Seen]]]) -
            f"of the same frames: {detect:.2f} ms median")
     yield ""
     yield "| tracker | " + " | ".join(f"{k} face{'s' if k > 1 else ''}" for k in counts) + \
-        " | vs norfair (all frames) |"
+        " | vs shipped (all frames) |"
     yield "|---|" + "---|" * (len(counts) + 1)
     ref = statistics.median(v for vals in base.ms_by_faces.values() for v in vals)
     for name, tally in tallies.items():
@@ -298,9 +344,9 @@ def _times(tallies: dict[str, Tally], data: list[tuple[str, str, list[Seen]]]) -
 
 
 def _sweep(data: list[tuple[str, str, list[Seen]]], labels: Sequence[str]) -> Iterator[str]:
-    """norfair over the settings' candidates: how the two track settings trade."""
-    yield ("norfair by track settings, on YuNet's detections: IDF1 (lowest, mean over the "
-           "sequences), identity switches (all), per-track accuracy (fer faces)")
+    """The shipped tracker over the settings' candidates: how the two settings trade."""
+    yield ("The shipped tracker by track settings, on YuNet's detections: IDF1 (lowest, mean "
+           "over the sequences), identity switches (all), per-track accuracy (fer faces)")
     yield ""
     yield "| track_confirm_frames | track_lost_s | IDF1 lowest | IDF1 mean | switches | accuracy |"
     yield "|---|---|---|---|---|---|"
@@ -320,3 +366,23 @@ def _sweep(data: list[tuple[str, str, list[Seen]]], labels: Sequence[str]) -> It
                                                        CFG.track_lost_s) else ""
             yield (f"| {confirm}{mark} | {lost_s:g} | {min(idf1s):.3f} | "
                    f"{statistics.mean(idf1s):.3f} | {switches} | {right / max(total, 1):.1%} |")
+
+
+def _import_costs() -> Iterator[str]:
+    """What importing each candidate adds to a process that has OpenCV and numpy (a fresh
+    process each, median of 3)."""
+    import json
+    import subprocess
+    import sys
+
+    yield "Import cost of each candidate in a fresh process that already has cv2 and numpy"
+    yield ""
+    yield "| tracker | module | RSS added (MB) | import time (s) |"
+    yield "|---|---|---|---|"
+    for name, module in IMPORTS.items():
+        runs = [json.loads(subprocess.run([sys.executable, "-c", _IMPORT_PROBE, module],
+                                          capture_output=True, text=True, check=True).stdout)
+                for _ in range(3)]
+        rss = statistics.median(r[0] for r in runs)
+        seconds = statistics.median(r[1] for r in runs)
+        yield f"| {name} | `{module}` | {rss:.1f} | {seconds:.2f} |"
