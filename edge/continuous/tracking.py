@@ -6,7 +6,7 @@ pair.
 
 Chosen by `python -m benchmarks --only tracking` (docs/benchmarks.md): norfair and ByteTrack
 followed people no better on the same detections, and importing them (scipy.stats, or
-supervision with matplotlib) costs the daemon 77-110 MB of memory; `lap` costs 0.3 MB.
+supervision with matplotlib) costs the daemon 75-108 MB of memory; `lap` costs 0.3 MB.
 """
 
 from __future__ import annotations
