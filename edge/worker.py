@@ -189,9 +189,10 @@ class Worker(Resource):
             self._release_camera()
         except Exception:  # a camera that fails to close is closed as far as we can
             log.exception("closing the camera for the pause failed")
-        if self._continuous is not None:
+        if self._continuous is not None:  # nobody is watched now: say so, once
             self._send_people(self._continuous.end_all(self._pipeline.device_id,
                                                        self._pipeline.model_name))
+            self._answer(self._paused(TriggerEvent("continuous", at=time.monotonic())))
 
     def _ping(self) -> None:
         now = time.monotonic()
@@ -231,9 +232,7 @@ class Worker(Resource):
             return
         if self.is_paused:
             if event.kind != "continuous":
-                self._answer(self._pipeline.failed(event, "paused", (
-                    "detection is paused (the Pause camera switch in Home Assistant, "
-                    "or ON on the pause/set topic): turn it OFF to capture")))
+                self._answer(self._paused(event))
             return
         running = self._runner.busy_for_s()
         if running is not None:  # the source is still inside the earlier read
@@ -291,6 +290,11 @@ class Worker(Resource):
             self._is_publish_failing = True
             return
         self._is_publish_failing = False
+
+    def _paused(self, event: TriggerEvent) -> Result:
+        return self._pipeline.failed(event, "paused", (
+            "detection is paused (the Pause camera switch in Home Assistant, or ON on the "
+            "pause/set topic): turn it OFF to capture"))
 
     def _send_people(self, visits: Sequence[PersonVisit]) -> None:
         for visit in visits:

@@ -109,7 +109,8 @@ class MqttPublisher(Resource):
         top = result.dominant
         topics = self._conn.topics
         states = {topics.emotion: top.label if top else "none"}
-        if result.error is None:  # a failed capture says nothing about who is there
+        # a failed capture says nothing about who is there; a paused camera sees no one
+        if result.error is None or result.error.get("kind") == "paused":
             states[topics.faces] = str(len(result.faces))
             states[topics.presence] = "ON" if result.faces else "OFF"
         with self._states_lock:

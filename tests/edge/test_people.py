@@ -73,3 +73,22 @@ def test_people_get_track_ids_a_count_presence_and_a_message_when_they_leave(
                what="nobody present")
     late = watch(mosquitto, ("emotion-edge/dev/presence",))  # retained for a late reader
     assert late.next()[1:] == (b"OFF", True)
+
+
+def test_a_pause_ends_every_track_and_says_nobody_is_present(
+        mosquitto: Broker, watch: Watch, app: tuple[App, FixedDetector, CountingSource]) -> None:
+    watcher = watch(mosquitto, TOPICS)
+    running, _, _ = app
+    running.start()
+    states = watcher.latest
+    wait.until(lambda: states.get(PRESENCE) == b"ON", what="people present")
+    watcher.publish("emotion-edge/dev/pause/set", "ON")
+    ended = {json.loads(watcher.next("emotion-edge/dev/person")[1])["track_id"]
+             for _ in range(2)}
+    assert len(ended) == 2
+    wait.until(lambda: (states.get(FACES), states.get(PRESENCE)) == (b"0", b"OFF"),
+               what="nobody present while paused")
+    paused = json.loads(watcher.next("emotion-edge/dev/result")[1])
+    while paused["error"] is None:  # results made before the pause may still arrive
+        paused = json.loads(watcher.next("emotion-edge/dev/result")[1])
+    assert paused["error"]["kind"] == "paused" and paused["trigger"] == "continuous"
