@@ -5,10 +5,15 @@ capture commands); so is a retained command."""
 
 from __future__ import annotations
 
+import logging
+
+from edge.errors import ConfigError
 from edge.lifetime import Resource
 from edge.mqtt.commands import BadCommand, IgnoredLog
 from edge.mqtt.connection import MqttConnection
 from edge.pause import PauseSwitch
+
+log = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 16
 
@@ -51,7 +56,10 @@ class MqttPauseSwitch(Resource):
         except BadCommand as e:
             self.ignored.note(e)
             return
-        self._switch.set(is_paused)
+        try:
+            self._switch.set(is_paused)
+        except ConfigError as e:  # the state folder refuses the file: say so, keep running
+            log.error("%s; the pause switch was not changed", e)
 
     def _close(self) -> None:
         self.ignored.flush()

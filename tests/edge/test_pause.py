@@ -142,3 +142,19 @@ def test_a_pause_file_that_cannot_be_written_is_an_error_that_says_where(
     with pytest.raises(ConfigError, match="STATE_DIRECTORY"):
         switch.set(True)
     assert not switch.is_paused
+
+
+def test_a_state_folder_that_refuses_the_pause_file_is_logged_and_survived(
+        mosquitto: Broker, watch: Watch, photos: Path, started: Callable[[Settings], App],
+        caplog: pytest.LogCaptureFixture) -> None:
+    cfg = settings(mosquitto, photos)
+    blocker = pause_path(cfg.mqtt.spool.path, {}).with_name("paused.tmp")
+    blocker.mkdir(parents=True)  # the atomic write's temp file cannot be made (even as root)
+    app = started(cfg)
+    watcher = watch(mosquitto, (RESULT,))
+    caplog.set_level(logging.ERROR, logger="edge.mqtt.pause")
+    watcher.publish(PAUSE, "ON")
+    wait.until(lambda: any("pause switch was not changed" in r.getMessage()
+                           for r in caplog.records), what="the refusal logged")
+    assert not app.pause.is_paused
+    assert capture(watcher, "still capturing")["error"] is None
