@@ -4,6 +4,8 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+# the tracking benchmark's ByteTrack: their declared deps pull opencv-python (a second cv2) and av
+TRACKERS := trackers==2.6.1 supervision==0.31.2
 
 .PHONY: demo test lint bench clean
 
@@ -17,6 +19,7 @@ $(VENV)/.edge: pyproject.toml
 $(VENV)/.test: pyproject.toml $(VENV)/.edge
 	$(PY) -m pip install --quiet -e '.[train,test,bench]'
 	$(PY) -m pip install --quiet --no-deps fer==25.10.3  # its other deps pull torch and a second cv2
+	$(PY) -m pip install --quiet --no-deps $(TRACKERS)
 	touch $@
 
 demo: $(VENV)/.edge
@@ -40,6 +43,7 @@ test-fast: $(VENV)/.test
 bench: $(VENV)/.test
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m pip install --quiet --no-deps fer==25.10.3  # its other deps pull torch and a second cv2
+	$(PY) -m pip install --quiet --no-deps $(TRACKERS)
 	$(PY) -m benchmarks
 
 clean:

@@ -4,8 +4,9 @@
 
 Without --only it runs accuracy, e2e, classifier and startup: emotion-edge against `fer`,
 one table (versus_fer.py). `detector` (face detectors on real photos, detectors.py) and
-`crop` (crop rules, crop.py) and `training` (trainer faces/s, float32 vs bf16, training.py)
-run only when named. Run from the repository root; one thread
+`crop` (crop rules, crop.py), `training` (trainer faces/s, float32 vs bf16, training.py) and
+`tracking` (face trackers and per-person smoothing on moving real faces, tracking.py) run
+only when named. Run from the repository root; one thread
 for OpenCV, LiteRT, OMP and TensorFlow throughout.
 """
 
@@ -20,7 +21,7 @@ from pathlib import Path
 from . import REPO, versus_fer  # versus_fer loads no vendor library until it runs
 
 FER_SECTIONS = versus_fer.SECTIONS
-SECTIONS = (*FER_SECTIONS, "detector", "crop", "training")
+SECTIONS = (*FER_SECTIONS, "detector", "crop", "training", "tracking")
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
               "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -35,8 +36,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description="The benchmarks of emotion-edge, one command; --only picks the sections.",
         epilog="Sections: accuracy, e2e, classifier, startup (emotion-edge vs fer; the default "
                "when --only is not given), detector (face detectors on real photos) and crop "
-               "(crop rules per detector) and training (trainer throughput per precision); "
-               "detector, crop and training run only when named in --only.")
+               "(crop rules per detector), training (trainer throughput per precision) and "
+               "tracking (face trackers, per-person smoothing); those four run only when named "
+               "in --only.")
     add = parser.add_argument
     add("--only", action="extend", nargs="+", choices=SECTIONS, metavar="SECTION",
         help="run these sections (repeatable; default: accuracy e2e classifier startup)")
@@ -89,15 +91,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--frames, --probe-runs, --rounds and --faces must be at least 1")
     if args.quick and args.faces is None:
         args.faces = 300
-    if {"crop", "training"} & set(args.only) and not args.data.exists():
-        parser.error(f"no FER2013 at {args.data} (crop and training need it). {DATA_HELP}")
-    if "detector" in args.only:
+    if {"crop", "training", "tracking"} & set(args.only) and not args.data.exists():
+        parser.error(f"no FER2013 at {args.data} (crop, training and tracking need it). "
+                     f"{DATA_HELP}")
+    if {"detector", "tracking"} & set(args.only):
         from .detectors import PHOTOS_HELP, default_photos
 
         args.photos = args.photos or default_photos()
         if not (args.photos / "boxes.json").is_file():
-            parser.error(f"no {args.photos / 'boxes.json'}: the detector section needs "
-                         f"{PHOTOS_HELP}")
+            parser.error(f"no {args.photos / 'boxes.json'}: the detector and tracking "
+                         f"sections need {PHOTOS_HELP}")
     needs_model = set(args.only) - {"detector", "training"}
     if needs_model and not (args.model.is_file() and args.model.with_suffix(".json").is_file()):
         parser.error(f"no model at {args.model} (with its .json sidecar); pass --model FILE")
@@ -130,6 +133,10 @@ def _tables(args: argparse.Namespace, argv: list[str]) -> Iterator[Iterable[str]
         from . import training
 
         yield training.lines(args, THREAD_ENV)
+    if "tracking" in args.only:
+        from . import tracking
+
+        yield tracking.lines(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ from edge.http.status import Status
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.discovery import HomeAssistantDiscovery
 from edge.notify import Notifier
+from edge.pause import PauseSwitch, pause_path
 from edge.pipeline import Pipeline
 from edge.ports import (
     BusyIndicator,
@@ -63,7 +64,8 @@ class App:
     """The running daemon's parts, in open order. `start()` starts delivering triggers and
     tells systemd READY; `close()` undoes everything in reverse order and is idempotent."""
 
-    def __init__(self, settings: Settings, notifier: Notifier, shutdown: threading.Event) -> None:
+    def __init__(self, settings: Settings, notifier: Notifier, shutdown: threading.Event,
+                 pause: PauseSwitch) -> None:
         self.settings = settings
         self.notifier = notifier
         self.shutdown = shutdown
@@ -74,6 +76,8 @@ class App:
         self.worker: Worker | None = None
         self.http: HttpEndpoint | None = None
         self.camera_problem: Callable[[], str | None] = lambda: None
+        self.release_camera: Callable[[], None] = lambda: None
+        self.pause = pause
         self.triggers: list[Trigger] = []
         self._stack = ExitStack()
         self._stack.callback(notifier.close)
@@ -115,8 +119,10 @@ class App:
                 parts.append(f"last: {self.worker.last_label}")
         if self.publisher is not None:
             parts.append(f"spool {self.publisher.depth}")
-        # a fault goes first: systemctl status cuts a long STATUS= line
-        return ", ".join(self.problems() + parts)
+        # a fault goes first: systemctl status cuts a long STATUS= line; a pause is asked
+        # for, not a fault (/healthz stays 200), but it leads the line all the same
+        paused = ["camera paused"] if self.pause.is_paused else []
+        return ", ".join(paused + self.problems() + parts)
 
     def problems(self) -> list[str]:
         """The faults the status line puts first: a hung capture, the camera, the spool."""
@@ -149,8 +155,7 @@ class App:
             broker=None if connection is None else f"{connection.cfg.host}:{connection.cfg.port}",
             spool_depth=self.publisher.depth if self.publisher else 0,
             queue_depth=self.worker.queue_depth,
-            # the pause switch of continuous mode; a worker without one is never paused
-            is_paused=getattr(self.worker, "is_paused", None),
+            is_paused=self.pause.is_paused,
             captures=self.worker.captures, dropped=self.worker.dropped,
             problem=self.health_problem(), text=self.status_text())
 
@@ -175,7 +180,8 @@ def build(settings: Settings, *, pin_factory: Any = None, environ: Mapping[str, 
     """Open every part the settings ask for; on any failure, close what was opened and
     raise (EdgeError subclasses say what to fix)."""
     env = os.environ if environ is None else environ
-    app = App(settings, Notifier(env), shutdown or threading.Event())
+    app = App(settings, Notifier(env), shutdown or threading.Event(), PauseSwitch(
+        pause_path(settings.mqtt.spool.path, env)))
     given = parts or Parts()
     try:
         app.pipeline = app.own(open_pipeline(settings, source=given.source,
@@ -184,6 +190,7 @@ def build(settings: Settings, *, pin_factory: Any = None, environ: Mapping[str, 
         source = app.pipeline.source
         if isinstance(source, ReopeningSource):
             app.camera_problem = lambda: source.problem
+            app.release_camera = source.release
         _build_mqtt(app, given.publisher, env)
         _build_worker(app)
         _build_http(app, env)
@@ -273,6 +280,9 @@ def _build_mqtt(app: App, publisher: ResultPublisher | None, env: Mapping[str, s
     else:
         app.own(publisher)
     app.publisher = publisher
+    from edge.mqtt.pause import MqttPauseSwitch
+
+    app.own(MqttPauseSwitch(connection, app.pause)).start()
     if cfg.discovery.is_enabled:
         assert app.pipeline is not None
         app.discovery = app.own(HomeAssistantDiscovery(
@@ -281,7 +291,7 @@ def _build_mqtt(app: App, publisher: ResultPublisher | None, env: Mapping[str, s
 
 
 def _build_worker(app: App) -> None:
-    from edge.continuous import ContinuousMode
+    from edge.continuous.mode import ContinuousMode
 
     cfg = app.settings.trigger
     assert app.pipeline is not None and app.publisher is not None
@@ -289,7 +299,8 @@ def _build_worker(app: App) -> None:
     app.worker = app.own(Worker(
         app.pipeline, app.publisher, shutdown=app.shutdown, notifier=app.notifier,
         queue_size=cfg.queue_size, min_interval_s=cfg.min_interval_s,
-        capture_timeout_s=cfg.capture_timeout_s, continuous=continuous))
+        capture_timeout_s=cfg.capture_timeout_s, continuous=continuous, pause=app.pause,
+        release_camera=app.release_camera))
     if app.connection is not None:
         app.worker.add_health(app.mqtt_problem)
 

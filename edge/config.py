@@ -25,6 +25,7 @@ from pydantic import Field, ValidationError
 
 from edge.classify.config import ClassifierConfig
 from edge.config_base import StrictConfig
+from edge.continuous.config import ContinuousConfig
 from edge.detect.config import (
     AnyDetectorConfig,
     AutoDetectorConfig,
@@ -45,7 +46,7 @@ from edge.sources.config import (
     OpenCvConfig,
     PicameraConfig,
 )
-from edge.triggers.config import ButtonConfig, ContinuousConfig, TriggerConfig
+from edge.triggers.config import ButtonConfig, TriggerConfig
 
 ENV_PREFIX = "EMOTION_EDGE_"
 

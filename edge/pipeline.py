@@ -46,6 +46,10 @@ class Pipeline:
         self._clock = clock
         self._is_synced = is_synced or SyncState().is_synced
 
+    @property
+    def model_name(self) -> str:
+        return self.classifier.model_name
+
     def handle(self, event: TriggerEvent) -> tuple[Result, Frame]:
         """Grab a frame and classify every face in it; CameraError if the source fails."""
         start = self._clock()

@@ -111,6 +111,7 @@ class Result:
     model: str
     error: Mapping[str, str] | None = None  # {"kind": ..., "reason": ...}: no capture made
     time_synced: bool | None = None  # the kernel's clock-sync state; None: unknown
+    track_ids: tuple[str, ...] = ()  # continuous mode: each face's person, in `faces` order
 
     @property
     def dominant(self) -> Emotion | None:
@@ -129,15 +130,41 @@ class Result:
             "timestamp": self.timestamp,
             "emotion": top.label if top else None,
             "confidence": round(top.confidence, 4) if top else None,
-            "faces": [_face_json(box, emo) for box, emo in self.faces],
+            "faces": [_face_json(box, emo, track)
+                      for (box, emo), track in zip(self.faces, self._tracks(), strict=True)],
             "latency_ms": {k: round(v, 2) for k, v in self.latency_ms.items()},
             "model": self.model,
             "error": dict(self.error) if self.error is not None else None,
             "time_synced": self.time_synced,
         }
 
+    def _tracks(self) -> tuple[str | None, ...]:
+        return self.track_ids if self.track_ids else (None,) * len(self.faces)
 
-def _face_json(box: FaceBox, emotion: Emotion) -> dict[str, Any]:
+
+@dataclass(frozen=True)
+class PersonVisit:
+    """One person's stay in front of the camera in continuous mode, told when their track
+    ends. `track_id` is random per visit; nothing about the face is kept. `emotions`: the
+    share of the stay each smoothed emotion was the person's dominant one (sums to 1)."""
+
+    track_id: str
+    device: str
+    first_seen: str  # RFC 3339, UTC
+    last_seen: str
+    duration_s: float
+    emotions: Mapping[str, float]
+    model: str
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {"track_id": self.track_id, "device": self.device,
+                "first_seen": self.first_seen, "last_seen": self.last_seen,
+                "duration_s": round(self.duration_s, 2),
+                "emotions": {k: round(v, 4) for k, v in self.emotions.items()},
+                "model": self.model}
+
+
+def _face_json(box: FaceBox, emotion: Emotion, track_id: str | None) -> dict[str, Any]:
     face: dict[str, Any] = {
         "box": [box.x, box.y, box.w, box.h], "emotion": emotion.label,
         "confidence": round(emotion.confidence, 4),
@@ -145,6 +172,8 @@ def _face_json(box: FaceBox, emotion: Emotion) -> dict[str, Any]:
     if box.keypoints:  # only detectors with landmarks (YuNet) give them
         face["keypoints"] = {name: list(point)
                              for name, point in zip(KEYPOINT_NAMES, box.keypoints, strict=True)}
+    if track_id is not None:  # continuous mode only
+        face["track_id"] = track_id
     return face
 
 
@@ -195,6 +224,10 @@ class ResultPublisher(Closable, Protocol):
     read from any thread for the daemon's STATUS= line. The app closes it after the worker."""
 
     def publish(self, result: Result, frame: Frame | None = None) -> None: ...
+
+    def publish_person(self, visit: PersonVisit) -> None:
+        """A person's visit that just ended (continuous mode); same promises as `publish`."""
+        ...
 
     @property
     def depth(self) -> int:

@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Protocol
 
-from edge.continuous import ContinuousMode
+from edge.continuous.mode import ContinuousMode
 from edge.errors import CameraError, EdgeError
 from edge.lifetime import OwnedThread, Resource
 from edge.notify import Notifier
-from edge.ports import Frame, Result, ResultPublisher, TriggerEvent
+from edge.pause import PauseSwitch
+from edge.ports import Frame, PersonVisit, Result, ResultPublisher, TriggerEvent
 from edge.timed import TimedRunner
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,12 @@ class Handler(Protocol):
 
     def failed(self, event: TriggerEvent, kind: str, reason: str) -> Result: ...
 
+    @property
+    def device_id(self) -> str: ...
+
+    @property
+    def model_name(self) -> str: ...
+
 
 class Worker(Resource):
     """Owns the event queue and the worker thread. `fire` is called by triggers on their
@@ -48,14 +55,19 @@ class Worker(Resource):
     failures). No watchdog ping is sent while a capture runs, so one that hangs longer
     than the watchdog interval gets the daemon restarted; requests meanwhile are answered
     with an error at once. A failing camera alone does not stop the pings: the source
-    reopens itself, and a restart could not bring an unplugged camera back."""
+    reopens itself, and a restart could not bring an unplugged camera back.
+
+    While `pause` is on, the worker calls `release_camera` once (the camera is closed, and
+    reopened by the next capture after the pause), ends continuous mode's tracks, and
+    answers every capture request with a `paused` error result."""
 
     def __init__(self, pipeline: Handler, publisher: ResultPublisher, *,
                  shutdown: threading.Event, notifier: Notifier, queue_size: int,
                  min_interval_s: float, capture_timeout_s: float = 10.0,
                  continuous: ContinuousMode | None = None,
                  busy: Sequence[Callable[[bool], None]] = (),
-                 stop_timeout_s: float = STOP_S) -> None:
+                 stop_timeout_s: float = STOP_S, pause: PauseSwitch | None = None,
+                 release_camera: Callable[[], None] = lambda: None) -> None:
         self._pipeline = pipeline
         self._publisher = publisher
         self._notifier = notifier
@@ -67,6 +79,9 @@ class Worker(Resource):
         self._runner = TimedRunner("capture")
         self._is_publish_failing = False
         self._continuous = continuous
+        self._pause = pause
+        self._release_camera = release_camera
+        self._is_released = False
         self._busy = list(busy)
         self._health: list[Callable[[], str | None]] = []
         self._observers: list[Callable[[Result, Frame | None], None]] = []
@@ -102,6 +117,10 @@ class Worker(Resource):
     def queue_depth(self) -> int:
         """Triggers waiting in the queue."""
         return self._queue.qsize()
+
+    @property
+    def is_paused(self) -> bool:
+        return self._pause is not None and self._pause.is_paused
 
     @property
     def is_healthy(self) -> bool:
@@ -147,6 +166,7 @@ class Worker(Resource):
     def _run(self) -> None:
         while not self._shutdown.is_set():
             event = self._next_event()
+            self._follow_pause()
             self._ping()
             self._answer_refused()
             if event is not None and not self._shutdown.is_set():
@@ -163,16 +183,31 @@ class Worker(Resource):
 
     def _next_event(self) -> TriggerEvent | None:
         timeout = self._wake_s
-        if self._continuous is not None:
-            timeout = min(timeout, self._continuous.due_in_s())
+        continuous = None if self.is_paused else self._continuous
+        if continuous is not None:
+            timeout = min(timeout, continuous.due_in_s())
         try:
             return self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
         except queue.Empty:
             pass
-        if self._continuous is not None and self._continuous.due_in_s() == 0:
-            self._continuous.mark_taken()
-            return TriggerEvent("continuous", at=time.monotonic())
-        return None
+        return continuous.next_event() if continuous is not None else None
+
+    def _follow_pause(self) -> None:
+        """Close the camera and end the tracks once per pause (worker thread: no read runs)."""
+        if not self.is_paused:
+            self._is_released = False
+            return
+        if self._is_released or self._runner.busy_for_s() is not None:
+            return
+        self._is_released = True
+        try:
+            self._release_camera()
+        except Exception:  # a camera that fails to close is closed as far as we can
+            log.exception("closing the camera for the pause failed")
+        if self._continuous is not None:  # nobody is watched now: say so, once
+            self._send_people(self._continuous.end_all(self._pipeline.device_id,
+                                                       self._pipeline.model_name))
+            self._answer(self._paused(TriggerEvent("continuous", at=time.monotonic())))
 
     def _ping(self) -> None:
         now = time.monotonic()
@@ -209,6 +244,10 @@ class Worker(Resource):
 
     def _capture(self, event: TriggerEvent) -> None:
         if self._is_merged(event):
+            return
+        if self.is_paused:
+            if event.kind != "continuous":
+                self._answer(self._paused(event))
             return
         running = self._runner.busy_for_s()
         if running is not None:  # the source is still inside the earlier read
@@ -249,10 +288,11 @@ class Worker(Resource):
 
     def _publish(self, event: TriggerEvent, result: Result, frame: Frame) -> None:
         if event.kind == "continuous" and self._continuous is not None:
-            smoothed = self._continuous.consider(result)
-            if smoothed is None:
+            step = self._continuous.consider(result)
+            self._send_people(step.ended)
+            if step.result is None:
                 return
-            result = smoothed
+            result = step.result
         self.captures += 1
         top = result.dominant
         self.last_label = top.label if top else "none"
@@ -268,6 +308,18 @@ class Worker(Resource):
             self._is_publish_failing = True
             return
         self._is_publish_failing = False
+
+    def _paused(self, event: TriggerEvent) -> Result:
+        return self._pipeline.failed(event, "paused", (
+            "detection is paused (the Pause camera switch in Home Assistant, or ON on the "
+            "pause/set topic): turn it OFF to capture"))
+
+    def _send_people(self, visits: Sequence[PersonVisit]) -> None:
+        for visit in visits:
+            try:
+                self._publisher.publish_person(visit)
+            except Exception:  # like `_answer`: the publisher keeps its own faults
+                log.exception("could not publish a person message; dropped")
 
     def _failed(self, event: TriggerEvent, kind: str, reason: str) -> None:
         self.failures += 1

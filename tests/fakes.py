@@ -12,7 +12,7 @@ import numpy as np
 
 from edge.errors import CameraError
 from edge.lifetime import Resource
-from edge.ports import Emotion, FaceBox, Frame, Result
+from edge.ports import Emotion, FaceBox, Frame, PersonVisit, Result
 
 LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
@@ -77,11 +77,15 @@ class ListPublisher(Resource):
         self.published: list[Result] = []
         self.results: queue.Queue[Result] = queue.Queue()
         self.frames: list[Frame | None] = []
+        self.people: queue.Queue[PersonVisit] = queue.Queue()
 
     def publish(self, result: Result, frame: Frame | None = None) -> None:
         self.published.append(result)
         self.frames.append(frame)
         self.results.put(result)
+
+    def publish_person(self, visit: PersonVisit) -> None:
+        self.people.put(visit)
 
     def next(self, timeout_s: float = 5.0) -> Result:
         return self.results.get(timeout=timeout_s)

@@ -88,8 +88,10 @@ class IgnoredLog:
     per interval, whatever a client sends. Thread-safe."""
 
     def __init__(self, topic: str, interval_s: float = LOG_INTERVAL_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 what: str = "capture command") -> None:
         self.topic = topic
+        self.what = what
         self.interval_s = interval_s
         self._clock = clock
         self.total = 0
@@ -107,7 +109,7 @@ class IgnoredLog:
             self._summary_locked()
             self.total += 1
             self._window_start = now
-        log.warning("ignored capture command on %s: %s", self.topic, error)
+        log.warning("ignored %s on %s: %s", self.what, self.topic, error)
 
     def flush(self) -> None:
         with self._lock:
@@ -115,6 +117,6 @@ class IgnoredLog:
 
     def _summary_locked(self) -> None:
         if self._suppressed:
-            log.warning("ignored %d more capture command(s) on %s, not logged one by one "
-                        "(%d since start)", self._suppressed, self.topic, self.total)
+            log.warning("ignored %d more %s(s) on %s, not logged one by one "
+                        "(%d since start)", self._suppressed, self.what, self.topic, self.total)
         self._suppressed = 0

@@ -66,6 +66,26 @@ class Topics:
     def capture(self) -> str:
         return self._t("capture/set")
 
+    @property
+    def person(self) -> str:
+        return self._t("person")
+
+    @property
+    def faces(self) -> str:
+        return self._t("faces")
+
+    @property
+    def presence(self) -> str:
+        return self._t("presence")
+
+    @property
+    def paused(self) -> str:
+        return self._t("paused")
+
+    @property
+    def pause(self) -> str:
+        return self._t("pause/set")
+
 
 def read_password(cfg: MqttConfig, environ: Mapping[str, str]) -> str | None:
     """mqtt.password_file, else $CREDENTIALS_DIRECTORY/mqtt-password, else the

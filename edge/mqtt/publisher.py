@@ -2,7 +2,11 @@
 as retained.
 
 `<prefix>/<device>/result` gets each result JSON at QoS 1, not retained: results are
-events. `<prefix>/<device>/emotion` gets the dominant label (or `none`), retained: a state.
+events; so is each person message on `<prefix>/<device>/person` (continuous mode), through
+the same spool. `<prefix>/<device>/emotion` gets the dominant label (or `none`),
+`<prefix>/<device>/faces` the number of faces and `<prefix>/<device>/presence` `ON` when
+there is one, `OFF` when not; all three retained: states, from the last capture that
+worked.
 `<prefix>/<device>/snapshot` gets a JPEG of the frame only when the user opted in.
 
 When the spool cannot be written (a full or read-only SD card), a result goes straight to
@@ -23,7 +27,7 @@ from edge.lifetime import OwnedThread, Resource
 from edge.mqtt.config import MqttConfig
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.spool import Spool, SpoolUnwritable
-from edge.ports import Frame, Result
+from edge.ports import Frame, PersonVisit, Result
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +75,9 @@ class MqttPublisher(Resource):
         self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._in_flight: dict[int, tuple[int, int]] = {}  # mid -> (seq, generation)
-        self._emotion_lock = threading.Lock()
-        self._last_emotion: str | None = None
-        self._emotion_sent_gen = -1  # connection generation the last emotion was sent in
+        self._states_lock = threading.Lock()
+        self._states: dict[str, str] = {}  # retained topic -> latest value
+        self._states_sent_gen = -1  # connection generation the latest states were sent in
         self._connected_at = 0.0
         self._acked: set[int] = set()  # acknowledged, not yet deleted (the card refused)
         self._fault: str | None = None  # what the spool's filesystem refuses
@@ -101,34 +105,46 @@ class MqttPublisher(Resource):
         self._flusher.start()
 
     def publish(self, result: Result, frame: Frame | None = None) -> None:
-        payload = json.dumps(result.to_json_dict(), separators=(",", ":")).encode()
-        try:
-            # while connected the spool may hold it in memory: the broker usually takes it
-            # at once, and then it never costs the SD card a write
-            self._spool.add(self._conn.topics.result, payload,
-                            may_hold=self._conn.is_connected.is_set())
-        except SpoolUnwritable as e:
-            self._send_unspooled(payload, e.reason)
-        else:
-            self._spool_works()
+        self._add(self._conn.topics.result, result.to_json_dict())
         top = result.dominant
-        with self._emotion_lock:
-            self._last_emotion = top.label if top else "none"
-            self._emotion_sent_gen = -1
+        topics = self._conn.topics
+        states = {topics.emotion: top.label if top else "none"}
+        # a failed capture says nothing about who is there; a paused camera sees no one
+        if result.error is None or result.error.get("kind") == "paused":
+            states[topics.faces] = str(len(result.faces))
+            states[topics.presence] = "ON" if result.faces else "OFF"
+        with self._states_lock:
+            self._states.update(states)
+            self._states_sent_gen = -1
         if self.cfg.is_snapshot_enabled and frame is not None and self._conn.is_connected.is_set():
             from edge.mqtt.snapshot import encode_snapshot
 
             self._conn.publish(self._conn.topics.snapshot, encode_snapshot(result, frame), qos=0)
         self._wake.set()
 
-    def _send_unspooled(self, payload: bytes, fault: str) -> None:
+    def publish_person(self, visit: PersonVisit) -> None:
+        self._add(self._conn.topics.person, visit.to_json_dict())
+        self._wake.set()
+
+    def _add(self, topic: str, message: dict[str, object]) -> None:
+        payload = json.dumps(message, separators=(",", ":")).encode()
+        try:
+            # while connected the spool may hold it in memory: the broker usually takes it
+            # at once, and then it never costs the SD card a write
+            self._spool.add(topic, payload, may_hold=self._conn.is_connected.is_set())
+        except SpoolUnwritable as e:
+            self._send_unspooled(topic, payload, e.reason)
+        else:
+            self._spool_works()
+
+    def _send_unspooled(self, topic: str, payload: bytes, fault: str) -> None:
         if self._fault is None:
             self._fault_since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
             log.error("result spool %s: %s; results go straight to the broker while it is "
                       "connected, and are dropped while it is not", self._spool.path, fault)
         self._fault = fault
         if self._conn.is_connected.is_set():
-            self._conn.publish(self._conn.topics.result, payload, qos=1)  # paho holds it
+            self._conn.publish(topic, payload, qos=1)  # paho holds it
         else:
             self._drops.drop(fault)
 
@@ -175,7 +191,7 @@ class MqttPublisher(Resource):
                 # it is away, since they will wait
                 self._spool.persist_due(is_all=not is_connected)
                 if is_connected:
-                    self._send_emotion()
+                    self._send_states()
                     self._send_pending()
             except SpoolUnwritable:
                 pass  # `publish` reports the fault; the spool retries on the next wake
@@ -214,12 +230,13 @@ class MqttPublisher(Resource):
             info = self._conn.publish(item.topic, item.payload, qos=1)
             self._in_flight[info.mid] = (item.seq, generation)
 
-    def _send_emotion(self) -> None:
-        """The latest label, once per change and once per connection (it is retained)."""
+    def _send_states(self) -> None:
+        """The latest states, once per change and once per connection (they are retained)."""
         generation = self._conn.generation
-        with self._emotion_lock:
-            label = self._last_emotion
-            if label is None or self._emotion_sent_gen == generation:
+        with self._states_lock:
+            if not self._states or self._states_sent_gen == generation:
                 return
-            self._emotion_sent_gen = generation
-        self._conn.publish(self._conn.topics.emotion, label, is_retained=True)
+            self._states_sent_gen = generation
+            states = dict(self._states)
+        for topic, value in states.items():
+            self._conn.publish(topic, value, is_retained=True)

@@ -60,6 +60,16 @@ class ReopeningSource(Resource):
             self._lost_since = None
         return frame
 
+    @property
+    def is_open(self) -> bool:
+        """True while it holds an open camera (False when lost, released or closed)."""
+        return self._source is not None
+
+    def release(self) -> None:
+        """Close the camera until the next read reopens it (a pause); worker thread only."""
+        self._drop()
+        self._retry_at = 0.0
+
     def _close(self) -> None:
         self._drop()
 

@@ -1,11 +1,13 @@
-"""The trigger settings: the button, MQTT commands, a timer and continuous mode. No GPIO or
-MQTT import, so `edge.config` composes them."""
+"""The trigger settings: the button, MQTT commands, a timer and continuous mode (whose own
+settings live with it, in `edge.continuous.config`). No GPIO or MQTT import, so
+`edge.config` composes them."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
 from edge.config_base import StrictConfig
+from edge.continuous.config import ContinuousConfig
 
 
 class ButtonConfig(StrictConfig):
@@ -14,14 +16,6 @@ class ButtonConfig(StrictConfig):
     bounce_s: float = Field(0.05, ge=0, description="debounce time")
     led_pin: int | None = Field(
         None, ge=0, le=27, description="BCM pin of an LED lit while capturing")
-
-
-class ContinuousConfig(StrictConfig):
-    is_enabled: bool = Field(False, description="classify frames continuously, no trigger needed")
-    max_fps: float = Field(5.0, gt=0, description="cap on frames per second")
-    window_frames: int = Field(5, ge=1, description="scores are averaged over this many frames")
-    heartbeat_s: float = Field(
-        60.0, gt=0, description="publish at least this often, even unchanged")
 
 
 class TriggerConfig(StrictConfig):

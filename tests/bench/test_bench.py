@@ -205,3 +205,31 @@ def test_the_training_section_runs_the_trainer_at_each_precision(
         # the rates carry three significant figures, so the share reads back from them
         assert float(share.rstrip(" |")) == pytest.approx(float(whole) / float(step), rel=0.1,
                                                            abs=0.02)
+
+
+def test_the_tracking_section_when_named(repo_root: Path, fer2013_path: Path,
+                                         tmp_path: Path) -> None:
+    """Real faces through YuNet, the shipped classifier and every tracker candidate: the
+    shipped tracker follows each person with no identity switch, and per-person smoothing
+    beats the figures from before."""
+    from benchmarks.detectors import default_photos
+    from benchmarks.tracking import CANDIDATES
+
+    if not (default_photos() / "boxes.json").is_file():
+        pytest.skip(f"faces-dev photos not found at {default_photos()} (set EMOEDGE_FACES_DEV)")
+    if not fer2013_path.with_name("ferplus.npz").is_file():
+        pytest.skip("FER+ votes (ferplus.npz) not beside FER2013")
+    out = tmp_path / "tracking.md"
+    text = _run(repo_root, "--only", "tracking", "--quick", "--data", str(fer2013_path),
+                "--out", str(out))
+    assert out.read_text(encoding="utf-8") == text
+    header = next(line for line in text.splitlines() if line.startswith("| faces | sequence"))
+    assert all(name in header for name in CANDIDATES)
+    rows = [line.split(" | ") for line in text.splitlines()
+            if line.startswith(("| photos |", "| fer 0 |"))]
+    assert len(rows) == 12  # 6 sequences of photo faces, 6 of FER faces (one seed: --quick)
+    shipped = [row[2] for row in rows]  # the shipped tracker on the truth boxes
+    assert all(cell.endswith(" / 0") and float(cell.split(" / ")[0]) >= 0.95 for cell in shipped)
+    everything = next(line for line in text.splitlines() if line.startswith("| all | "))
+    per_frame, largest, tracked = (float(c.rstrip("% |")) for c in everything.split(" | ")[2:5])
+    assert tracked > max(per_frame, largest)

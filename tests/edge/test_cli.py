@@ -52,13 +52,16 @@ RESULT_SCHEMA = {  # the public result contract of issue 4, as JSON Schema
                            "properties": {label: _SCORE for label in LABELS}},
                 "keypoints": {  # optional: only detectors with landmarks (YuNet) give them
                     "type": "object", "additionalProperties": False, "required": KEYPOINTS,
-                    "properties": {name: _POINT for name in KEYPOINTS}}}}},
+                    "properties": {name: _POINT for name in KEYPOINTS}},
+                # continuous mode only: the face's person, random per visit
+                "track_id": {"type": "string", "pattern": "^[0-9a-f]{12}$"}}}},
         "latency_ms": {"type": "object", "additionalProperties": False,
                        "properties": {k: _MS for k in ("capture", "detect", "classify", "total")}},
         "model": {"type": "string", "minLength": 1},
         "error": {"oneOf": [{"type": "null"}, {
             "type": "object", "additionalProperties": False, "required": ["kind", "reason"],
-            "properties": {"kind": {"enum": ["camera", "pipeline", "internal", "busy"]},
+            "properties": {"kind": {"enum": ["camera", "pipeline", "internal", "busy",
+                                             "paused"]},
                            "reason": {"type": "string", "minLength": 1}}}]},
         "time_synced": {"type": ["boolean", "null"]},
         "source": {"type": "string", "minLength": 1},  # CLI results only

@@ -169,6 +169,6 @@ def test_a_config_loads_with_no_opencv_and_imports_no_backend(repo_root: Path) -
     assert loaded["asked"] == [] and loaded["problems"] == []
     assert loaded["kinds"] == ["picamera", "auto"]
     core = {"edge.config", "edge.config_base", "edge.errors", "edge.registry"}
-    roles = {"edge.classify", "edge.detect", "edge.mqtt", "edge.sources", "edge.triggers",
-             "edge.http"}
+    roles = {"edge.classify", "edge.continuous", "edge.detect", "edge.mqtt", "edge.sources",
+             "edge.triggers", "edge.http"}
     assert set(loaded["edge"]) == core | roles | {f"{role}.config" for role in roles}
