@@ -16,24 +16,11 @@ import keras
 import numpy as np
 import pytest
 
-from tests.trainer.fer_files import make_fer, write_npz
+from tests.trainer.fer_files import write_tiny_with_votes
 from trainer.cli import main
-from trainer.ferplus import TO_OURS
 
 pytestmark = pytest.mark.slow
 TINY = "4x1,4x1,8x1,8x1,8x1"
-
-
-def _tiny_with_votes(root: Path) -> tuple[Path, Path]:
-    """8 faces per class in Training, 4 per test split; 7 annotators agree with the label,
-    3 say neutral (the crowd's pull that the calibration has to take back)."""
-    images, labels, usage = make_fer(train_per_class=8, test_per_class=4)
-    votes = np.zeros((len(labels), 10), np.uint8)
-    votes[np.arange(len(labels)), TO_OURS[labels]] += 7
-    votes[:, TO_OURS[6]] += 3
-    data = write_npz(root / "tiny.npz", images, labels, usage)
-    np.savez(root / "ferplus.npz", votes=votes)
-    return data, root / "ferplus.npz"
 
 
 def _train(*argv: str) -> tuple[int, str]:
@@ -51,7 +38,7 @@ def _history(run: Path) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("resume")
-    data, votes = _tiny_with_votes(root)
+    data, votes = write_tiny_with_votes(root)
     common = ["--data", str(data), "--ferplus", str(votes), "--labels", "ferplus",
               "--label-mix", "0.25", "--epochs", "3", "--batch-size", "16", "--blocks", TINY,
               "--precision", "float32", "--seed", "3"]
@@ -146,7 +133,7 @@ def test_a_run_begun_in_bf16_resumes_in_float32_on_a_cpu_without_bf16(
     import trainer.train as train_module
     from trainer.model import precision_of
 
-    data, votes = _tiny_with_votes(tmp_path)
+    data, votes = write_tiny_with_votes(tmp_path)
     run = tmp_path / "run"
     monkeypatch.setattr(train_module, "_cpu_flags", lambda: {"avx512f", "amx_bf16"})
     assert _train("--data", str(data), "--ferplus", str(votes), "--labels", "ferplus",
