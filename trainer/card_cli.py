@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer.data import default_fer2013_path
-from trainer.report import crowd_table, per_class_table, recall_table
+from trainer.markdown import crowd_table, per_class_table, recall_table
 
 PLOTS = {"training_curves.png": "Accuracy and loss per epoch (train vs PublicTest)",
          "training_violins.png": "Per-epoch accuracy and loss",
@@ -116,7 +116,8 @@ def _deployed_metrics(model: Path, side: dict[str, Any], data_path: Path) -> dic
     """PrivateTest per class as the daemon answers: int8, default averaging, calibrated."""
     from edge.calibration import calibration_of
     from trainer.data import LABELS, load_dataset
-    from trainer.evaluate import TfliteModel, averaged_scores, classification_metrics
+    from trainer.metrics import classification_metrics
+    from trainer.scoring import TfliteModel, averaged_scores
 
     private = load_dataset(data_path).private
     default = side["averaging"]["default"]

@@ -263,7 +263,7 @@ def _run(args: argparse.Namespace) -> int:
         cfg = _config(args)
     data = _with_votes(data, args, needed=cfg.labels == "ferplus")
     train_split = _prepare(data, cfg)
-    from trainer.evaluate import write_report
+    from trainer.report import write_report
     from trainer.train import train
 
     if args.report_only:
@@ -277,8 +277,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(model: Any, report: dict[str, Any], out: Path, trained: bool) -> None:
+    from trainer.markdown import read_train_summary
     from trainer.model import count_macs
-    from trainer.report import read_train_summary
 
     print(f"model: {count_macs(model) / 1e6:.1f} M MACs per face, "
           f"{int(model.count_params()):,} parameters")

@@ -16,8 +16,8 @@ import numpy as np
 from edge.model_contract import AVERAGINGS
 from trainer.calibrate import crowd_score, fit, sidecar_block
 from trainer.data import FerData, Split
-from trainer.evaluate import averaged_scores
 from trainer.ferplus import Votes, agreement_metrics
+from trainer.scoring import averaged_scores
 
 
 def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ import numpy as np
 from edge.errors import ModelError
 from edge.model_contract import FORMAT, contract_of
 from trainer.data import FACE_SIZE, LABELS, Split, limit_split
-from trainer.evaluate import TfliteModel
+from trainer.scoring import TfliteModel
 
 MODES = ("int8", "float32", "dynamic")
 PREPROCESS = {"grayscale": True, "face_margin": 0.0, "resize": "area", "pixel_range": [0, 255]}
@@ -256,7 +256,7 @@ def remeasure(model: Path, data_path: Path, averaging: str,
     refit its calibration by the rule where the FER+ votes are there, and rewrite its
     sidecar's figures, calibration and default; the model file is not touched."""
     from trainer.data import load_dataset
-    from trainer.evaluate import measure_tflite
+    from trainer.metrics import measure_tflite
 
     side_path = model.with_suffix(".json")
     meta = json.loads(side_path.read_text())
@@ -451,7 +451,7 @@ def _golden_line(tflite_path: Path) -> str:
 def run(req: ConvertRequest, echo: Callable[[str], None] = print) -> int:
     """Convert, verify against Keras, gate on --max-drop, write. 0 written, 1 rejected."""
     from trainer.data import load_dataset
-    from trainer.evaluate import compare
+    from trainer.metrics import compare
 
     _check_request(req)
     data = load_dataset(req.data)

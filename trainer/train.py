@@ -276,8 +276,8 @@ class _CrowdAgreement(keras.callbacks.Callback):  # type: ignore[misc]  # keras 
         self.public = public
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        from trainer.evaluate import averaged_scores
         from trainer.ferplus import Votes, agreement_metrics
+        from trainer.scoring import averaged_scores
 
         assert self.public.votes is not None and logs is not None
         scores = averaged_scores(self.model, self.public.images, "flip")

@@ -15,7 +15,7 @@ def test_one_teacher_is_scored_by_litert_over_the_crops(tiny_model: Path,
                                                          tmp_path: Path) -> None:
     from trainer.data import Split
     from trainer.distill import blend, teacher_scores
-    from trainer.evaluate import TfliteModel, averaged_scores
+    from trainer.scoring import TfliteModel, averaged_scores
 
     faces, labels = synthetic_faces(seed=2)
     scores = teacher_scores((tiny_model,), Split(faces, labels))

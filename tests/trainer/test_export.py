@@ -1,4 +1,4 @@
-"""trainer.export and the TFLite scorer in trainer.evaluate, on the real tiny model."""
+"""trainer.export and the TFLite scorer in trainer.scoring, on the real tiny model."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pytest
 from edge.classify.averaging import views as _views
 from tests.fixtures.models import TINY_BLOCKS, synthetic_faces
 from trainer.data import LABELS, FerData, Split
-from trainer.evaluate import TfliteModel, compare, predict_scores
 from trainer.export import (
     ExportError,
     ModelInfo,
@@ -25,7 +24,9 @@ from trainer.export import (
     op_names,
     quantization_of,
 )
+from trainer.metrics import compare
 from trainer.model import precision_of
+from trainer.scoring import TfliteModel, predict_scores
 
 SIDECAR_KEYS = {"format", "name", "version", "labels", "input", "output", "preprocess",
                 "quantization", "accuracy", "macs", "params", "dataset", "sha256", "created",
