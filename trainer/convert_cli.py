@@ -18,8 +18,11 @@ import sys
 from pathlib import Path
 
 from edge.model_contract import AVERAGINGS
+from trainer.converter import ConvertRequest, run
 from trainer.data import FER2013_ENV, DataError, default_fer2013_path
-from trainer.export import MODES, ConvertRequest, ExportError, remeasure, run
+from trainer.errors import ExportError
+from trainer.remeasure import remeasure
+from trainer.to_tflite import MODES
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -75,7 +75,7 @@ def _precision_line(report: dict[str, Any], summary: dict[str, Any]) -> str:
     line = f"- Precision: trained under {precision}"
     if asked and asked != precision:
         line += f" (asked: `--precision {asked}`)"
-    if precision not in ("float32", "n/a"):  # TFLite has no bf16 ops: see trainer.export
+    if precision not in ("float32", "n/a"):  # TFLite has no bf16 ops: see trainer.to_tflite
         line += "; the figures here are computed under it, the converter's in float32"
     return line
 

@@ -75,20 +75,19 @@ def test_max_drop_gate_rejects_and_writes_nothing(tiny_keras_model: Path,
                                                   tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    import trainer.export
-    import trainer.metrics
+    import trainer.converter
 
     converted = tiny_model.read_bytes()  # the gate is under test here, not the converter
-    monkeypatch.setattr(trainer.export, "convert", lambda *args: converted)
+    monkeypatch.setattr(trainer.converter, "convert", lambda *args: converted)
 
-    real: Callable[..., dict[str, Any]] = trainer.metrics.compare
+    real: Callable[..., dict[str, Any]] = trainer.converter.compare
 
     def worse(*args: Any, **kwargs: Any) -> dict[str, Any]:
         result = real(*args, **kwargs)
         result["PrivateTest"]["tflite"] = result["PrivateTest"]["keras"] - 0.015  # 1.5 points
         return result
 
-    monkeypatch.setattr(trainer.metrics, "compare", worse)
+    monkeypatch.setattr(trainer.converter, "compare", worse)
     out = tmp_path / "emotion-edge"
     out.with_suffix(".tflite").write_bytes(b"the model already shipped")
     assert _cli(tiny_keras_model, fake_fer, out, "--rep-samples", "20") == 1
