@@ -82,7 +82,7 @@ def test_report_gives_the_crowd_figures_per_averaging(runs: tuple[Path, Path]) -
 
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--resume", str(tmp_path)]) == 2
+    assert main(["--resume", str(tmp_path)]) == 1
     assert "no checkpoint there" in capsys.readouterr().err
 
 
@@ -117,7 +117,7 @@ def test_converted_sidecar_and_card_carry_the_calibration_and_crowd_figures(
         a: {**block, "tau": 1.5, "log_bias": dict.fromkeys(block["log_bias"], 5.0)}
         for a, block in fitted.items()}
     stem.with_suffix(".json").write_text(json.dumps(side))
-    assert main(["convert", "--remeasure", "--model", str(stem.with_suffix(".tflite")),
+    assert main(["remeasure", "--model", str(stem.with_suffix(".tflite")),
                  "--data", str(data), "--ferplus", str(whole.parent / "ferplus.npz"),
                  "--averaging", "crops"]) == 0
     refitted = json.loads(stem.with_suffix(".json").read_text())

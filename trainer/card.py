@@ -217,9 +217,13 @@ def _notes(args: argparse.Namespace) -> str:
     return str(args.notes_file.read_text()) if args.notes_file else str(args.notes)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="emotion-train card", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser],
+               common: argparse.ArgumentParser) -> None:
+    """The `card` subcommand."""
+    p = commands.add_parser("card", parents=[common], description=__doc__,
+                            help="write models/README.md, the model card",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(run=run)
     p.add_argument("--run", type=Path, default=None,
                    help="the training run folder (metrics.json, train.json, plots); leave "
                         "out when it is gone and give --trained and --data")
@@ -235,10 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--notes", default="")
     p.add_argument("--notes-file", type=Path, default=None,
                    help="Markdown appended after Reproduce (instead of --notes)")
-    args = p.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Copy the run's plots beside the model and write the card there."""
     for name in PLOTS:
         if args.run is not None and (args.run / name).exists():
             shutil.copy(args.run / name, args.model.parent / name)
     (args.model.parent / "README.md").write_text(render(args.run, args.model, args))
     return 0
-
