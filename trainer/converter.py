@@ -19,9 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from edge.errors import EdgeError
 from trainer.crowd import crowd_of
 from trainer.data import Split, limit_split, load_dataset
 from trainer.errors import ExportError
+from trainer.golden import write_golden
 from trainer.metrics import compare
 from trainer.scoring import TfliteModel
 from trainer.sidecar import ModelInfo, dataset_info, export, quantization_of
@@ -122,9 +124,6 @@ def _labels_source(model: Path) -> str | None:
 
 def _golden_line(tflite_path: Path) -> str:
     """Record the golden vectors the edge runs at start (edge/classify/golden.py checks)."""
-    from edge.classify.golden_record import write_golden
-    from edge.errors import EdgeError
-
     try:
         block = write_golden(tflite_path)
     except EdgeError as e:
