@@ -18,7 +18,7 @@ from trainer.data import FER2013_ENV, FerData, Split, default_fer2013_path
 from trainer.errors import DataError, TrainerError
 
 if TYPE_CHECKING:
-    from trainer.train import TrainConfig
+    from trainer.config import TrainConfig
 
 N_BLOCKS = 5
 
@@ -183,7 +183,7 @@ def _check_out(args: argparse.Namespace) -> None:
 
 
 def _config(args: argparse.Namespace) -> TrainConfig:
-    from trainer.train import TrainConfig
+    from trainer.config import TrainConfig
 
     extra = {"blocks": args.blocks} if args.blocks else {}
     return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
@@ -199,7 +199,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
 
 
 def _prepare(data: FerData, cfg: TrainConfig) -> Split:
-    from trainer.train import prepare_training
+    from trainer.batches import prepare_training
 
     train_split, notes = prepare_training(data, cfg)
     if len(train_split) == 0:
@@ -223,7 +223,7 @@ def _load_model(path: Path) -> Any:
 
 
 def _resumed(args: argparse.Namespace) -> TrainConfig:
-    from trainer.train import CHECKPOINT, saved_run
+    from trainer.checkpoint import CHECKPOINT, saved_run
 
     if not (args.resume / CHECKPOINT / "state.json").is_file():
         raise TrainerError(f"--resume {args.resume}: no checkpoint there (a run folder that "

@@ -58,7 +58,8 @@ def test_an_ensemble_is_the_renormalised_geometric_mean_and_is_cached(
 
 def test_a_run_saved_with_one_teacher_path_resumes_as_a_tuple(tmp_path: Path) -> None:
     """run.json is a contract with runs begun before teachers became a list."""
-    from trainer.train import CHECKPOINT, TrainConfig, saved_run
+    from trainer.checkpoint import CHECKPOINT, saved_run
+    from trainer.config import TrainConfig
 
     (tmp_path / CHECKPOINT).mkdir()
     for old, new in (("t.tflite", ("t.tflite",)), (None, ()), (["a", "b"], ("a", "b"))):

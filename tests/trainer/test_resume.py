@@ -130,12 +130,12 @@ def test_a_run_begun_in_bf16_resumes_in_float32_on_a_cpu_without_bf16(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The CPU changes between working windows: `--precision auto` resolves anew at each
     resume, and the weights and optimizer state carry over into the other policy."""
-    import trainer.train as train_module
+    import trainer.config as config_module
     from trainer.model import precision_of
 
     data, votes = write_tiny_with_votes(tmp_path)
     run = tmp_path / "run"
-    monkeypatch.setattr(train_module, "_cpu_flags", lambda: {"avx512f", "amx_bf16"})
+    monkeypatch.setattr(config_module, "_cpu_flags", lambda: {"avx512f", "amx_bf16"})
     assert _train("--data", str(data), "--ferplus", str(votes), "--labels", "ferplus",
                   "--epochs", "3", "--batch-size", "16", "--blocks", TINY, "--seed", "3",
                   "--out", str(run), "--stop-after", "1")[0] == 0
@@ -143,7 +143,7 @@ def test_a_run_begun_in_bf16_resumes_in_float32_on_a_cpu_without_bf16(
     assert precision_of(begun) == "mixed_bfloat16"
     steps_per_epoch = int(begun.optimizer.iterations.numpy())
 
-    monkeypatch.setattr(train_module, "_cpu_flags", lambda: {"avx2"})
+    monkeypatch.setattr(config_module, "_cpu_flags", lambda: {"avx2"})
     status, printed = _train("--resume", str(run))
     assert status == 0, printed
     assert [int(r["epoch"]) for r in _history(run)] == [0, 1, 2]
