@@ -217,13 +217,7 @@ def _notes(args: argparse.Namespace) -> str:
     return str(args.notes_file.read_text()) if args.notes_file else str(args.notes)
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser],
-               common: argparse.ArgumentParser) -> None:
-    """The `card` subcommand."""
-    p = commands.add_parser("card", parents=[common], description=__doc__,
-                            help="write models/README.md, the model card",
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.set_defaults(run=run)
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run", type=Path, default=None,
                    help="the training run folder (metrics.json, train.json, plots); leave "
                         "out when it is gone and give --trained and --data")

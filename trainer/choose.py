@@ -36,13 +36,7 @@ def _point(model: Path, averaging: str | None) -> dict[str, Any]:
             "private": crowd["PrivateTest"]}
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser],
-               common: argparse.ArgumentParser) -> None:
-    """The `choose` subcommand."""
-    p = commands.add_parser("choose", parents=[common], description=__doc__,
-                            help="the model to ship, by the rule, from converted models",
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.set_defaults(run=run)
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("models", type=Path, nargs="+", help=".tflite files with their sidecars")
     p.add_argument("--averaging", default=None,
                    help="compare at this averaging (default: each model's own default)")

@@ -16,14 +16,35 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from typing import NoReturn, cast
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, NoReturn
 
 from trainer import card, choose, convert_cli, train_cli
 from trainer.errors import TrainerError
 
 PROG = "emotion-train"
-COMMANDS = ("train", "convert", "remeasure", "choose", "card")
+
+
+class _Command(NamedTuple):
+    help: str
+    description: str | None  # the module's docstring
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS = {
+    "train": _Command("train a model (the default command)", train_cli.__doc__,
+                      train_cli.add_arguments, train_cli.run),
+    "convert": _Command("Keras model -> int8 TFLite + its sidecar, verified",
+                        convert_cli.__doc__, convert_cli.add_convert_arguments,
+                        convert_cli.convert),
+    "remeasure": _Command("re-score a converted model, refit its sidecar", convert_cli.__doc__,
+                          convert_cli.add_remeasure_arguments, convert_cli.remeasure),
+    "choose": _Command("the model to ship, by the rule, from converted models",
+                       choose.__doc__, choose.add_arguments, choose.run),
+    "card": _Command("write models/README.md, the model card", card.__doc__,
+                     card.add_arguments, card.run),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,15 +57,15 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description=__doc__,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
-    # Subparsers are _Parsers too (argparse makes them of the parser's class)
-    commands = cast("argparse._SubParsersAction[argparse.ArgumentParser]",
-                    p.add_subparsers(dest="command", required=True, metavar="COMMAND"))
-    train_cli.add_parser(commands, common)
-    convert_cli.add_parsers(commands, common)
-    choose.add_parser(commands, common)
-    card.add_parser(commands, common)
+    commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, command in COMMANDS.items():
+        sub = commands.add_parser(name, parents=[common], help=command.help,
+                                  description=command.description,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        command.add_arguments(sub)
+        sub.set_defaults(func=command.run)  # not `run`: card has a --run option
     return p
 
 
@@ -67,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # --help (0), or a usage error already printed in one line (2)
         return e.code if isinstance(e.code, int) else 0 if e.code is None else 2
     try:
-        return int(args.run(args))
+        return int(args.func(args))
     except (TrainerError, OSError) as e:
         if args.debug:
             raise

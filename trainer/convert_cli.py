@@ -26,7 +26,8 @@ from trainer.data import FER2013_ENV, default_fer2013_path
 from trainer.to_tflite import MODES  # TensorFlow is imported only when converting
 
 
-def _data_and_votes(p: argparse.ArgumentParser) -> None:
+def _model_and_data(p: argparse.ArgumentParser, model_help: str) -> None:
+    p.add_argument("--model", type=Path, required=True, help=model_help)
     p.add_argument("--data", type=Path, default=default_fer2013_path(),
                    help="FER2013 as .npz, Kaggle fer2013.csv or image folder "
                         f"(default: ${FER2013_ENV}, else ./fer2013.csv; now %(default)s)")
@@ -36,30 +37,22 @@ def _data_and_votes(p: argparse.ArgumentParser) -> None:
                         "--data, when it is there)")
 
 
-def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser],
-                common: argparse.ArgumentParser) -> None:
-    """The `convert` and `remeasure` subcommands."""
-    p = commands.add_parser("convert", parents=[common], description=__doc__,
-                            help="Keras model -> int8 TFLite + its sidecar, verified",
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.set_defaults(run=convert)
-    p.add_argument("--model", type=Path, required=True,
-                   help="a .keras model from a training run")
-    _data_and_votes(p)
+def add_convert_arguments(p: argparse.ArgumentParser) -> None:
+    _model_and_data(p, "a .keras model from a training run")
     p.add_argument("--out", type=Path, required=True,
                    help="output stem: models/emotion-edge writes emotion-edge.tflite + .json")
-    p.add_argument("--mode", choices=MODES, default="int8",
-                   help="int8 (full-integer, the shipped kind; default), float32 or dynamic")
+    p.add_argument("--name", default="emotion-edge-cnn", help="model name in the sidecar")
+    p.add_argument("--version", default=None,
+                   help="model version in the sidecar (default: date + sha256 prefix)")
     p.add_argument("--max-drop", type=float, default=1.0,
                    help="reject if converted accuracy is more than this many points below "
                         "Keras on either test split (default: %(default)s)")
+    p.add_argument("--mode", choices=MODES, default="int8",
+                   help="int8 (full-integer, the shipped kind; default), float32 or dynamic")
     p.add_argument("--rep-samples", type=int, default=300,
                    help="Training faces used to calibrate int8 (default: %(default)s)")
     p.add_argument("--limit-eval", type=int, default=None,
                    help="score a random N faces of each test split (quick checks only)")
-    p.add_argument("--name", default="emotion-edge-cnn", help="model name in the sidecar")
-    p.add_argument("--version", default=None,
-                   help="model version in the sidecar (default: date + sha256 prefix)")
     p.add_argument("--averaging", choices=AVERAGINGS, default="flip",
                    help="the test-time averaging the edge uses by default, recorded in the "
                         "sidecar (default: %(default)s: 2 invokes; crops is 10)")
@@ -68,14 +61,10 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser],
                         "(default: %(default)s)")
     p.add_argument("--seed", type=int, default=1234, help="sampling seed")
 
-    r = commands.add_parser("remeasure", parents=[common], description=__doc__,
-                            help="re-score a converted model, refit its sidecar",
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    r.set_defaults(run=remeasure)
-    r.add_argument("--model", type=Path, required=True,
-                   help="a converted .tflite; its .json sidecar beside it is rewritten")
-    _data_and_votes(r)
-    r.add_argument("--averaging", choices=AVERAGINGS, default=None,
+
+def add_remeasure_arguments(p: argparse.ArgumentParser) -> None:
+    _model_and_data(p, "a converted .tflite; its .json sidecar beside it is rewritten")
+    p.add_argument("--averaging", choices=AVERAGINGS, default=None,
                    help="the default averaging to record (default: keep the sidecar's)")
 
 

@@ -65,16 +65,11 @@ def _blocks(text: str) -> tuple[tuple[int, int], ...]:
     return blocks
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser],
-               common: argparse.ArgumentParser) -> None:
-    """The `train` subcommand, the default: its help is `emotion-train --help`."""
-    p = commands.add_parser(
-        "train", parents=[common], help="train a model (the default command)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="The other commands: `emotion-train convert --help` (Keras -> int8 TFLite + "
-               "sidecar), `remeasure --help` (refit a shipped model's sidecar), `choose "
-               "--help` (the model to ship, by the rule) and `card --help` (the model card).")
-    p.set_defaults(run=run)
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The `train` command's options; its help is `emotion-train --help`."""
+    p.epilog = ("The other commands: `emotion-train convert --help` (Keras -> int8 TFLite + "
+                "sidecar), `remeasure --help` (refit a converted model's sidecar), `choose "
+                "--help` (the model to ship, by the rule) and `card --help` (the model card).")
     p.add_argument("--data", type=Path, default=default_fer2013_path(),
                    help="FER2013 as .npz, Kaggle fer2013.csv, or a train/ + test/ image folder "
                         f"(default: ${FER2013_ENV}, else ./fer2013.csv; now %(default)s)")
