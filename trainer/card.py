@@ -20,12 +20,19 @@ from typing import Any
 
 from trainer.data import default_fer2013_path
 from trainer.markdown import crowd_table, per_class_table, recall_table
+from trainer.plots import (
+    CLASS_DISTRIBUTION,
+    CONFUSION_MATRIX,
+    SAMPLE_FACES,
+    TRAINING_CURVES,
+    TRAINING_VIOLINS,
+)
 
-PLOTS = {"training_curves.png": "Accuracy and loss per epoch (train vs PublicTest)",
-         "training_violins.png": "Per-epoch accuracy and loss",
-         "confusion_matrix_private.png": "Normalised confusion matrix, PrivateTest",
-         "class_distribution.png": "Training-set class distribution",
-         "sample_faces.png": "Sample Training faces per class"}
+PLOTS = {TRAINING_CURVES: "Accuracy and loss per epoch (train vs PublicTest)",
+         TRAINING_VIOLINS: "Per-epoch accuracy and loss",
+         CONFUSION_MATRIX: "Normalised confusion matrix, PrivateTest",
+         CLASS_DISTRIBUTION: "Training-set class distribution",
+         SAMPLE_FACES: "Sample Training faces per class"}
 
 
 def _pct(x: float) -> str:
@@ -161,7 +168,7 @@ def render(run: Path | None, model: Path, args: argparse.Namespace) -> str:
     side = json.loads(model.with_suffix(".json").read_text())
     metrics, train = _run_files(run, model, side, args)
     if run is None:  # the run's confusion plot is gone: draw the int8 model's
-        from trainer.plots import CONFUSION_MATRIX, confusion_matrix, save
+        from trainer.plots import confusion_matrix, save
 
         save(confusion_matrix(metrics["PrivateTest"], metrics["labels"]),
               model.parent / CONFUSION_MATRIX)
@@ -208,7 +215,7 @@ def render(run: Path | None, model: Path, args: argparse.Namespace) -> str:
         f"emotion-train card {f'--run {run}' if run else '--trained ...'} --model {model}",
         "```", "", _notes(args), "",
     ]
-    shown = [n for n in PLOTS if (run / n).exists()] if run else ["confusion_matrix_private.png"]
+    shown = [n for n in PLOTS if (run / n).exists()] if run else [CONFUSION_MATRIX]
     lines += [f"### {PLOTS[name]}\n\n![{PLOTS[name]}]({name})\n" for name in shown]
     return "\n".join(lines)
 

@@ -13,14 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from trainer.data import Split
+from trainer.plots import (
+    CLASS_DISTRIBUTION,
+    CONFUSION_MATRIX,
+    SAMPLE_FACES,
+    TRAINING_CURVES,
+    TRAINING_VIOLINS,
+)
 
 TEST_SPLITS = ("PublicTest", "PrivateTest")
 PICTURES = (
-    ("Training-set class distribution", "class_distribution.png"),
-    ("Sample training faces", "sample_faces.png"),
-    ("Accuracy and loss per epoch", "training_curves.png"),
-    ("Per-epoch accuracy and loss, violins", "training_violins.png"),
-    ("PrivateTest confusion matrix, normalised", "confusion_matrix_private.png"),
+    ("Training-set class distribution", CLASS_DISTRIBUTION),
+    ("Sample training faces", SAMPLE_FACES),
+    ("Accuracy and loss per epoch", TRAINING_CURVES),
+    ("Per-epoch accuracy and loss, violins", TRAINING_VIOLINS),
+    ("PrivateTest confusion matrix, normalised", CONFUSION_MATRIX),
 )
 
 
