@@ -35,8 +35,10 @@ def main() -> None:
     import keras
     import numpy as np
 
+    from trainer.batches import make_dataset, prepare_training
+    from trainer.config import TrainConfig
     from trainer.data import load_dataset
-    from trainer.train import TrainConfig, _fresh_model, make_dataset, prepare_training
+    from trainer.train import _fresh_model
 
     cfg = TrainConfig(limit=args.faces, precision=args.precision)
     keras.mixed_precision.set_global_policy(args.precision)

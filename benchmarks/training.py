@@ -23,7 +23,7 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 
 
 def _cpu_summary() -> str:
-    from trainer.train import _cpu_flags
+    from trainer.config import _cpu_flags
 
     flags = _cpu_flags()
     units = sorted(flags & {"amx_bf16", "amx_tile", "avx512_bf16", "avx512f", "avx512_vnni",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from trainer.convert_cli import main
+from trainer.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["convert", *sys.argv[1:]]))

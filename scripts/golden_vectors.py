@@ -16,9 +16,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from edge.classify.golden_record import write_golden
 from edge.errors import EdgeError
 from edge.model_contract import sidecar_path
+from trainer.golden import write_golden
 
 
 def main(argv: list[str] | None = None) -> int:

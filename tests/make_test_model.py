@@ -1,7 +1,7 @@
 """Make the tiny test model the edge tests run: `python -m tests.make_test_model`.
 
 The production architecture (`trainer.model.build_model`) with narrow blocks, fitted on 8
-synthetic faces per class and converted to int8 by the real converter (`trainer.export`),
+synthetic faces per class and converted to int8 by the real converter (`trainer.to_tflite`),
 so the edge tests run a real LiteRT interpreter on the real model contract without
 TensorFlow. Writes tests/data/tiny-model.tflite and its sidecar tiny-model.json; run it
 again (and commit both files) when the trainer's contract changes.

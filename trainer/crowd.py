@@ -4,20 +4,24 @@ For each averaging (`none`, `flip`, `crops`), the calibration is fitted on Publi
 (calibrate.py) and PrivateTest is scored with it: FER+ majority accuracy (with n), each
 emotion's recall and their mean, ECE and cross-entropy against the votes, and FER2013's
 single-label accuracy of the same answers. Trainer report, converter and benchmarks all
-take their crowd figures from here.
+take their crowd figures from here; `crowd_of` gives the converter's and `remeasure`'s, for
+an int8 model, with the votes read from beside the dataset.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from edge.model_contract import AVERAGINGS
 from trainer.calibrate import crowd_score, fit, sidecar_block
-from trainer.data import FerData, Split
-from trainer.evaluate import averaged_scores
-from trainer.ferplus import Votes, agreement_metrics
+from trainer.data import FerData, Split, limit_split
+from trainer.ferplus import Votes, agreement_metrics, attach_votes, default_ferplus_path
+from trainer.scoring import TfliteModel, averaged_scores
 
 
 def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -63,3 +67,34 @@ def crowd_figures(model: Any, data: FerData,
         }
     return result
 
+
+def crowd_of(tflite: TfliteModel, data: FerData, data_path: Path, ferplus: Path | None,
+             accuracy: dict[str, Any], echo: Callable[[str], None],
+             limit_eval: int | None = None, seed: int = 0) -> dict[str, Any] | None:
+    """FER+ figures of the int8 model with the calibration fitted for it, when the votes
+    exist; FER2013 accuracy per averaging then counts the calibrated answers, as the edge
+    gives them (the uncalibrated figure is kept beside it)."""
+    votes = ferplus or default_ferplus_path(data_path)
+    if data_path.suffix != ".npz" or not votes.is_file():
+        echo(f"no FER+ votes at {votes}: no calibration, no crowd figures")
+        return None
+    data = attach_votes(data, votes, data_path)
+    if limit_eval is not None:
+        data = replace(data, public=limit_split(data.public, limit_eval, seed),
+                       private=limit_split(data.private, limit_eval, seed))
+    crowd = crowd_figures(tflite, data)
+    for averaging, row in crowd.items():
+        for split in ("PublicTest", "PrivateTest"):
+            cell = accuracy[split]["averaged"][averaging]
+            cell["uncalibrated_tflite"] = cell["tflite"]
+            cell["tflite"] = row[split]["fer2013_accuracy"]
+        p = row["PrivateTest"]
+        q = row["PublicTest"]
+        echo(f"FER+, {averaging}, calibrated (tau {row['calibration']['tau']:g}, "
+             f"T {row['calibration']['temperature']:g}): PublicTest majority "
+             f"{q['accuracy']:.2%}, mean recall {q['mean_recall']:.2%}; PrivateTest majority "
+             f"{p['accuracy']:.2%} (n={p['n']}), Barsoum {p['barsoum']['accuracy']:.2%} "
+             f"(n={p['barsoum']['n']}), mean recall {p['mean_recall']:.2%}, "
+             f"lowest {min(p['recall'].values()):.2f}, ECE {p['ece']:.3f}, "
+             f"CE {p['cross_entropy']:.3f}, FER2013 {p['fer2013_accuracy']:.2%}")
+    return crowd

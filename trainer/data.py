@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from trainer.errors import DataError as DataError  # also importable from here, as before
+
 LABELS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 SPLITS: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
 FACE_SIZE = 48
@@ -34,10 +36,6 @@ def default_fer2013_path(environ: Mapping[str, str] | None = None) -> Path:
     $EMOEDGE_FER2013, else Kaggle's `fer2013.csv` in the working directory."""
     env = os.environ if environ is None else environ
     return Path(env.get(FER2013_ENV) or "fer2013.csv")
-
-
-class DataError(ValueError):
-    """The dataset is missing, malformed or not FER2013-shaped; the message says where."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from trainer.data import Split
-from trainer.evaluate import TfliteModel, averaged_scores
+from trainer.scoring import TfliteModel, averaged_scores
 
 log = logging.getLogger(__name__)
 FLOOR = 1e-6  # no teacher's zero may veto an emotion in the geometric mean

@@ -1,10 +1,10 @@
 """The report's pictures: PNGs in the run folder, drawn with matplotlib's Agg canvas.
 
-`write_plots` is called by `trainer.evaluate.write_report` once a run has its metrics. It
+`write_plots` is called by `trainer.report.write_report` once a run has its metrics. It
 draws each picture on its own `Figure` (no pyplot, no global backend state), so it works
 headless and from any thread. A picture that cannot be drawn is logged and skipped: the
-metrics and the model of a long run are worth more than one plot. `report.md` comes last
-and embeds the pictures that exist.
+metrics and the model of a long run are worth more than one plot. Pictures only: the
+Markdown that embeds them is `trainer.markdown`'s.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ FACE_PX = 48
 GAP_PX = 2
 
 
-def write_plots(report: dict[str, Any], train_split: Split, run_dir: Path) -> None:
-    """Write the PNGs and report.md into run_dir; the history comes from run_dir/history.csv."""
-    run_dir = Path(run_dir)
+def write_plots(report: dict[str, Any], train_split: Split, run_dir: Path) -> list[Path]:
+    """Write the PNGs into run_dir (the history from run_dir/history.csv); returns those
+    written."""
     run_dir.mkdir(parents=True, exist_ok=True)
     labels = list(report.get("labels", LABELS))
     history = read_history(run_dir / "history.csv")
@@ -50,17 +50,14 @@ def write_plots(report: dict[str, Any], train_split: Split, run_dir: Path) -> No
         TRAINING_VIOLINS: lambda: training_violins(history),
         CONFUSION_MATRIX: lambda: confusion_matrix(report["PrivateTest"], labels),
     }
+    written = []
     for name, draw in drawers.items():
         try:
             save(draw(), run_dir / name)
+            written.append(run_dir / name)
         except Exception as e:  # a broken picture must not lose a finished run
             log.warning("%s not written: %s: %s", name, type(e).__name__, e)
-    try:
-        from trainer.report import write_markdown
-
-        write_markdown(report, train_split, run_dir)
-    except Exception as e:  # same reason: metrics.json and model.keras already exist
-        log.warning("report.md not written: %s: %s", type(e).__name__, e)
+    return written
 
 
 def read_history(path: Path) -> dict[str, np.ndarray]:

@@ -1,7 +1,9 @@
 """Fit the CNN on Training, pick the best epoch on PublicTest, leave a run folder behind.
 
 The run folder holds everything the report and the converter need: `model.keras` (the
-best PublicTest checkpoint), `history.csv`, `train.json` (config, data notes, throughput).
+best PublicTest checkpoint), `history.csv`, `train.json` (config, data notes, throughput),
+and while the run lasts the checkpoint `--resume` continues from (trainer.checkpoint). The
+batches and their augmentation are trainer.batches'; the settings, trainer.config's.
 """
 
 from __future__ import annotations
@@ -10,159 +12,26 @@ import json
 import logging
 import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TypedDict
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from trainer.data import LABELS, FerData, Split, clean_training, limit_split
-from trainer.model import DEFAULT_BLOCKS, ModelShape, build_model, count_macs, precision_of
+from trainer.batches import make_dataset, prepare_training
+from trainer.checkpoint import (
+    CHECKPOINT,
+    RunState,
+    begin_run,
+    end_epoch,
+    fresh_state,
+    read_state,
+)
+from trainer.config import TrainConfig, resolve_precision
+from trainer.data import LABELS, FerData, Split
+from trainer.model import ModelShape, build_model, count_macs, precision_of
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 80
-    batch_size: int = 128
-    seed: int = 1234
-    learning_rate: float = 2e-3
-    weight_decay: float = 0.05
-    warmup_epochs: int = 2
-    label_smoothing: float = 0.1
-    patience: int = 30
-    limit: int | None = None
-    drop_duplicates: bool = True
-    init_from: str | None = None  # a run's .keras, or a shipped .tflite, to continue from
-    blocks: tuple[tuple[int, int], ...] = DEFAULT_BLOCKS
-    dropout: float = 0.4
-    precision: str = "auto"  # auto | float32 | mixed_bfloat16 (see resolve_precision)
-    # Off in the shipped recipe: neither paid in the fine-tunes of models/README.md
-    mixup: float = 0.0  # Beta(a, a) mixing of face pairs, e.g. 0.2; 0 turns it off
-    ema: float = 0.0  # momentum of the weight average validated and saved, e.g. 0.999; 0: off
-    distill_from: tuple[str, ...] = ()  # teachers (.keras or .tflite) whose crops scores to learn
-    distill_weight: float = 0.5  # share of the teacher's scores in each target
-    labels: str = "fer2013"  # fer2013 (one label per face) | ferplus (the crowd's vote shares)
-    label_mix: float = 0.0  # with ferplus: share of the FER2013 label blended into each target
-    ferplus: str | None = None  # the FER+ votes file, aligned to the FER2013 .npz
-    augment: dict[str, float] = field(default_factory=lambda: {
-        "rotation": 0.04, "shift": 0.1, "zoom": 0.1, "contrast": 0.3,
-        "brightness": 0.2, "erase": 0.25})
-
-
-PRECISIONS = ("auto", "float32", "mixed_bfloat16")
-
-
-def resolve_precision(name: str, cpu_flags: set[str] | None = None) -> str:
-    """`auto` picks bf16 only where the CPU runs it natively (AMX or AVX-512 BF16).
-
-    Without those units TensorFlow emulates bf16 and a step gets slower, not faster.
-    """
-    if name not in PRECISIONS:
-        raise ValueError(f"precision {name!r} is not one of {PRECISIONS}")
-    if name != "auto":
-        return name
-    flags = _cpu_flags() if cpu_flags is None else cpu_flags
-    return "mixed_bfloat16" if flags & {"amx_bf16", "avx512_bf16"} else "float32"
-
-
-def _cpu_flags() -> set[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return set()
-    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
-    return set(line.partition(":")[2].split())
-
-
-def prepare_training(data: FerData, cfg: TrainConfig) -> tuple[Split, dict[str, int]]:
-    train, notes = (clean_training(data.train) if cfg.drop_duplicates
-                    else (data.train, {"kept": len(data.train)}))
-    if cfg.labels == "ferplus":
-        from trainer.ferplus import Votes
-
-        if train.votes is None:
-            raise ValueError("labels=ferplus needs the FER+ votes attached to the data")
-        keep = Votes(train.votes).trainable()
-        notes = {**notes, "dropped_mostly_not_emotion": int((~keep).sum()),
-                 "kept": int(keep.sum())}
-        train = train.take(keep)
-    return limit_split(train, cfg.limit, cfg.seed), notes
-
-
-def _augmenter(cfg: TrainConfig) -> keras.Sequential:
-    a = cfg.augment
-    return keras.Sequential([
-        keras.layers.RandomFlip("horizontal", seed=cfg.seed),
-        keras.layers.RandomRotation(a["rotation"], fill_mode="reflect", seed=cfg.seed),
-        keras.layers.RandomTranslation(a["shift"], a["shift"], fill_mode="reflect",
-                                       seed=cfg.seed),
-        keras.layers.RandomZoom(a["zoom"], fill_mode="reflect", seed=cfg.seed),
-    ], name="augment")
-
-
-def _photometric(images: tf.Tensor, cfg: TrainConfig) -> tf.Tensor:
-    """Per-face contrast/brightness jitter and one random erased square (cutout)."""
-    a = cfg.augment
-    n = tf.shape(images)[0]
-    x = tf.cast(images, tf.float32)
-    mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
-    contrast = tf.random.uniform([n, 1, 1, 1], 1 - a["contrast"], 1 + a["contrast"])
-    bright = tf.random.uniform([n, 1, 1, 1], -a["brightness"], a["brightness"]) * 255.0
-    x = (x - mean) * contrast + mean + bright
-    size = 48
-    cy = tf.random.uniform([n, 1, 1, 1], 0, size)
-    cx = tf.random.uniform([n, 1, 1, 1], 0, size)
-    half = tf.random.uniform([n, 1, 1, 1], 4, 12)
-    grid = tf.range(size, dtype=tf.float32)
-    inside = (tf.abs(grid[None, :, None, None] - cy) < half) & (
-        tf.abs(grid[None, None, :, None] - cx) < half)
-    erase = tf.random.uniform([n, 1, 1, 1]) < a["erase"]
-    x = tf.where(inside & erase, mean, x)
-    return tf.cast(tf.clip_by_value(tf.round(x), 0, 255), tf.uint8)
-
-
-def _mixup(images: tf.Tensor, labels: tf.Tensor, alpha: float) -> tuple[tf.Tensor, tf.Tensor]:
-    """Blend each face with a random partner of the batch, and their labels alike."""
-    n = tf.shape(images)[0]
-    g1 = tf.random.gamma([n], alpha)
-    g2 = tf.random.gamma([n], alpha)
-    lam = g1 / (g1 + g2 + 1e-7)
-    partner = tf.random.shuffle(tf.range(n))
-    x = tf.cast(images, tf.float32)
-    lam_x = lam[:, None, None, None]
-    mixed = lam_x * x + (1 - lam_x) * tf.gather(x, partner)
-    y = lam[:, None] * labels + (1 - lam[:, None]) * tf.gather(labels, partner)
-    return tf.cast(tf.clip_by_value(tf.round(mixed), 0, 255), tf.uint8), y
-
-
-def make_dataset(split: Split, cfg: TrainConfig, training: bool,
-                 targets: np.ndarray | None = None, epoch: int = 0) -> tf.data.Dataset:
-    """Batches of (uint8 faces, targets); targets default to the one-hot labels.
-
-    A training set is one epoch whose order and augmentation follow from (seed, epoch)
-    alone, so a resumed run sees the faces an uninterrupted one would."""
-    x = split.images[..., None]
-    y = (keras.utils.to_categorical(split.labels, len(LABELS)).astype("float32")
-         if targets is None else targets)
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    seeded = replace(cfg, seed=cfg.seed + 1000 * epoch)
-    if training:
-        tf.random.set_seed(seeded.seed)  # the photometric ops' seeds derive from it
-        ds = ds.shuffle(len(split), seed=seeded.seed, reshuffle_each_iteration=False)
-    ds = ds.batch(cfg.batch_size)
-    if training:
-        cfg = seeded
-        augment = _augmenter(cfg)
-        ds = ds.map(lambda a, b: (_photometric(
-            tf.cast(tf.round(augment(tf.cast(a, tf.float32), training=True)), tf.uint8),
-            cfg), b))  # in order: parallel calls draw random numbers in any order
-        if cfg.mixup > 0:
-            ds = ds.map(lambda a, b: _mixup(a, b, cfg.mixup))
-    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def _continue_from(model: keras.Model, path: Path, train: Split, cfg: TrainConfig) -> None:
@@ -276,8 +145,8 @@ class _CrowdAgreement(keras.callbacks.Callback):  # type: ignore[misc]  # keras 
         self.public = public
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        from trainer.evaluate import averaged_scores
         from trainer.ferplus import Votes, agreement_metrics
+        from trainer.scoring import averaged_scores
 
         assert self.public.votes is not None and logs is not None
         scores = averaged_scores(self.model, self.public.images, "flip")
@@ -292,25 +161,6 @@ def _monitor(cfg: TrainConfig) -> str:
     return "val_ferplus_score" if cfg.labels == "ferplus" else "val_accuracy"
 
 
-def _save_atomically(model: keras.Model, path: Path) -> None:
-    """A kill mid-save leaves the previous file whole (Keras writes in place)."""
-    partial = path.with_name(path.stem + ".partial" + path.suffix)
-    model.save(partial)
-    partial.replace(path)
-
-
-def _append_history(path: Path, epoch: int, logs: dict[str, float]) -> None:
-    import csv
-
-    row = {"epoch": epoch, **{k: round(float(v), 6) for k, v in sorted(logs.items())}}
-    new = not path.exists()
-    with path.open("a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-
-
 def _seed_dropout(model: keras.Model, seed: int) -> None:
     """Dropout's random state follows from (seed, epoch), not from how many steps ran in
     this process, so that a resumed epoch drops the units an uninterrupted one would."""
@@ -319,92 +169,76 @@ def _seed_dropout(model: keras.Model, seed: int) -> None:
             generator.state.assign(np.array([seed, 0], dtype=generator.state.dtype))
 
 
-CHECKPOINT = "checkpoint"
-
-
-class _RunState(TypedDict):
-    """What checkpoint/state.json carries from one epoch to the next."""
-
-    epoch: int  # the last epoch done, -1 before the first
-    best: float  # the best monitored value so far
-    best_epoch: int
-    epoch_seconds: list[float]  # training time of each epoch, validation left out
-
-
-def saved_run(run_dir: Path) -> tuple[TrainConfig, Path]:
-    """The config and dataset path of a run that `train` checkpointed, to resume it."""
-    saved = json.loads((run_dir / CHECKPOINT / "run.json").read_text())
-    config = dict(saved["config"])
-    config["blocks"] = tuple(tuple(b) for b in config["blocks"])
-    teachers = config.get("distill_from")  # one path or null in runs begun before issue 30
-    config["distill_from"] = ((teachers,) if isinstance(teachers, str)
-                              else tuple(teachers or ()))
-    return TrainConfig(**config), Path(saved["data"])
-
-
 def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False,
           stop_after: int | None = None) -> keras.Model:
     """Fit, keep the best PublicTest checkpoint in run_dir/model.keras, return it loaded.
 
     After every epoch run_dir/checkpoint/ holds the model with its optimizer (moments,
-    step count, hence the schedule) and the epoch reached; `resume=True` continues from
-    there and ends where an uninterrupted run would have. `stop_after` ends this call
-    after that many epochs (a session's share of a long run)."""
+    step count, hence the schedule) and the epoch reached (trainer.checkpoint);
+    `resume=True` continues from there and ends where an uninterrupted run would have.
+    `stop_after` ends this call after that many epochs (a session's share of a long run)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    ckpt = run_dir / CHECKPOINT
-    ckpt.mkdir(exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
     precision = resolve_precision(cfg.precision)
     keras.mixed_precision.set_global_policy(precision)
     log.info("precision: %s (asked: %s)", precision, cfg.precision)
     train_split, notes = prepare_training(data, cfg)
     targets = _targets(cfg, train_split, run_dir)
-    state: _RunState = {"epoch": -1, "best": -np.inf, "best_epoch": -1, "epoch_seconds": []}
     if resume:
-        state = json.loads((ckpt / "state.json").read_text())
-        model = _resumed_model(ckpt / "last.keras", precision, cfg, train_split)
+        state = read_state(run_dir)
+        model = _resumed_model(run_dir / CHECKPOINT / "last.keras", precision, cfg, train_split)
         log.info("resuming after epoch %d of %d", state["epoch"] + 1, cfg.epochs)
     else:
+        state = fresh_state()
         model = _fresh_model(cfg, train_split)
-        (run_dir / "history.csv").unlink(missing_ok=True)
-        (ckpt / "run.json").write_text(json.dumps({"config": asdict(cfg),
-                                                   "data": data.source}, indent=2))
-    monitor = _monitor(cfg)
-    validation = make_dataset(data.public, cfg, training=False)
-    throughput = _Throughput()
-    # With EMA on, validation and the checkpoint see the averaged weights (swapped in at
-    # each epoch end); the live weights keep training.
-    swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if cfg.ema > 0 else []
-    crowd = [_CrowdAgreement(data.public)] if cfg.labels == "ferplus" else []
-    first = state["epoch"] + 1
-    for epoch in range(first, cfg.epochs):
-        if stop_after is not None and epoch - first >= stop_after:
-            break
-        if epoch - state["best_epoch"] > cfg.patience and state["best_epoch"] >= 0:
-            break
-        _seed_dropout(model, cfg.seed + 1000 * epoch)
-        fitted = model.fit(
-            make_dataset(train_split, cfg, training=True, targets=targets, epoch=epoch),
-            initial_epoch=epoch, epochs=epoch + 1, validation_data=validation, shuffle=False,
-            callbacks=[throughput, *swap, *crowd], verbose=1 if sys.stdout.isatty() else 2)
-        logs = {k: v[-1] for k, v in fitted.history.items()}
-        _append_history(run_dir / "history.csv", epoch, logs)
-        state["epoch_seconds"].append(throughput.seconds)
-        if logs[monitor] > state["best"]:
-            state["best"], state["best_epoch"] = float(logs[monitor]), epoch
-            _save_atomically(model, run_dir / "model.keras")
-        state["epoch"] = epoch
-        _save_atomically(model, ckpt / "last.keras")
-        (ckpt / "state.json").write_text(json.dumps(state))
+        begin_run(run_dir, cfg, data.source)
+    _fit(model, data.public, _Epochs(train_split, targets, cfg, run_dir, stop_after), state)
     rates = [len(train_split) / s for s in state["epoch_seconds"] if s]
     keras.mixed_precision.set_global_policy("float32")  # leave no global state behind
     summary = {"config": asdict(cfg), "precision": precision,
                "data": {"source": data.source, **notes, "train_images": len(train_split)},
                "macs": count_macs(model), "params": int(model.count_params()),
                "epochs_run": len(rates), "best_epoch": state["best_epoch"],
-               "monitor": monitor, "train_seconds": round(sum(state["epoch_seconds"]), 1),
+               "monitor": _monitor(cfg), "train_seconds": round(sum(state["epoch_seconds"]), 1),
                "images_per_second": round(float(np.median(rates)), 1) if rates else None}
     (run_dir / "train.json").write_text(json.dumps(summary, indent=2))
     log.info("training throughput: %s images/s (median over %d epochs)",
              summary["images_per_second"], len(rates))
     return keras.models.load_model(run_dir / "model.keras")
+
+
+@dataclass(frozen=True)
+class _Epochs:
+    """What every epoch of one call fits on, and where it leaves its checkpoint."""
+
+    train_split: Split
+    targets: np.ndarray | None
+    cfg: TrainConfig
+    run_dir: Path
+    stop_after: int | None
+
+
+def _fit(model: keras.Model, public: Split, run: _Epochs, state: RunState) -> None:
+    """The epochs after state["epoch"], each checkpointed as it ends, until the schedule,
+    the patience or `stop_after` says stop."""
+    cfg = run.cfg
+    validation = make_dataset(public, cfg, training=False)
+    throughput = _Throughput()
+    # With EMA on, validation and the checkpoint see the averaged weights (swapped in at
+    # each epoch end); the live weights keep training.
+    swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if cfg.ema > 0 else []
+    crowd = [_CrowdAgreement(public)] if cfg.labels == "ferplus" else []
+    first = state["epoch"] + 1
+    for epoch in range(first, cfg.epochs):
+        if run.stop_after is not None and epoch - first >= run.stop_after:
+            break
+        if epoch - state["best_epoch"] > cfg.patience and state["best_epoch"] >= 0:
+            break
+        _seed_dropout(model, cfg.seed + 1000 * epoch)
+        fitted = model.fit(
+            make_dataset(run.train_split, cfg, training=True, targets=run.targets, epoch=epoch),
+            initial_epoch=epoch, epochs=epoch + 1, validation_data=validation, shuffle=False,
+            callbacks=[throughput, *swap, *crowd], verbose=1 if sys.stdout.isatty() else 2)
+        state["epoch_seconds"].append(throughput.seconds)
+        end_epoch(run.run_dir, model, state, epoch,
+                  {k: v[-1] for k, v in fitted.history.items()}, _monitor(cfg))

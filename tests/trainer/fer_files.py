@@ -14,6 +14,7 @@ import numpy as np
 
 from tests.fixtures.models import synthetic_faces
 from trainer.data import LABELS, SPLITS
+from trainer.ferplus import TO_OURS
 
 
 def make_fer(train_per_class: int = 8, test_per_class: int = 2,
@@ -51,3 +52,16 @@ def write_folders(root: Path, images: np.ndarray, labels: np.ndarray, usage: np.
         folder.mkdir(parents=True, exist_ok=True)
         assert cv2.imwrite(str(folder / f"{SPLITS[use]}_{i}{suffix}"), image)
     return root
+
+
+def write_tiny_with_votes(root: Path) -> tuple[Path, Path]:
+    """tiny.npz and ferplus.npz in root: 8 faces per class in Training, 4 per test split;
+    7 annotators agree with the label, 3 say neutral (the crowd's pull that the calibration
+    has to take back)."""
+    images, labels, usage = make_fer(train_per_class=8, test_per_class=4)
+    votes = np.zeros((len(labels), 10), np.uint8)
+    votes[np.arange(len(labels)), TO_OURS[labels]] += 7
+    votes[:, TO_OURS[6]] += 3
+    data = write_npz(root / "tiny.npz", images, labels, usage)
+    np.savez(root / "ferplus.npz", votes=votes)
+    return data, root / "ferplus.npz"

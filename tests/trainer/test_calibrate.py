@@ -103,5 +103,7 @@ def test_choose_command_says_how_to_refit_a_sidecar_without_crowd_figures(
     old = tmp_path / "old.tflite"
     old.write_bytes(b"")
     old.with_suffix(".json").write_text(json.dumps({"averaging": {"default": "crops"}}))
-    assert main(["choose", str(old)]) == 2
-    assert "convert --remeasure" in capsys.readouterr().err
+    assert main(["choose", str(old)]) == 1  # a user error, as in emotion-edge
+    err = capsys.readouterr().err
+    assert err.startswith("emotion-train: error: ") and err.count("\n") == 1
+    assert f"emotion-train remeasure --model {old}" in err

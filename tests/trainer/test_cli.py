@@ -1,4 +1,5 @@
-"""emotion-train's user errors: one line on stderr, exit status 2, no traceback, no TensorFlow."""
+"""emotion-train's errors: one line on stderr, no traceback, no TensorFlow; exit status 1 for a
+user error, as in emotion-edge, and 2 for a command line argparse cannot read."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -70,14 +72,19 @@ CASES: dict[str, tuple[Callable[[Path], Path], list[str], str]] = {
 }
 
 
+# argparse's usage errors exit 2; the others are user errors, exit 1
+USAGE_ERRORS = {"zero epochs", "negative batch", "learning rate", "weight decay",
+                "limit not a number", "blocks", "unknown option"}
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_user_errors_print_one_line_and_exit_2(
+def test_errors_print_one_line_and_exit_1_or_2_for_usage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
 ) -> None:
     make, extra, fragment = CASES[case]
     argv = ["--data", str(make(tmp_path)), "--out", str(tmp_path / "run"),
             *(a.format(tmp=tmp_path) for a in extra)]
-    assert main(argv) == 2
+    assert main(argv) == (2 if case in USAGE_ERRORS else 1)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("emotion-train: error: "), err
     assert fragment in err
@@ -100,31 +107,38 @@ def test_entry_point_error_has_no_traceback_and_no_tensorflow(tmp_path: Path) ->
             "assert 'tensorflow' not in sys.modules, 'TensorFlow imported'; sys.exit(status)")
     done = subprocess.run([sys.executable, "-c", code, "--data", str(tmp_path / "x.csv")],
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2, done.stderr
+    assert done.returncode == 1, done.stderr
     assert done.stderr.splitlines() == [
         f"emotion-train: error: dataset not found: {tmp_path / 'x.csv'}. {DATA_HELP}"]
 
 
-def test_options_reach_the_training_config() -> None:
-    from trainer.cli import _config, _parser
+def _parsed(*argv: str) -> Any:
+    from trainer.cli import _parser, _with_command
 
-    cfg = _config(_parser().parse_args(["--weight-decay", "0.01", "--lr", "0.001",
-                                        "--blocks", "8x1,8x1,8x1,8x1,8x1"]))
+    return _parser().parse_args(_with_command(list(argv)))
+
+
+def test_options_reach_the_training_config() -> None:
+    from trainer.train_cli import _config
+
+    cfg = _config(_parsed("--weight-decay", "0.01", "--lr", "0.001",
+                          "--blocks", "8x1,8x1,8x1,8x1,8x1"))
     assert (cfg.weight_decay, cfg.learning_rate) == (0.01, 0.001)
     assert cfg.blocks == ((8, 1),) * 5
     assert (cfg.epochs, cfg.patience) == (80, 30)  # the shipped model's recipe
     assert (cfg.mixup, cfg.ema, cfg.precision) == (0.0, 0.0, "auto")
-    cfg = _config(_parser().parse_args(["--precision", "mixed_bfloat16", "--mixup", "0",
-                                        "--ema", "0.99"]))
+    cfg = _config(_parsed("--precision", "mixed_bfloat16", "--mixup", "0", "--ema", "0.99"))
     assert (cfg.precision, cfg.mixup, cfg.ema) == ("mixed_bfloat16", 0.0, 0.99)
-    cfg = _config(_parser().parse_args(["--distill-from", "t.tflite", "--distill-weight", "0.3",
-                                        "--init-from", "t.tflite", "--distill-from", "u.keras"]))
+    cfg = _config(_parsed("--distill-from", "t.tflite", "--distill-weight", "0.3",
+                          "--init-from", "t.tflite", "--distill-from", "u.keras"))
     assert (cfg.distill_from, cfg.distill_weight, cfg.init_from) == (
         ("t.tflite", "u.keras"), 0.3, "t.tflite")
-    assert _config(_parser().parse_args([])).distill_from == ()
+    assert _config(_parsed()).distill_from == ()
+    assert _config(_parsed("train", "--lr", "0.001")).learning_rate == 0.001  # named or not
 
 
-@pytest.mark.parametrize(("sub", "option"), [("convert", "--model"), ("card", "--run"),
+@pytest.mark.parametrize(("sub", "option"), [("train", "--resume"), ("convert", "--model"),
+                                             ("remeasure", "--averaging"), ("card", "--run"),
                                              ("choose", "--min-recall")])
 def test_subcommands_reach_the_converter_and_the_card(
         sub: str, option: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -138,5 +152,12 @@ def test_the_script_alias_runs_the_converter(tmp_path: Path) -> None:
                            str(tmp_path / "nope.keras"), "--out", str(tmp_path / "m")],
                           capture_output=True, text=True, timeout=120,
                           cwd=Path(__file__).resolve().parents[2])
-    assert done.returncode == 2
-    assert done.stderr.startswith("emotion-train convert: error: model not found")
+    assert done.returncode == 1
+    assert done.stderr.startswith("emotion-train: error: model not found")
+
+
+def test_convert_remeasure_is_a_deprecated_alias_of_remeasure(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", "--remeasure", "--help"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("usage: emotion-train remeasure") and "deprecated" in err

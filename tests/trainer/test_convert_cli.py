@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from tests.fixtures.models import synthetic_faces
-from trainer.convert_cli import main
+from trainer.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def fake_fer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _cli(model: Path, data: Path, out: Path, *extra: str) -> int:
-    argv = ["--model", str(model), "--data", str(data), "--out", str(out), *extra]
+    argv = ["convert", "--model", str(model), "--data", str(data), "--out", str(out), *extra]
     return int(main(argv))
 
 
@@ -75,20 +75,19 @@ def test_max_drop_gate_rejects_and_writes_nothing(tiny_keras_model: Path,
                                                   tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    import trainer.evaluate
-    import trainer.export
+    import trainer.converter
 
     converted = tiny_model.read_bytes()  # the gate is under test here, not the converter
-    monkeypatch.setattr(trainer.export, "convert", lambda *args: converted)
+    monkeypatch.setattr(trainer.converter, "convert", lambda *args: converted)
 
-    real: Callable[..., dict[str, Any]] = trainer.evaluate.compare
+    real: Callable[..., dict[str, Any]] = trainer.converter.compare
 
     def worse(*args: Any, **kwargs: Any) -> dict[str, Any]:
         result = real(*args, **kwargs)
         result["PrivateTest"]["tflite"] = result["PrivateTest"]["keras"] - 0.015  # 1.5 points
         return result
 
-    monkeypatch.setattr(trainer.evaluate, "compare", worse)
+    monkeypatch.setattr(trainer.converter, "compare", worse)
     out = tmp_path / "emotion-edge"
     out.with_suffix(".tflite").write_bytes(b"the model already shipped")
     assert _cli(tiny_keras_model, fake_fer, out, "--rep-samples", "20") == 1
@@ -105,10 +104,10 @@ def _run_convert(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _assert_one_line_error(proc: subprocess.CompletedProcess[str], needle: str) -> None:
-    assert proc.returncode == 2
+    assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("emotion-train convert: error: ")
+    assert len(lines) == 1 and lines[0].startswith("emotion-train: error: ")
     assert needle in lines[0]
 
 
@@ -138,11 +137,11 @@ def test_corrupt_data_and_wrong_shape_are_errors(tiny_keras_model: Path,
 
     bad_data = tmp_path / "bad.npz"
     bad_data.write_bytes(b"not an npz")
-    assert _cli(tiny_keras_model, bad_data, tmp_path / "m") == 2
-    assert "emotion-train convert: error: " in capsys.readouterr().err
+    assert _cli(tiny_keras_model, bad_data, tmp_path / "m") == 1
+    assert "emotion-train: error: " in capsys.readouterr().err
     wide = tmp_path / "wide.keras"
     build_model(input_shape=(64, 64, 1), shape=ModelShape(blocks=((2, 1), (2, 1)))).save(wide)
-    assert _cli(wide, fake_fer, tmp_path / "m") == 2
+    assert _cli(wide, fake_fer, tmp_path / "m") == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "model input is (64, 64, 1)" in err
 

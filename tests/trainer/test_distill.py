@@ -15,7 +15,7 @@ def test_one_teacher_is_scored_by_litert_over_the_crops(tiny_model: Path,
                                                          tmp_path: Path) -> None:
     from trainer.data import Split
     from trainer.distill import blend, teacher_scores
-    from trainer.evaluate import TfliteModel, averaged_scores
+    from trainer.scoring import TfliteModel, averaged_scores
 
     faces, labels = synthetic_faces(seed=2)
     scores = teacher_scores((tiny_model,), Split(faces, labels))
@@ -58,7 +58,8 @@ def test_an_ensemble_is_the_renormalised_geometric_mean_and_is_cached(
 
 def test_a_run_saved_with_one_teacher_path_resumes_as_a_tuple(tmp_path: Path) -> None:
     """run.json is a contract with runs begun before teachers became a list."""
-    from trainer.train import CHECKPOINT, TrainConfig, saved_run
+    from trainer.checkpoint import CHECKPOINT, saved_run
+    from trainer.config import TrainConfig
 
     (tmp_path / CHECKPOINT).mkdir()
     for old, new in (("t.tflite", ("t.tflite",)), (None, ()), (["a", "b"], ("a", "b"))):

@@ -1,4 +1,5 @@
-"""trainer.export and the TFLite scorer in trainer.evaluate, on the real tiny model."""
+"""trainer.to_tflite, trainer.sidecar and the TFLite scorer in trainer.scoring, on the real
+tiny model."""
 
 from __future__ import annotations
 
@@ -14,18 +15,12 @@ import pytest
 from edge.classify.averaging import views as _views
 from tests.fixtures.models import TINY_BLOCKS, synthetic_faces
 from trainer.data import LABELS, FerData, Split
-from trainer.evaluate import TfliteModel, compare, predict_scores
-from trainer.export import (
-    ExportError,
-    ModelInfo,
-    convert,
-    export,
-    float32_model,
-    load_keras_model,
-    op_names,
-    quantization_of,
-)
+from trainer.errors import ExportError
+from trainer.metrics import compare
 from trainer.model import precision_of
+from trainer.scoring import TfliteModel, predict_scores
+from trainer.sidecar import ModelInfo, export, quantization_of
+from trainer.to_tflite import convert, float32_model, load_keras_model, op_names
 
 SIDECAR_KEYS = {"format", "name", "version", "labels", "input", "output", "preprocess",
                 "quantization", "accuracy", "macs", "params", "dataset", "sha256", "created",
@@ -200,9 +195,9 @@ def test_the_sidecar_names_its_default_averaging(tiny_model: Path) -> None:
 
 def test_export_refuses_a_sidecar_the_edge_would_not_load(
         tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import trainer.export
+    import trainer.sidecar
 
-    monkeypatch.setitem(trainer.export.PREPROCESS, "resize", "cubic")
+    monkeypatch.setitem(trainer.sidecar.PREPROCESS, "resize", "cubic")
     info = ModelInfo(name="t", version="1", mode="int8", macs=1, params=1, accuracy={},
                      dataset={})
     with pytest.raises(ExportError, match=r"would not load on the edge.*resize"):

@@ -1,4 +1,4 @@
-"""trainer.plots and trainer.report on hand-made metrics: no TensorFlow, real matplotlib."""
+"""trainer.plots and trainer.markdown on hand-made metrics: no TensorFlow, real matplotlib."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from trainer.data import LABELS, Split
-from trainer.evaluate import classification_metrics
+from trainer.markdown import render_markdown, write_markdown
+from trainer.metrics import classification_metrics
 from trainer.plots import (
     CONFUSION_MATRIX,
     PLOT_FILES,
@@ -55,9 +56,12 @@ def test_all_plots_and_the_markdown_are_written(tmp_path: Path, epochs: int) -> 
         "data": {"source": "fer.npz", "dropped_duplicates": 1168}, "macs": 21_600_000,
         "params": 512_000, "epochs_run": epochs, "train_seconds": 95.5,
         "images_per_second": 812.3}))
-    write_plots(_report(), _split(), tmp_path)
+    written = write_plots(_report(), _split(), tmp_path)
+    assert written == [tmp_path / name for name in PLOT_FILES]
     for name in PLOT_FILES:
         assert cv2.imread(str(tmp_path / name)) is not None, name
+    assert not (tmp_path / "report.md").exists()  # pictures only: the Markdown is next
+    write_markdown(_report(), _split(), tmp_path)
     report = (tmp_path / "report.md").read_text()
     assert "PrivateTest accuracy 82.9%" in report  # 58 of 70 right
     assert "21.6 M MACs per face, 512,000 parameters" in report and "812 images/s" in report
@@ -71,6 +75,7 @@ def test_missing_history_skips_only_the_epoch_plots(
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="trainer.plots"):
         write_plots(_report(), _split(), tmp_path)
+    write_markdown(_report(), _split(), tmp_path)
     assert not (tmp_path / TRAINING_CURVES).exists() and not (tmp_path / TRAINING_VIOLINS).exists()
     assert (tmp_path / CONFUSION_MATRIX).is_file()
     assert sum("history.csv is missing" in r.getMessage() for r in caplog.records) == 2
@@ -108,8 +113,6 @@ def test_face_mosaic_puts_each_class_on_its_row() -> None:
 ])
 def test_the_report_names_the_precision_of_training(
         tmp_path: Path, report: dict[str, Any], summary: dict[str, Any], expected: str) -> None:
-    from trainer.report import render_markdown
-
     (tmp_path / "train.json").write_text(json.dumps(summary))
     text = render_markdown({**_report(), **report}, _split(), tmp_path)
     assert expected in text.splitlines()

@@ -16,24 +16,11 @@ import keras
 import numpy as np
 import pytest
 
-from tests.trainer.fer_files import make_fer, write_npz
+from tests.trainer.fer_files import write_tiny_with_votes
 from trainer.cli import main
-from trainer.ferplus import TO_OURS
 
 pytestmark = pytest.mark.slow
 TINY = "4x1,4x1,8x1,8x1,8x1"
-
-
-def _tiny_with_votes(root: Path) -> tuple[Path, Path]:
-    """8 faces per class in Training, 4 per test split; 7 annotators agree with the label,
-    3 say neutral (the crowd's pull that the calibration has to take back)."""
-    images, labels, usage = make_fer(train_per_class=8, test_per_class=4)
-    votes = np.zeros((len(labels), 10), np.uint8)
-    votes[np.arange(len(labels)), TO_OURS[labels]] += 7
-    votes[:, TO_OURS[6]] += 3
-    data = write_npz(root / "tiny.npz", images, labels, usage)
-    np.savez(root / "ferplus.npz", votes=votes)
-    return data, root / "ferplus.npz"
 
 
 def _train(*argv: str) -> tuple[int, str]:
@@ -51,7 +38,7 @@ def _history(run: Path) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("resume")
-    data, votes = _tiny_with_votes(root)
+    data, votes = write_tiny_with_votes(root)
     common = ["--data", str(data), "--ferplus", str(votes), "--labels", "ferplus",
               "--label-mix", "0.25", "--epochs", "3", "--batch-size", "16", "--blocks", TINY,
               "--precision", "float32", "--seed", "3"]
@@ -95,7 +82,7 @@ def test_report_gives_the_crowd_figures_per_averaging(runs: tuple[Path, Path]) -
 
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--resume", str(tmp_path)]) == 2
+    assert main(["--resume", str(tmp_path)]) == 1
     assert "no checkpoint there" in capsys.readouterr().err
 
 
@@ -130,7 +117,7 @@ def test_converted_sidecar_and_card_carry_the_calibration_and_crowd_figures(
         a: {**block, "tau": 1.5, "log_bias": dict.fromkeys(block["log_bias"], 5.0)}
         for a, block in fitted.items()}
     stem.with_suffix(".json").write_text(json.dumps(side))
-    assert main(["convert", "--remeasure", "--model", str(stem.with_suffix(".tflite")),
+    assert main(["remeasure", "--model", str(stem.with_suffix(".tflite")),
                  "--data", str(data), "--ferplus", str(whole.parent / "ferplus.npz"),
                  "--averaging", "crops"]) == 0
     refitted = json.loads(stem.with_suffix(".json").read_text())
@@ -143,12 +130,12 @@ def test_a_run_begun_in_bf16_resumes_in_float32_on_a_cpu_without_bf16(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The CPU changes between working windows: `--precision auto` resolves anew at each
     resume, and the weights and optimizer state carry over into the other policy."""
-    import trainer.train as train_module
+    import trainer.config as config_module
     from trainer.model import precision_of
 
-    data, votes = _tiny_with_votes(tmp_path)
+    data, votes = write_tiny_with_votes(tmp_path)
     run = tmp_path / "run"
-    monkeypatch.setattr(train_module, "_cpu_flags", lambda: {"avx512f", "amx_bf16"})
+    monkeypatch.setattr(config_module, "_cpu_flags", lambda: {"avx512f", "amx_bf16"})
     assert _train("--data", str(data), "--ferplus", str(votes), "--labels", "ferplus",
                   "--epochs", "3", "--batch-size", "16", "--blocks", TINY, "--seed", "3",
                   "--out", str(run), "--stop-after", "1")[0] == 0
@@ -156,7 +143,7 @@ def test_a_run_begun_in_bf16_resumes_in_float32_on_a_cpu_without_bf16(
     assert precision_of(begun) == "mixed_bfloat16"
     steps_per_epoch = int(begun.optimizer.iterations.numpy())
 
-    monkeypatch.setattr(train_module, "_cpu_flags", lambda: {"avx2"})
+    monkeypatch.setattr(config_module, "_cpu_flags", lambda: {"avx2"})
     status, printed = _train("--resume", str(run))
     assert status == 0, printed
     assert [int(r["epoch"]) for r in _history(run)] == [0, 1, 2]

@@ -10,7 +10,7 @@ from typing import Any
 
 from tests.fixtures.models import COMMITTED_TINY_MODEL
 from tests.make_test_model import main
-from trainer.export import op_names
+from trainer.to_tflite import op_names
 
 # Keys that differ between two runs (the stamp) or between CPUs: training and calibration run
 # oneDNN float kernels that differ in the last bits from one x86-64 to the next (AVX2,

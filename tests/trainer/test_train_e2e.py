@@ -28,7 +28,7 @@ import pytest
 from tests.trainer.fer_files import make_fer, write_npz
 from trainer.cli import main
 from trainer.data import LABELS, FerData, load_dataset
-from trainer.evaluate import classification_metrics
+from trainer.metrics import classification_metrics
 from trainer.model import count_macs
 from trainer.plots import PLOT_FILES
 
@@ -175,8 +175,8 @@ def test_the_converter_takes_the_run_and_checks_it_against_the_float32_network(
     """The Keras side of the sidecar's figures is the float32 network that was converted:
     the saved weights computing in float32, whatever policy they were trained under."""
     from edge.model_contract import load_contract
-    from trainer.evaluate import TfliteModel, predict_scores
-    from trainer.export import float32_model, op_names
+    from trainer.scoring import TfliteModel, predict_scores
+    from trainer.to_tflite import float32_model, op_names
 
     status, stem = converted
     assert status == 0

@@ -7,7 +7,8 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from trainer.train import _mixup, resolve_precision  # noqa: E402
+from trainer.batches import _mixup  # noqa: E402
+from trainer.config import resolve_precision  # noqa: E402
 
 
 @pytest.mark.parametrize(("flags", "expected"), [

@@ -19,13 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from trainer.data import default_fer2013_path
-from trainer.report import crowd_table, per_class_table, recall_table
+from trainer.markdown import crowd_table, per_class_table, recall_table
+from trainer.plots import (
+    CLASS_DISTRIBUTION,
+    CONFUSION_MATRIX,
+    SAMPLE_FACES,
+    TRAINING_CURVES,
+    TRAINING_VIOLINS,
+)
 
-PLOTS = {"training_curves.png": "Accuracy and loss per epoch (train vs PublicTest)",
-         "training_violins.png": "Per-epoch accuracy and loss",
-         "confusion_matrix_private.png": "Normalised confusion matrix, PrivateTest",
-         "class_distribution.png": "Training-set class distribution",
-         "sample_faces.png": "Sample Training faces per class"}
+PLOTS = {TRAINING_CURVES: "Accuracy and loss per epoch (train vs PublicTest)",
+         TRAINING_VIOLINS: "Per-epoch accuracy and loss",
+         CONFUSION_MATRIX: "Normalised confusion matrix, PrivateTest",
+         CLASS_DISTRIBUTION: "Training-set class distribution",
+         SAMPLE_FACES: "Sample Training faces per class"}
 
 
 def _pct(x: float) -> str:
@@ -116,7 +123,8 @@ def _deployed_metrics(model: Path, side: dict[str, Any], data_path: Path) -> dic
     """PrivateTest per class as the daemon answers: int8, default averaging, calibrated."""
     from edge.calibration import calibration_of
     from trainer.data import LABELS, load_dataset
-    from trainer.evaluate import TfliteModel, averaged_scores, classification_metrics
+    from trainer.metrics import classification_metrics
+    from trainer.scoring import TfliteModel, averaged_scores
 
     private = load_dataset(data_path).private
     default = side["averaging"]["default"]
@@ -160,7 +168,7 @@ def render(run: Path | None, model: Path, args: argparse.Namespace) -> str:
     side = json.loads(model.with_suffix(".json").read_text())
     metrics, train = _run_files(run, model, side, args)
     if run is None:  # the run's confusion plot is gone: draw the int8 model's
-        from trainer.plots import CONFUSION_MATRIX, confusion_matrix, save
+        from trainer.plots import confusion_matrix, save
 
         save(confusion_matrix(metrics["PrivateTest"], metrics["labels"]),
               model.parent / CONFUSION_MATRIX)
@@ -207,7 +215,7 @@ def render(run: Path | None, model: Path, args: argparse.Namespace) -> str:
         f"emotion-train card {f'--run {run}' if run else '--trained ...'} --model {model}",
         "```", "", _notes(args), "",
     ]
-    shown = [n for n in PLOTS if (run / n).exists()] if run else ["confusion_matrix_private.png"]
+    shown = [n for n in PLOTS if (run / n).exists()] if run else [CONFUSION_MATRIX]
     lines += [f"### {PLOTS[name]}\n\n![{PLOTS[name]}]({name})\n" for name in shown]
     return "\n".join(lines)
 
@@ -216,9 +224,7 @@ def _notes(args: argparse.Namespace) -> str:
     return str(args.notes_file.read_text()) if args.notes_file else str(args.notes)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="emotion-train card", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run", type=Path, default=None,
                    help="the training run folder (metrics.json, train.json, plots); leave "
                         "out when it is gone and give --trained and --data")
@@ -234,10 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--notes", default="")
     p.add_argument("--notes-file", type=Path, default=None,
                    help="Markdown appended after Reproduce (instead of --notes)")
-    args = p.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Copy the run's plots beside the model and write the card there."""
     for name in PLOTS:
         if args.run is not None and (args.run / name).exists():
             shutil.copy(args.run / name, args.model.parent / name)
     (args.model.parent / "README.md").write_text(render(args.run, args.model, args))
     return 0
-

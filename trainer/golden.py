@@ -1,5 +1,7 @@
-"""Recording golden vectors (edge/classify/golden.py checks them): the converter writes
-them after every export, `python scripts/golden_vectors.py MODEL` re-records them by hand.
+"""Recording golden vectors, the part of the model's contract that `edge/classify/golden.py`
+checks at every start: the converter writes them after every export, `python
+scripts/golden_vectors.py MODEL` re-records them by hand. The trainer writes the contract;
+`edge/` only reads and checks it.
 
 The faces are the bundled astronaut photo as shot, mirrored and dimmed, cut out by the
 default face detector and prepared exactly as the daemon prepares a face; then three
