@@ -74,8 +74,9 @@ def test_the_example_acl_gives_each_account_what_it_needs_only(
         "trigger": {"button": {"is_enabled": False}, "min_interval_s": 0}, "mqtt": mqtt})
     daemon.start()
     assert ha.next(f"{BASE}/status", timeout_s=30)[1] == b"online"
+    # the capture button, emotion, confidence, face count, presence and the pause switch
     wait.until(lambda: sum(t.startswith("homeassistant/") and t.endswith("/config")
-                           for t in ha.latest) == 3, 10, "three discovery configs")
+                           for t in ha.latest) == 6, 10, "six discovery configs")
 
     # the read-only account: refused on every command and on results
     for topic in (f"{BASE}/capture/set", f"{BASE}/pause/set", f"{BASE}/result"):
