@@ -27,6 +27,7 @@ Watch = Callable[..., Watcher]
 RESULT = "emotion-edge/dev/result"
 PAUSE = "emotion-edge/dev/pause/set"
 PAUSED = "emotion-edge/dev/paused"
+STATUS = "emotion-edge/dev/status"
 PHOTO = Path(__file__).resolve().parents[1] / "data" / "astronaut.jpg"
 
 
@@ -46,16 +47,19 @@ def photos(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def started() -> Iterator[Callable[[Settings], App]]:
+def started(mosquitto: Broker, watch: Watch) -> Iterator[Callable[[Settings], App]]:
     apps: list[App] = []
 
     def start(cfg: Settings) -> App:
+        status = watch(mosquitto, (STATUS,))
         # the real images camera (wrapped to reopen, as the daemon's); role fakes behind it
         app = build(cfg, parts=Parts(detector=FixedDetector(), classifier=FixedClassifier()),
                     environ={})
         apps.append(app)
         app.start()
         assert app.connection is not None and app.connection.is_connected.wait(10)
+        # `online` follows the subscriptions: a command sent before it may not be heard
+        wait.until(lambda: status.latest.get(STATUS) == b"online", what="online")
         return app
 
     yield start
