@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from trainer.data import default_fer2013_path
+from trainer.data import Split, default_fer2013_path
 from trainer.markdown import crowd_table, per_class_table, recall_table
 from trainer.plots import (
     CLASS_DISTRIBUTION,
@@ -119,14 +119,13 @@ def _confusion_table(split: dict[str, Any], labels: list[str]) -> list[str]:
     return rows
 
 
-def _deployed_metrics(model: Path, side: dict[str, Any], data_path: Path) -> dict[str, Any]:
+def _deployed_metrics(model: Path, side: dict[str, Any], private: Split) -> dict[str, Any]:
     """PrivateTest per class as the daemon answers: int8, default averaging, calibrated."""
     from edge.calibration import calibration_of
-    from trainer.data import LABELS, load_dataset
+    from trainer.data import LABELS
     from trainer.metrics import classification_metrics
     from trainer.scoring import TfliteModel, averaged_scores
 
-    private = load_dataset(data_path).private
     default = side["averaging"]["default"]
     block = side.get("calibration", {}).get("by_averaging", {}).get(default)
     scores = calibration_of(block, LABELS).apply(
@@ -137,22 +136,22 @@ def _deployed_metrics(model: Path, side: dict[str, Any], data_path: Path) -> dic
 
 def _run_files(run: Path | None, model: Path, side: dict[str, Any],
                args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
-    """metrics.json and train.json of the run, or their stand-ins when the run is gone."""
+    """metrics.json and train.json of the run, or their stand-ins when the run is gone:
+    the data cleaning counted as training counts it, the per-class figures of the int8 model."""
     if run is not None:
         metrics = json.loads((run / "metrics.json").read_text())
         return {**metrics, "source": "Keras float model"}, json.loads(
             (run / "train.json").read_text())
     from trainer.data import clean_training, load_dataset
-    from trainer.ferplus import attach_votes, default_ferplus_path
+    from trainer.ferplus import Votes, attach_votes, default_ferplus_path
 
     data = attach_votes(load_dataset(args.data), default_ferplus_path(args.data), args.data)
     kept, notes = clean_training(data.train)
-    from trainer.ferplus import Votes
-
     trainable = Votes(kept.votes).trainable()  # type: ignore[arg-type]
     counts = {**notes, "dropped_mostly_not_emotion": int((~trainable).sum()),
               "train_images": int(trainable.sum())}
-    return _deployed_metrics(model, side, args.data), {"data": counts, "trained": args.trained}
+    return (_deployed_metrics(model, side, data.private),
+            {"data": counts, "trained": args.trained})
 
 
 def _training_row(train: dict[str, Any], side: dict[str, Any]) -> str:
