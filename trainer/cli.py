@@ -5,6 +5,7 @@
     emotion-train remeasure --model models/mine.tflite      refit a shipped model's sidecar
     emotion-train choose models/a.tflite models/b.tflite    the model to ship, by the rule
     emotion-train card --run runs/mine --model models/mine.tflite ...    models/README.md
+    emotion-train carry save /work/runs/mine       a long run, committed to the next window
 
 `train` is the default command: `emotion-train --resume RUN` and every command line written
 before the subcommands work as they did. Exit status, as `emotion-edge`'s: 0 done; 1 a user
@@ -19,7 +20,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NamedTuple, NoReturn
 
-from trainer import card, choose, convert_cli, train_cli
+from trainer import card, carry, choose, convert_cli, train_cli
 from trainer.errors import TrainerError
 
 PROG = "emotion-train"
@@ -44,6 +45,8 @@ COMMANDS = {
                        choose.__doc__, choose.add_arguments, choose.run),
     "card": _Command("write models/README.md, the model card", card.__doc__,
                      card.add_arguments, card.run),
+    "carry": _Command("carry a run folder to the next working window, and back",
+                      carry.__doc__, carry.add_arguments, carry.run),
 }
 
 

@@ -1,0 +1,47 @@
+"""`emotion-train carry`: a run folder goes into the committed folder and comes back whole,
+never over a run that is further along."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from trainer.carry import FILES, restore, save
+from trainer.cli import main
+
+
+def _run(folder: Path, epoch: int) -> Path:
+    (folder / "checkpoint").mkdir(parents=True)
+    for name in FILES:
+        (folder / name).write_bytes(f"{name} at epoch {epoch}".encode())
+    (folder / "checkpoint" / "state.json").write_text(json.dumps({"epoch": epoch}))
+    (folder / "report.md").write_text("not needed to resume")
+    return folder
+
+
+def test_a_saved_run_is_restored_whole(tmp_path: Path) -> None:
+    run = _run(tmp_path / "runs" / "t1", epoch=41)
+    assert save(run, tmp_path / "carried") == 41
+    restored = restore(tmp_path / "carried", tmp_path / "next-window")
+    assert restored == {"t1": 41}
+    for name in FILES:
+        assert (tmp_path / "next-window" / "t1" / name).read_bytes() == (run / name).read_bytes()
+    assert not (tmp_path / "carried" / "t1" / "report.md").exists()
+    assert not list((tmp_path / "carried").rglob("*.partial"))
+
+
+def test_restore_leaves_a_run_that_is_further_along(tmp_path: Path) -> None:
+    save(_run(tmp_path / "old" / "t1", epoch=10), tmp_path / "carried")
+    ahead = _run(tmp_path / "runs" / "t1", epoch=12)
+    assert restore(tmp_path / "carried", tmp_path / "runs") == {}
+    assert (ahead / "checkpoint" / "last.keras").read_bytes().endswith(b"epoch 12")
+
+
+def test_saving_a_folder_without_a_checkpoint_is_a_user_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main(["carry", "save", str(tmp_path / "empty")]) == 1
+    assert "no checkpoint/state.json" in capsys.readouterr().err
+
