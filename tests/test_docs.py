@@ -1,6 +1,7 @@
 """The README is the short way in and docs/ holds the rest: the README stays short, has its
-contents at the top, every link between them lands, its example config loads, and its headline
-benchmark rows are the rows of the full table in docs/benchmarks.md, word for word."""
+contents at the top, every link between them lands, its example config loads, and its
+benchmark rows are what `python -m benchmarks --write-docs` derives from docs/benchmarks.md,
+word for word."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.__main__ import SECTIONS
+from benchmarks.docs import FER_HEADER, readme_from, table_rows, unmarked
 from edge.config import config_problems
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
+BENCHMARKS = REPO / "docs" / "benchmarks.md"
 DOCS = sorted((REPO / "docs").glob("*.md"))
 MAX_README_LINES = 350  # issue 22: a newcomer reads it in five minutes
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -38,20 +42,6 @@ def _slug(heading: str) -> str:
 def _anchors(path: Path) -> set[str]:
     text = re.sub(r"^```.*?^```", "", path.read_text(), flags=re.MULTILINE | re.DOTALL)
     return {_slug(m) for m in re.findall(r"^#{1,6} (.+)$", text, re.MULTILINE)}
-
-
-def _table(text: str, header: str) -> dict[str, list[str]]:
-    """The rows of the first Markdown table whose header line starts with `header`: first
-    cell -> the other cells."""
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(header))
-    rows = {}
-    for line in lines[start + 2:]:
-        if not line.startswith("|"):
-            break
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        rows[cells[0]] = cells[1:]
-    return rows
 
 
 def test_readme_is_short_and_starts_with_its_contents() -> None:
@@ -79,15 +69,25 @@ def test_readme_example_config_loads() -> None:
 
 
 def test_readme_benchmark_rows_are_rows_of_the_full_table() -> None:
-    """The README quotes the vs-fer table of docs/benchmarks.md; a rerun pasted there without
+    """The README quotes the vs-fer tables of docs/benchmarks.md; a rerun written there without
     the README following (or the other way round) fails here."""
-    header = "| Metric | emotion-edge | fer"
-    ours = _table(README.read_text(), header)
-    full = _table((REPO / "docs" / "benchmarks.md").read_text(), header)
+    ours = table_rows(README.read_text(), FER_HEADER)
+    full = table_rows(BENCHMARKS.read_text(), FER_HEADER)
     assert len(ours) >= 5
     for metric, cells in ours.items():
         assert metric in full, f"README row {metric!r} is not in docs/benchmarks.md"
         assert full[metric][:len(cells)] == cells, metric
+
+
+def test_readme_is_what_write_docs_derives_from_benchmarks_md() -> None:
+    """Both benchmark tables of the README (the model's figures too) are what `--write-docs`
+    makes of docs/benchmarks.md: `python -m benchmarks --write-docs` brings them in line."""
+    readme = README.read_text()
+    assert readme_from(readme, BENCHMARKS.read_text()) == readme
+
+
+def test_every_benchmark_section_has_its_span_in_benchmarks_md() -> None:
+    assert unmarked(BENCHMARKS.read_text(), SECTIONS) == []
 
 
 def test_no_default_path_leads_outside_the_checkout() -> None:
