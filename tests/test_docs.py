@@ -1,10 +1,11 @@
 """The README is the short way in and docs/ holds the rest: the README stays short, has its
-contents at the top, every link between them lands, its example config loads, and its
-benchmark rows are what `python -m benchmarks --write-docs` derives from docs/benchmarks.md,
-word for word."""
+contents at the top, every link between them lands, its example config loads, its example
+results name the shipped model, and its benchmark rows are what `python -m benchmarks
+--write-docs` derives from docs/benchmarks.md, word for word."""
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Iterator
@@ -14,7 +15,9 @@ import pytest
 
 from benchmarks.__main__ import SECTIONS
 from benchmarks.docs import FER_HEADER, readme_from, table_rows, unmarked
+from edge.assets import asset_path
 from edge.config import config_problems
+from edge.model_contract import load_contract
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -88,6 +91,17 @@ def test_readme_is_what_write_docs_derives_from_benchmarks_md() -> None:
 
 def test_every_benchmark_section_has_its_span_in_benchmarks_md() -> None:
     assert unmarked(BENCHMARKS.read_text(), SECTIONS) == []
+
+
+def test_readme_example_results_name_the_shipped_model() -> None:
+    """The JSON the README shows the daemon publishing carries the model it ships with."""
+    shipped = load_contract(asset_path("emotion-edge.tflite")).display_name
+    assert (REPO / "models" / "emotion-edge.json").resolve() == asset_path("emotion-edge.json")
+    blocks = re.findall(r"^```json\n(.*?)^```", README.read_text(), re.MULTILINE | re.DOTALL)
+    models = [json.loads(block)["model"] for block in blocks]
+    assert len(models) >= 3  # a result, a failed capture, a person
+    for model in models:
+        assert model == shipped, f"a README example says {model}; the shipped model is {shipped}"
 
 
 def test_no_default_path_leads_outside_the_checkout() -> None:
