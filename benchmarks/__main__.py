@@ -198,9 +198,13 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text("\n".join(text) + "\n", encoding="utf-8")
     if args.write_docs:
         model = _model_name(args.model)
-        docs.write_docs({name: docs.stamp(section_command(REPO, argv, name), when, machine,
-                                          None if name in WITHOUT_MODEL else model)
-                         + "\n\n" + body for name, body in bodies.items()})
+        try:
+            docs.write_docs({name: docs.stamp(section_command(REPO, argv, name), when, machine,
+                                              None if name in WITHOUT_MODEL else model)
+                             + "\n\n" + body for name, body in bodies.items()})
+        except docs.DocsError as e:  # the tables above are still printed (and in --out)
+            print(f"bench: docs not written: {e}", file=sys.stderr)
+            return 1
         print(f"bench: wrote {', '.join(bodies)} into docs/benchmarks.md, and the README's "
               "rows derived from it", file=sys.stderr)
     return 0
