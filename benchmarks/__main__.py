@@ -7,7 +7,9 @@ one table (versus_fer.py). `detector` (face detectors on real photos, detectors.
 `crop` (crop rules, crop.py), `training` (trainer faces/s, float32 vs bf16, training.py) and
 `tracking` (face trackers and per-person smoothing on moving real faces, tracking.py) run
 only when named. Run from the repository root; one thread
-for OpenCV, LiteRT, OMP and TensorFlow throughout.
+for OpenCV, LiteRT, OMP and TensorFlow throughout. `--write-docs` also puts each section that
+ran into docs/benchmarks.md, between its markers, and the README's rows derived from it
+(docs.py).
 """
 
 from __future__ import annotations
@@ -15,13 +17,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from . import REPO, versus_fer  # versus_fer loads no vendor library until it runs
+from . import REPO, docs, versus_fer  # neither loads a vendor library until it runs
+from .report import section_command
 
 FER_SECTIONS = versus_fer.SECTIONS
 SECTIONS = (*FER_SECTIONS, "detector", "crop", "training", "tracking")
+WITHOUT_MODEL = {"detector", "training"}  # the sections that do not run our model
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
               "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -45,6 +52,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("--quick", action="store_true",
         help="few iterations, 300 faces and 1 detector round (for the tests)")
     add("--out", type=Path, metavar="FILE.md", help="also write the Markdown to this file")
+    add("--write-docs", action="store_true",
+        help="also rewrite the sections that ran in docs/benchmarks.md (between their "
+             "<!-- benchmarks:SECTION --> markers, with the command, date, model and machine) "
+             "and the README's benchmark rows, which are derived from it")
     add("--model", type=Path, metavar="FILE", default=REPO / "models" / "emotion-edge.tflite",
         help="our .tflite, its .json sidecar beside it (default: the shipped model)")
     add("--data", type=Path, metavar="PATH", default=default_fer2013_path(),
@@ -101,42 +112,65 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         if not (args.photos / "boxes.json").is_file():
             parser.error(f"no {args.photos / 'boxes.json'}: the detector and tracking "
                          f"sections need {PHOTOS_HELP}")
-    needs_model = set(args.only) - {"detector", "training"}
+    if args.write_docs:
+        _check_docs(parser, args)
+    needs_model = set(args.only) - WITHOUT_MODEL
     if needs_model and not (args.model.is_file() and args.model.with_suffix(".json").is_file()):
         parser.error(f"no model at {args.model} (with its .json sidecar); pass --model FILE")
     return args
 
 
-def outputs(args: argparse.Namespace, argv: list[str]) -> Iterator[str]:
-    """The asked sections' Markdown, line by line as it is measured, a blank line between
-    the fer table, the detector table and the crop table."""
-    for i, lines in enumerate(_tables(args, argv)):
-        if i:
-            yield ""
-        yield from lines
+def _check_docs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse --write-docs before anything runs rather than after: with --quick (its figures
+    are not ones to publish), or when docs/benchmarks.md lacks a section's markers."""
+    if args.quick:
+        parser.error("--write-docs writes the published figures: run without --quick")
+    missing = docs.unmarked(docs.BENCHMARKS_MD.read_text(encoding="utf-8"), args.only)
+    if missing:
+        parser.error(docs.marker_problem(missing, "docs/benchmarks.md"))
 
 
-def _tables(args: argparse.Namespace, argv: list[str]) -> Iterator[Iterable[str]]:
-    """Each table's lines; a module is imported only when its table is asked for."""
+@dataclass(frozen=True)
+class Table:
+    """One table of the output: its lines, printed as they are measured, and what it puts in
+    docs/benchmarks.md, from those lines (section -> Markdown)."""
+
+    lines: Iterable[str]
+    bodies: Callable[[list[str]], dict[str, str]]
+
+
+def _tables(args: argparse.Namespace, argv: list[str]) -> Iterator[Table]:
+    """Each table; a module is imported only when its table is asked for."""
     fer_sections = [name for name in FER_SECTIONS if name in args.only]
     if fer_sections:
-        yield [versus_fer.run(args, argv, fer_sections).rstrip("\n")]
-    if "detector" in args.only:
+        fer = versus_fer.run(args, argv, fer_sections)
+        yield Table(fer.markdown.rstrip("\n").splitlines(), lambda _: fer.bodies)
+    for name in ("detector", "crop", "training", "tracking"):
+        if name in args.only:
+            yield Table(_section_lines(name, args), partial(_as_body, name))
+
+
+def _as_body(name: str, lines: list[str]) -> dict[str, str]:
+    return {name: "\n".join(lines)}
+
+
+def _section_lines(name: str, args: argparse.Namespace) -> Iterator[str]:
+    if name == "detector":
         from . import detectors
 
-        yield detectors.lines(args)
-    if "crop" in args.only:
+        yield from detectors.lines(args)
+    elif name == "crop":
         from . import crop
 
-        yield crop.lines(args)
-    if "training" in args.only:
+        yield from crop.lines(args)
+    elif name == "training":
         from . import training
 
-        yield training.lines(args, THREAD_ENV)
-    if "tracking" in args.only:
+        yield from training.lines(args, THREAD_ENV)
+    else:
         from . import tracking
 
-        yield tracking.lines(args)
+        yield from tracking.lines(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,14 +179,41 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import cv2
 
+    from .machine import describe
+
     cv2.setNumThreads(1)
-    text = []
-    for line in outputs(args, argv):
-        print(line, flush=True)
-        text.append(line)
+    when, machine = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), describe()
+    text: list[str] = []
+    bodies: dict[str, str] = {}
+    for table in _tables(args, argv):
+        if text:
+            text.append("")  # a blank line between tables
+            print(flush=True)
+        start = len(text)
+        for line in table.lines:
+            print(line, flush=True)
+            text.append(line)
+        bodies.update(table.bodies(text[start:]))
     if args.out:
         args.out.write_text("\n".join(text) + "\n", encoding="utf-8")
+    if args.write_docs:
+        model = _model_name(args.model)
+        try:
+            docs.write_docs({name: docs.stamp(section_command(REPO, argv, name), when, machine,
+                                              None if name in WITHOUT_MODEL else model)
+                             + "\n\n" + body for name, body in bodies.items()})
+        except docs.DocsError as e:  # the tables above are still printed (and in --out)
+            print(f"bench: docs not written: {e}", file=sys.stderr)
+            return 1
+        print(f"bench: wrote {', '.join(bodies)} into docs/benchmarks.md, and the README's "
+              "rows derived from it", file=sys.stderr)
     return 0
+
+
+def _model_name(model: Path) -> str:
+    from edge.model_contract import load_contract
+
+    return load_contract(model).display_name
 
 
 if __name__ == "__main__":

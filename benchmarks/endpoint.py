@@ -33,8 +33,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.broker import Broker, free_port, private_broker
-from tests.support.watcher import Watcher
+from benchmarks.support.broker import Broker, free_port, private_broker
+from benchmarks.support.watcher import Watcher
 
 from .soak import photos
 

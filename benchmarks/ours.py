@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from benchmarks.support.broker import Broker
 from edge.assembly import open_pipeline
 from edge.classify import open_classifier
 from edge.classify.averaging import Averaging
@@ -28,7 +29,6 @@ from edge.mqtt.publisher import MqttPublisher
 from edge.pipeline import Pipeline
 from edge.ports import EmotionClassifier, FaceBox, Frame, Result, TriggerEvent
 from edge.sources.images import letterbox
-from tests.support.broker import Broker
 
 FRAME_SIZE = (640, 480)  # width, height of the benchmark frame
 

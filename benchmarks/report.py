@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 import time
@@ -82,26 +81,40 @@ def timing_rows(name: str, ours: list[float], peer: list[float], skip: str,
     return rows
 
 
-HEADER = ("| Metric | emotion-edge | {peer} | emotion-edge vs peer | Goal | Command |\n"
-          "|---|---|---|---|---|---|")
+COLUMNS = ("Metric", "emotion-edge", "{peer}", "emotion-edge vs peer", "Goal")
 
 
 def render(title: str, notes: list[str], sections: dict[str, list[Row]],
            commands: dict[str, str], peer_name: str) -> str:
     """The Markdown: a title, notes, one table, then the numbered command of each section."""
-    lines = [f"## {title}", "", *notes, "", HEADER.format(peer=peer_name)]
+    lines = [f"## {title}", "", *notes, "", *_header(peer_name, "Command")]
     refs = {name: f"[{i}]" for i, name in enumerate(sections, start=1)}
     for name, rows in sections.items():
-        for row in rows:
-            cells = (row.metric, row.ours, row.peer, row.compare, row.goal, refs[name])
-            lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+        lines += [_line(row, refs[name]) for row in rows]
     lines += ["", "Commands (from the repository root):", ""]
     lines += [f"- {refs[name]} `{commands[name]}`" for name in sections]
     return "\n".join(lines) + "\n"
 
 
+def section_table(rows: list[Row], peer_name: str) -> str:
+    """One section's rows as a table of its own, without the Command column: what
+    `--write-docs` puts between the section's markers, under the line naming its command."""
+    return "\n".join([*_header(peer_name), *(_line(row) for row in rows)]) + "\n"
+
+
+def _header(peer_name: str, *extra: str) -> list[str]:
+    names = [*(name.format(peer=peer_name) for name in COLUMNS), *extra]
+    return ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+
+
+def _line(row: Row, *extra: str) -> str:
+    cells = (row.metric, row.ours, row.peer, row.compare, row.goal, *extra)
+    return "| " + " | ".join(c.replace("|", "/") for c in cells) + " |"
+
+
 def section_command(repo: Path, argv: list[str], section: str) -> str:
-    """The command that reruns one section with the same options (minus --only/--out)."""
+    """The command that reruns one section with the same options (minus --only, --out and
+    --write-docs)."""
     kept, skipping = [], ""
     for arg in argv:
         if skipping == "--only" and not arg.startswith("-"):  # --only takes one or more
@@ -110,7 +123,7 @@ def section_command(repo: Path, argv: list[str], section: str) -> str:
             skipping = ""
             continue
         skipping = arg if arg in ("--only", "--out") else ""
-        if not skipping and not arg.startswith(("--only=", "--out=")):
+        if not skipping and arg != "--write-docs" and not arg.startswith(("--only=", "--out=")):
             kept.append(arg)
     python = sys.executable
     if Path(python).is_relative_to(repo):
@@ -127,15 +140,14 @@ def _shown(path: Path) -> str:
         return path.name
 
 
-def notes(args: argparse.Namespace, peer: Any, skip: str) -> list[str]:
-    """What was compared and how, above the table."""
+def notes(args: argparse.Namespace, peer: Any, skip: str, machine: str) -> list[str]:
+    """What was compared and how, above the table (`machine`: `machine.describe()`)."""
     meta = json.loads(args.model.with_suffix(".json").read_text())
     peer_text = (f"fer {peer.version} (`FER(mtcnn=False)`, its mini-Xception TFLite through "
                  "`tf.lite.Interpreter`)") if peer else skip
     return [f"Ours: `{_shown(args.model)}` ({meta.get('name')}@{meta.get('version')}, "
             f"{meta.get('quantization')}, sha256 {str(meta.get('sha256'))[:12]}) through "
             "LiteRT, with the daemon's default settings. Peer: " + peer_text + ".",
-            f"Machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the "
-            "start. One thread on both sides (OpenCV, LiteRT, fer's TFLite interpreter, OMP, "
-            "TensorFlow). Ours and the peer alternate call by call, so compare ratios: "
-            "absolute times on a busy machine are noisy."]
+            f"Machine: {machine}. One thread on both sides (OpenCV, LiteRT, fer's TFLite "
+            "interpreter, OMP, TensorFlow). Ours and the peer alternate call by call, so "
+            "compare ratios: absolute times on a busy machine are noisy."]

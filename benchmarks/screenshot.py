@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.support.broker import free_port, private_broker, wait_for_port
-from tests.support.chromium import screenshot
+from benchmarks.support.broker import free_port, private_broker, wait_for_port
+from benchmarks.support.chromium import screenshot
 
 from . import REPO
 

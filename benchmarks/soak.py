@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from tests.support.broker import Broker, private_broker
-from tests.support.watcher import Watcher
+from benchmarks.support.broker import Broker, private_broker
+from benchmarks.support.watcher import Watcher
 
 from . import REPO
 

@@ -23,12 +23,9 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 
 
 def _cpu_summary() -> str:
-    from trainer.config import _cpu_flags
+    from .machine import cpu_units
 
-    flags = _cpu_flags()
-    units = sorted(flags & {"amx_bf16", "amx_tile", "avx512_bf16", "avx512f", "avx512_vnni",
-                            "avx2"})
-    return f"{os.cpu_count()} cores; {', '.join(units) or 'none of AVX2/AVX-512/AMX'}"
+    return f"{os.cpu_count()} cores; {', '.join(cpu_units()) or 'none of AVX2/AVX-512/AMX'}"
 
 
 def _rate(faces_per_second: float) -> str:

@@ -26,7 +26,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
 from . import REPO
-from .report import Row, alternate, notes, ratio, render, section_command, timing_rows
+from .report import (
+    Row,
+    alternate,
+    notes,
+    ratio,
+    render,
+    section_command,
+    section_table,
+    timing_rows,
+)
 from .report import goal as goal_text
 
 if TYPE_CHECKING:  # imported when a section runs: numpy must not load before __main__ is set
@@ -310,11 +319,22 @@ def _timed(name: str, run: Any, bench: Bench) -> list[Row]:
     return rows
 
 
-def run(args: argparse.Namespace, argv: list[str], names: list[str]) -> str:
+@dataclass(frozen=True)
+class Tables:
+    """A run's Markdown: `markdown`, the one table with every section that ran (what is
+    printed), and `bodies`, each section's rows as a table of its own (for the docs)."""
+
+    markdown: str
+    bodies: dict[str, str]
+
+
+def run(args: argparse.Namespace, argv: list[str], names: list[str]) -> Tables:
     """The sections `names` asks for, in their fixed order, as one Markdown table whose
     footnotes give the command that reruns each section (`argv`: this run's options)."""
+    from .machine import describe
     from .ours import make_frame
 
+    machine = describe()  # before our own load
     peer, skip = load_peer(args)
     with tempfile.TemporaryDirectory(prefix="emotion-edge-bench-") as tmp:
         frame = make_frame(args.image, Path(tmp) / "frame-640x480.jpg")
@@ -322,6 +342,8 @@ def run(args: argparse.Namespace, argv: list[str], names: list[str]) -> str:
         sections = {name: _timed(name, SECTION_RUNNERS[name], bench)
                     for name in SECTIONS if name in names}
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    return render(f"emotion-edge vs fer, {stamp}", notes(args, peer, skip), sections,
-                  {name: section_command(REPO, argv, name) for name in sections},
-                  f"fer {peer.version}" if peer else "fer")
+    peer_name = f"fer {peer.version}" if peer else "fer"
+    markdown = render(f"emotion-edge vs fer, {stamp}", notes(args, peer, skip, machine), sections,
+                      {name: section_command(REPO, argv, name) for name in sections}, peer_name)
+    return Tables(markdown, {name: section_table(rows, peer_name)
+                             for name, rows in sections.items()})

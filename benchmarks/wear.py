@@ -33,8 +33,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.broker import Broker, private_broker
-from tests.support.watcher import Watcher
+from benchmarks.support.broker import Broker, private_broker
+from benchmarks.support.watcher import Watcher
 
 from . import REPO
 from .soak import config_toml, photos, spool_depth, wait_online

@@ -12,7 +12,6 @@ other users (or a Home Assistant) is left as it was found.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import secrets
@@ -24,29 +23,15 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from tests.support.broker import Broker
-    from tests.support.watcher import Watcher
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # `python scripts/demo.py` puts scripts/ on the path, not the root
+    sys.path.insert(0, str(REPO))
 
-
-def _checkout_module(name: str) -> ModuleType:
-    """tests/support/<name>.py of this checkout, loaded by path: the private broker and the
-    watcher the tests use too, which the wheel leaves out."""
-    spec = importlib.util.spec_from_file_location(f"emotion_edge_demo_{name}",
-                                                  REPO / "tests" / "support" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # registered first: dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-_broker, _watcher = _checkout_module("broker"), _checkout_module("watcher")
+# the private broker and the watcher the tests use too, which the wheel leaves out
+from benchmarks.support.broker import KINDS, Broker, find_broker  # noqa: E402
+from benchmarks.support.watcher import Watcher  # noqa: E402
 
 IMAGES = REPO / "scripts" / "demo_images"
 SHIPPED_MODEL = REPO / "models" / "emotion-edge.tflite"
@@ -169,7 +154,7 @@ def stop_daemon(proc: subprocess.Popen[bytes]) -> int:
 
 def show_retained(broker: Broker, topic: str) -> str:
     """What a client connecting now gets on `topic` (retained), via a fresh subscription."""
-    fresh = _watcher.Watcher(broker, (topic,))
+    fresh = Watcher(broker, (topic,))
     try:
         got = next_payload(fresh, topic, 5.0)
     finally:
@@ -206,7 +191,7 @@ def _run_captures(listener: Watcher, base: str, count: int) -> list[dict[str, An
 def _session(broker: Broker, args: argparse.Namespace, workdir: Path) -> int:
     device = f"demo-{secrets.token_hex(3)}"
     base = f"{PREFIX}/{device}"
-    listener = _watcher.Watcher(broker, (f"{base}/#",))
+    listener = Watcher(broker, (f"{base}/#",))
     proc, notify = start_daemon(write_config(workdir, broker, device, args.model), workdir)
     try:
         print(f"Daemon: pid {proc.pid}, device {device}, log {workdir / 'daemon.log'}")
@@ -234,7 +219,7 @@ def _session(broker: Broker, args: argparse.Namespace, workdir: Path) -> int:
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--broker", choices=_broker.KINDS, default="auto",
+    p.add_argument("--broker", choices=KINDS, default="auto",
                    help="auto: localhost:1883 if it answers, else mosquitto, else amqtt")
     p.add_argument("--model", type=Path, default=SHIPPED_MODEL,
                    help=".tflite with its .json beside it (default: the shipped model)")
@@ -251,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     with tempfile.TemporaryDirectory(prefix="emotion-edge-demo-") as tmp:
         try:
-            broker = _broker.find_broker(args.broker, Path(tmp) / "broker")
+            broker = find_broker(args.broker, Path(tmp) / "broker")
         except (RuntimeError, OSError) as e:  # OSError: the broker never listened
             print(f"demo: the {args.broker} broker: {e}", file=sys.stderr)
             return 1

@@ -10,11 +10,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from benchmarks.support.results import LABELS
 from edge.errors import CameraError
 from edge.lifetime import Resource
 from edge.ports import Emotion, FaceBox, Frame, PersonVisit, Result
-
-LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 
 class CountingSource(Resource):
@@ -90,13 +89,3 @@ class ListPublisher(Resource):
     def next(self, timeout_s: float = 5.0) -> Result:
         return self.results.get(timeout=timeout_s)
 
-
-def make_result(n: int, label: str | None = "happy", request_id: str | None = None) -> Result:
-    """A result whose id is `r<n>`, so tests can check order."""
-    faces: tuple[tuple[FaceBox, Emotion], ...] = ()
-    if label is not None:
-        scores = {k: (0.9 if k == label else 0.1 / 6) for k in LABELS}
-        faces = ((FaceBox(10, 10, 60, 60), Emotion(label, 0.9, scores)),)
-    return Result(id=f"r{n}", request_id=request_id, device="dev", trigger="mqtt",
-                  timestamp="2026-01-01T00:00:00.000Z", faces=faces,
-                  latency_ms={"total": 1.0}, model="fixed-classifier")

@@ -1,9 +1,11 @@
 """The README is the short way in and docs/ holds the rest: the README stays short, has its
-contents at the top, every link between them lands, its example config loads, and its headline
-benchmark rows are the rows of the full table in docs/benchmarks.md, word for word."""
+contents at the top, every link between them lands, its example config loads, its example
+results name the shipped model, and its benchmark rows are what `python -m benchmarks
+--write-docs` derives from docs/benchmarks.md, word for word."""
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Iterator
@@ -11,10 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.__main__ import SECTIONS
+from benchmarks.docs import FER_HEADER, readme_from, table_rows, unmarked
+from edge.assets import asset_path
 from edge.config import config_problems
+from edge.model_contract import load_contract
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
+BENCHMARKS = REPO / "docs" / "benchmarks.md"
 DOCS = sorted((REPO / "docs").glob("*.md"))
 MAX_README_LINES = 350  # issue 22: a newcomer reads it in five minutes
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -38,20 +45,6 @@ def _slug(heading: str) -> str:
 def _anchors(path: Path) -> set[str]:
     text = re.sub(r"^```.*?^```", "", path.read_text(), flags=re.MULTILINE | re.DOTALL)
     return {_slug(m) for m in re.findall(r"^#{1,6} (.+)$", text, re.MULTILINE)}
-
-
-def _table(text: str, header: str) -> dict[str, list[str]]:
-    """The rows of the first Markdown table whose header line starts with `header`: first
-    cell -> the other cells."""
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(header))
-    rows = {}
-    for line in lines[start + 2:]:
-        if not line.startswith("|"):
-            break
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        rows[cells[0]] = cells[1:]
-    return rows
 
 
 def test_readme_is_short_and_starts_with_its_contents() -> None:
@@ -79,15 +72,36 @@ def test_readme_example_config_loads() -> None:
 
 
 def test_readme_benchmark_rows_are_rows_of_the_full_table() -> None:
-    """The README quotes the vs-fer table of docs/benchmarks.md; a rerun pasted there without
+    """The README quotes the vs-fer tables of docs/benchmarks.md; a rerun written there without
     the README following (or the other way round) fails here."""
-    header = "| Metric | emotion-edge | fer"
-    ours = _table(README.read_text(), header)
-    full = _table((REPO / "docs" / "benchmarks.md").read_text(), header)
+    ours = table_rows(README.read_text(), FER_HEADER)
+    full = table_rows(BENCHMARKS.read_text(), FER_HEADER)
     assert len(ours) >= 5
     for metric, cells in ours.items():
         assert metric in full, f"README row {metric!r} is not in docs/benchmarks.md"
         assert full[metric][:len(cells)] == cells, metric
+
+
+def test_readme_is_what_write_docs_derives_from_benchmarks_md() -> None:
+    """Both benchmark tables of the README (the model's figures too) are what `--write-docs`
+    makes of docs/benchmarks.md: `python -m benchmarks --write-docs` brings them in line."""
+    readme = README.read_text()
+    assert readme_from(readme, BENCHMARKS.read_text()) == readme
+
+
+def test_every_benchmark_section_has_its_span_in_benchmarks_md() -> None:
+    assert unmarked(BENCHMARKS.read_text(), SECTIONS) == []
+
+
+def test_readme_example_results_name_the_shipped_model() -> None:
+    """The JSON the README shows the daemon publishing carries the model it ships with."""
+    shipped = load_contract(asset_path("emotion-edge.tflite")).display_name
+    assert (REPO / "models" / "emotion-edge.json").resolve() == asset_path("emotion-edge.json")
+    blocks = re.findall(r"^```json\n(.*?)^```", README.read_text(), re.MULTILINE | re.DOTALL)
+    models = [json.loads(block)["model"] for block in blocks]
+    assert len(models) >= 3  # a result, a failed capture, a person
+    for model in models:
+        assert model == shipped, f"a README example says {model}; the shipped model is {shipped}"
 
 
 def test_no_default_path_leads_outside_the_checkout() -> None:

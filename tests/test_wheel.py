@@ -49,7 +49,7 @@ def test_the_wheel_holds_the_model_its_sidecar_and_the_photo(installed: Path) ->
 
 
 def test_the_wheel_leaves_out_what_users_never_import(installed: Path) -> None:
-    """The benchmarks, the tests and their broker and watcher (tests/support) stay in the
+    """The benchmarks, the tests and their broker and watcher (benchmarks/support) stay in the
     checkout."""
     assert (installed / "edge").is_dir() and (installed / "trainer").is_dir()
     for name in ("benchmarks", "tests", "edge/testing"):

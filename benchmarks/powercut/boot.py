@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 from types import TracebackType
 
+from benchmarks.support.broker import Broker, private_broker
+from benchmarks.support.watcher import Watcher
 from edge.config import MqttConfig
 from edge.mqtt import open_spool
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.publisher import MqttPublisher
-from tests.support.broker import Broker, private_broker
-from tests.support.watcher import Watcher
 
 from .workload import DEVICE, SPOOL
 

@@ -20,12 +20,12 @@ from random import Random
 
 import paho.mqtt.client as mqtt
 
+from benchmarks.support.broker import Broker, private_broker
+from benchmarks.support.results import make_result
 from edge.config import MqttConfig
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.publisher import MqttPublisher
 from edge.mqtt.spool import Spool
-from tests.fakes import make_result
-from tests.support.broker import Broker, private_broker
 
 from .record import Recorder, RecordingVfs, recording_connect
 

@@ -54,8 +54,8 @@ def test_the_embedded_broker_leaves_no_task_to_the_interpreter_exit(tmp_path: Pa
     import gc
 
     pytest.importorskip("amqtt")
-    from tests.support.broker import AmqttBroker
-    from tests.support.watcher import Watcher
+    from benchmarks.support.broker import AmqttBroker
+    from benchmarks.support.watcher import Watcher
 
     broker = AmqttBroker(tmp_path, is_quick_stop=True)
     broker.start()

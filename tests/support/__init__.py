@@ -1,3 +1,2 @@
-"""What the tests, the demo and the benchmarks share and the installed package leaves out: a
-private MQTT broker (`broker`) and a client that records what it receives (`watcher`). The
-daemon never imports them; `scripts/demo.py` and `benchmarks/` import them from the checkout."""
+"""The tests' own plumbing (`no_tensorflow`, the --forbid-tensorflow plugin) and the tests of
+what the tests share with the demo and the benchmarks, which lives in `benchmarks/support/`."""

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import broker as broker_module
-from tests.support.broker import (
+from benchmarks.support import broker as broker_module
+from benchmarks.support.broker import (
     AmqttBroker,
     Broker,
     find_broker,
     mosquitto_binary,
     private_broker,
 )
-from tests.support.watcher import Watcher
+from benchmarks.support.watcher import Watcher
 
 
 def test_the_amqtt_fallback_carries_messages(tmp_path: Path) -> None:

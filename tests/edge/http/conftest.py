@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from benchmarks.support.broker import Broker, free_port, private_broker
+from benchmarks.support.watcher import Watcher
 from tests import wait
 from tests.edge.daemon import REPO, Daemon
-from tests.support.broker import Broker, free_port, private_broker
-from tests.support.watcher import Watcher
 
 TOKEN = "test-token-0123456789abcdef"
 RESULT = "emotion-edge/dev/result"

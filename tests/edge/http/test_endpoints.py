@@ -147,7 +147,7 @@ def test_off_by_default_nothing_listens(tmp_path: Path, mosquitto: Broker, tiny_
 
 def test_on_without_token_on_loopback(tmp_path: Path, mosquitto: Broker, tiny_model: Path,
                                       daemons: Callable[..., Daemon]) -> None:
-    from tests.support.broker import free_port
+    from benchmarks.support.broker import free_port
 
     port = free_port()
     daemon = daemons(tmp_path, page_config(tmp_path, mosquitto, tiny_model, port, None))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.support.chromium import HELP, chromium_binary, dump_dom, screenshot
 from tests.edge.http.conftest import TOKEN, Served
-from tests.support.chromium import HELP, chromium_binary, dump_dom, screenshot
 
 pytestmark = [pytest.mark.daemon, pytest.mark.slow]
 

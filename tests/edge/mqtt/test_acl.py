@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.support.broker import LOOPBACK, Broker, mosquitto_binary
+from benchmarks.support.watcher import Watcher
 from tests import wait
 from tests.edge.daemon import REPO, Daemon
-from tests.support.broker import LOOPBACK, Broker, mosquitto_binary
-from tests.support.watcher import Watcher
 
 pytestmark = [pytest.mark.daemon, pytest.mark.slow]
 ACL = REPO / "docs" / "mosquitto-acl.conf"

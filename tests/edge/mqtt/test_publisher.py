@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.support.results import make_result
 from edge.config import MqttConfig
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.publisher import MqttPublisher
 from edge.mqtt.spool import Spool
 from edge.ports import Frame
 from tests import wait
-from tests.fakes import make_result
 from tests.fixtures.broker import Broker, Watcher
 
 RESULT = "emotion-edge/dev/result"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
 
-    from tests.support.broker import Broker
+    from benchmarks.support.broker import Broker
 
 
 class Watcher:
