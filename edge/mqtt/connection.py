@@ -3,7 +3,7 @@
 The app opens it once and closes it last: `open()` starts paho's network thread with
 `connect_async` + `loop_start`, and paho reconnects with backoff on its own. Every connect
 publishes `online` (retained) and renews the subscriptions; the last will and a clean
-`close()` leave `offline` (retained) on the status topic.
+`close()` leave `offline` (retained) on the status topic (`edge.mqtt.topics`).
 
 Every paho callback is a trust boundary: an exception raised in one (a handler, a listener)
 would end paho's network thread for good while the process looks alive. So each is guarded:
@@ -19,7 +19,6 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,62 +28,12 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from edge.errors import BrokerError
 from edge.lifetime import Resource
 from edge.mqtt.config import MqttConfig
+from edge.mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
 
 PASSWORD_CREDENTIAL = "mqtt-password"
 OFFLINE_S = 3.0  # how long closing waits for the broker to take `offline`
-
-
-@dataclass(frozen=True)
-class Topics:
-    """`<prefix>/<device>/...` topic names of one device."""
-
-    prefix: str
-    device: str
-
-    def _t(self, leaf: str) -> str:
-        return f"{self.prefix}/{self.device}/{leaf}"
-
-    @property
-    def status(self) -> str:
-        return self._t("status")
-
-    @property
-    def result(self) -> str:
-        return self._t("result")
-
-    @property
-    def emotion(self) -> str:
-        return self._t("emotion")
-
-    @property
-    def snapshot(self) -> str:
-        return self._t("snapshot")
-
-    @property
-    def capture(self) -> str:
-        return self._t("capture/set")
-
-    @property
-    def person(self) -> str:
-        return self._t("person")
-
-    @property
-    def faces(self) -> str:
-        return self._t("faces")
-
-    @property
-    def presence(self) -> str:
-        return self._t("presence")
-
-    @property
-    def paused(self) -> str:
-        return self._t("paused")
-
-    @property
-    def pause(self) -> str:
-        return self._t("pause/set")
 
 
 def read_password(cfg: MqttConfig, environ: Mapping[str, str]) -> str | None:
