@@ -5,84 +5,31 @@ The app opens it once and closes it last: `open()` starts paho's network thread 
 publishes `online` (retained) and renews the subscriptions; the last will and a clean
 `close()` leave `offline` (retained) on the status topic (`edge.mqtt.topics`).
 
-Every paho callback is a trust boundary: an exception raised in one (a handler, a listener)
-would end paho's network thread for good while the process looks alive. So each is guarded:
-the first failure of each callback is logged with its traceback, later ones are counted,
-and the loop goes on. `problem()` reports a dead network thread, or a connection that has
+Every paho callback runs behind `CallbackGuard`, so none can end the network thread.
+`problem()` reports a dead network thread, or a connection that has
 been down longer than `mqtt.max_disconnected_s` while results wait, for the watchdog.
 """
 
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from edge.errors import BrokerError
 from edge.lifetime import Resource
+from edge.mqtt.client import PahoClient, describe_connect_error, make_client
 from edge.mqtt.config import MqttConfig
+from edge.mqtt.guard import CallbackGuard
 from edge.mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
 
-PASSWORD_CREDENTIAL = "mqtt-password"
 OFFLINE_S = 3.0  # how long closing waits for the broker to take `offline`
-
-
-def read_password(cfg: MqttConfig, environ: Mapping[str, str]) -> str | None:
-    """mqtt.password_file, else $CREDENTIALS_DIRECTORY/mqtt-password, else the
-    EMOTION_EDGE_MQTT__PASSWORD setting. Never logged."""
-    path = cfg.password_file
-    if path is None and environ.get("CREDENTIALS_DIRECTORY"):
-        candidate = Path(environ["CREDENTIALS_DIRECTORY"]) / PASSWORD_CREDENTIAL
-        path = candidate if candidate.exists() else None
-    if path is not None:
-        try:
-            return path.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as e:
-            raise BrokerError(f"cannot read the MQTT password file {path}: {e.strerror}; "
-                              "check mqtt.password_file and its permissions") from e
-    return cfg.password.get_secret_value() if cfg.password is not None else None
-
-
-class _Client(mqtt.Client):
-    """paho's client, keeping why the last connection attempt failed: paho's network loop
-    swallows the OSError (a TLS verification failure, a refused port) and calls
-    `on_connect_fail` without it."""
-
-    last_connect_error: OSError | None = None
-
-    def reconnect(self) -> MQTTErrorCode:
-        try:
-            return super().reconnect()
-        except OSError as e:
-            self.last_connect_error = e
-            raise
-
-
-def describe_connect_error(error: OSError | None, is_tls: bool) -> str:
-    """A one-line reason for a failed connection attempt, naming TLS faults as such."""
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return (f"TLS certificate check failed: {error.reason}: {error.verify_message} "
-                "(check mqtt.tls.ca_file is the CA that signed the broker's certificate and "
-                "mqtt.host is a name in that certificate)")
-    if isinstance(error, ssl.SSLError):
-        return (f"TLS handshake failed: {error.reason or error} (check mqtt.port is the "
-                "broker's TLS listener and mqtt.tls.* matches the broker's certificates)")
-    if error is None:
-        return "connection failed"
-    if is_tls and isinstance(error, ConnectionResetError | BrokenPipeError):
-        # after the TCP connect, a TLS client's first act is the handshake
-        return ("connection reset during the TLS handshake (check mqtt.port is the broker's "
-                "TLS listener, not a plain one)")
-    return error.strerror or str(error) or type(error).__name__
 
 
 class MqttConnection(Resource):
@@ -102,30 +49,21 @@ class MqttConnection(Resource):
         self._event_topics: set[str] = set()
         self._state = "new"
         self._lock = threading.Lock()
-        self.callback_errors: dict[str, int] = {}
+        self._guard = CallbackGuard()
+        self.callback_errors = self._guard.errors
         self.ignored_retained = 0
         self._network: threading.Thread | None = None
         self._down_since: float | None = None  # monotonic; None while connected
-        self._client = self._make_client(device_id, environ)
+        self._client = make_client(cfg, f"emotion-edge-{device_id}", self.topics.status, environ)
+        self._listen(self._client)
 
-    def _make_client(self, device_id: str, environ: Mapping[str, str]) -> _Client:
-        client = _Client(CallbackAPIVersion.VERSION2, client_id=f"emotion-edge-{device_id}",
-                         clean_session=True)
-        client.will_set(self.topics.status, "offline", qos=1, retain=True)
-        password = read_password(self.cfg, environ)
-        if self.cfg.username is not None:
-            client.username_pw_set(self.cfg.username, password)
-        if self.cfg.tls.is_enabled:
-            _set_tls(client, self.cfg)
-        client.reconnect_delay_set(self.cfg.reconnect_min_s,  # type: ignore[arg-type]
-                                   self.cfg.reconnect_max_s)  # type: ignore[arg-type]
-        client.on_connect = self._guarded("on_connect", self._on_connect)
-        client.on_disconnect = self._guarded("on_disconnect", self._on_disconnect)
-        client.on_message = self._guarded("on_message", self._on_message)
-        client.on_connect_fail = self._guarded("on_connect_fail", self._on_connect_fail)
-        client.on_publish = self._guarded("on_publish", self._on_publish)
-        client.suppress_exceptions = True  # paho's own last line of defence, behind ours
-        return client
+    def _listen(self, client: PahoClient) -> None:
+        wrap = self._guard.wrap
+        client.on_connect = wrap("on_connect", self._on_connect)
+        client.on_disconnect = wrap("on_disconnect", self._on_disconnect)
+        client.on_message = wrap("on_message", self._on_message)
+        client.on_connect_fail = wrap("on_connect_fail", self._on_connect_fail)
+        client.on_publish = wrap("on_publish", self._on_publish)
 
     def subscribe(self, topic: str, handler: Callable[[bytes], None], *,
                   is_event: bool = False) -> None:
@@ -216,7 +154,7 @@ class MqttConnection(Resource):
         client.publish(self.topics.status, "online", qos=1, retain=True)
         self.is_connected.set()
         for listener in self._connect_listeners:
-            self._call("a connect listener", listener)
+            self._guard.call("a connect listener", listener)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any,
                        reason_code: Any, properties: Any) -> None:
@@ -229,9 +167,8 @@ class MqttConnection(Resource):
                         "lost MQTT broker %s:%s (%s); results are spooled until it is back",
                         self.cfg.host, self.cfg.port, reason_code)
 
-    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
-        reason = describe_connect_error(getattr(client, "last_connect_error", None),
-                                        self.cfg.tls.is_enabled)
+    def _on_connect_fail(self, client: PahoClient, userdata: Any) -> None:
+        reason = describe_connect_error(client.last_connect_error, self.cfg.tls.is_enabled)
         self._log_state(f"unreachable {reason}", logging.WARNING,
                         "cannot reach MQTT broker %s:%s: %s; retrying, results are spooled",
                         self.cfg.host, self.cfg.port, reason)
@@ -245,7 +182,7 @@ class MqttConnection(Resource):
         if is_event and msg.retain:
             self._ignore_retained(msg.topic)
             return
-        self._call(f"the handler of {msg.topic}", handler, bytes(msg.payload))
+        self._guard.call(f"the handler of {msg.topic}", handler, bytes(msg.payload))
 
     def _ignore_retained(self, topic: str) -> None:
         self.ignored_retained += 1
@@ -257,41 +194,4 @@ class MqttConnection(Resource):
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int,
                     reason_code: Any, properties: Any) -> None:
         for listener in self._ack_listeners:
-            self._call("an acknowledgement listener", listener, mid)
-
-    def _guarded(self, name: str, callback: Callable[..., None]) -> Callable[..., None]:
-        """`callback` for paho: whatever it raises is logged and never reaches paho's loop."""
-
-        def run(*args: Any) -> None:
-            self._call(name, callback, *args)
-
-        return run
-
-    def _call(self, name: str, function: Callable[..., None], *args: Any) -> None:
-        try:
-            function(*args)
-        except Exception:
-            count = self.callback_errors[name] = self.callback_errors.get(name, 0) + 1
-            if count == 1:
-                log.exception("error in %s (MQTT network thread); ignored, the connection "
-                              "goes on; further errors there are counted, not logged", name)
-
-
-def _set_tls(client: mqtt.Client, cfg: MqttConfig) -> None:
-    tls = cfg.tls
-    files = [p for p in (tls.ca_file, tls.cert_file, tls.key_file) if p is not None]
-    for path in files:
-        if not path.is_file():
-            raise BrokerError(f"TLS file {path} not found; check mqtt.tls.*_file")
-    try:
-        client.tls_set(ca_certs=_str(tls.ca_file), certfile=_str(tls.cert_file),
-                       keyfile=_str(tls.key_file))
-    except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
-        raise BrokerError(f"unusable TLS files ({', '.join(map(str, files))}): {e}") from e
-    if tls.is_insecure:
-        log.warning("mqtt.tls.is_insecure: the broker's host name is NOT verified")
-        client.tls_insecure_set(True)
-
-
-def _str(path: Path | None) -> str | None:
-    return None if path is None else str(path)
+            self._guard.call("an acknowledgement listener", listener, mid)

@@ -11,7 +11,7 @@ import pytest
 
 from edge.config import MqttConfig
 from edge.errors import BrokerError
-from edge.mqtt.connection import MqttConnection, read_password
+from edge.mqtt.connection import MqttConnection
 from tests import wait
 from tests.fixtures.broker import Broker, Watcher
 
@@ -87,21 +87,6 @@ def test_password_from_credentials_directory(tmp_path: Path, mosquitto_auth: Bro
     cfg = MqttConfig(**mosquitto_auth.mqtt_config(password=None))
     conn = opened(MqttConnection(cfg, "dev", {"CREDENTIALS_DIRECTORY": str(creds)}))
     assert conn.is_connected.wait(5)
-
-
-def test_password_sources_in_order(tmp_path: Path) -> None:
-    file = tmp_path / "pw"
-    file.write_text("from-file\n")
-    creds = tmp_path / "creds"
-    creds.mkdir()
-    (creds / "mqtt-password").write_text("from-creds")
-    env = {"CREDENTIALS_DIRECTORY": str(creds)}
-    assert read_password(MqttConfig(password_file=file, password="x"), env) == "from-file"
-    assert read_password(MqttConfig(password="from-env"), env) == "from-creds"
-    assert read_password(MqttConfig(password="from-env"), {}) == "from-env"
-    assert read_password(MqttConfig(), {}) is None
-    with pytest.raises(BrokerError, match="password_file"):
-        read_password(MqttConfig(password_file=tmp_path / "missing"), {})
 
 
 def test_mutual_tls(mosquitto_tls: Broker, opened: Callable[..., MqttConnection]) -> None:
