@@ -5,9 +5,10 @@ The app opens it once and closes it last: `open()` starts paho's network thread 
 publishes `online` (retained) and renews the subscriptions; the last will and a clean
 `close()` leave `offline` (retained) on the status topic (`edge.mqtt.topics`).
 
+Its lifecycle is a `Link` (`edge.mqtt.link`), logged once per change, not once per retry.
 Every paho callback runs behind `CallbackGuard`, so none can end the network thread.
-`problem()` reports a dead network thread, or a connection that has
-been down longer than `mqtt.max_disconnected_s` while results wait, for the watchdog.
+`problem()` reports a dead network thread, or a connection that has been down longer than
+`mqtt.max_disconnected_s` while results wait, for the watchdog.
 """
 
 from __future__ import annotations
@@ -25,11 +26,21 @@ from edge.lifetime import Resource
 from edge.mqtt.client import PahoClient, describe_connect_error, make_client
 from edge.mqtt.config import MqttConfig
 from edge.mqtt.guard import CallbackGuard
+from edge.mqtt.link import Lifecycle, Link
 from edge.mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
 
 OFFLINE_S = 3.0  # how long closing waits for the broker to take `offline`
+SAY: Mapping[Link, tuple[int, str]] = {  # the log line of each state a connection reaches
+    Link.CONNECTED: (logging.INFO, "connected to MQTT broker %(where)s"),
+    Link.REFUSED: (logging.ERROR, "MQTT broker %(where)s refused the connection: %(detail)s "
+                   "(check mqtt.username, the password and TLS settings); retrying"),
+    Link.UNREACHABLE: (logging.WARNING, "cannot reach MQTT broker %(where)s: %(detail)s; "
+                       "retrying, results are spooled"),
+    Link.LOST: (logging.WARNING, "lost MQTT broker %(where)s (%(detail)s); results are "
+                "spooled until it is back"),
+}
 
 
 class MqttConnection(Resource):
@@ -47,7 +58,7 @@ class MqttConnection(Resource):
         self._connect_listeners: list[Callable[[], None]] = []
         self._ack_listeners: list[Callable[[int], None]] = []
         self._event_topics: set[str] = set()
-        self._state = "new"
+        self._lifecycle = Lifecycle()
         self._lock = threading.Lock()
         self._guard = CallbackGuard()
         self.callback_errors = self._guard.errors
@@ -64,6 +75,11 @@ class MqttConnection(Resource):
         client.on_message = wrap("on_message", self._on_message)
         client.on_connect_fail = wrap("on_connect_fail", self._on_connect_fail)
         client.on_publish = wrap("on_publish", self._on_publish)
+
+    @property
+    def link(self) -> Link:
+        """Where the connection is in its lifecycle; any thread."""
+        return self._lifecycle.link
 
     def subscribe(self, topic: str, handler: Callable[[bytes], None], *,
                   is_event: bool = False) -> None:
@@ -94,6 +110,7 @@ class MqttConnection(Resource):
         except (OSError, ValueError) as e:
             raise BrokerError(f"cannot use MQTT broker {self.cfg.host}:{self.cfg.port}: {e}; "
                               "check mqtt.host and mqtt.port") from e
+        self._lifecycle.move(Link.CONNECTING)
         self._down_since = time.monotonic()
         self._client.loop_start()
         # paho keeps its thread only in a private attribute; without it, no liveness check
@@ -103,7 +120,7 @@ class MqttConnection(Resource):
         """Why the MQTT side cannot recover on its own, or None: the network thread is
         dead, or the broker has been away longer than mqtt.max_disconnected_s while
         `pending()` results wait. Any thread."""
-        if self._state == "closed":
+        if self.link is Link.CLOSED:
             return None
         if self._network is not None and not self._network.is_alive():
             return "MQTT network thread has died"
@@ -124,25 +141,27 @@ class MqttConnection(Resource):
                 info.wait_for_publish(OFFLINE_S)
             except (RuntimeError, ValueError) as e:
                 log.warning("could not publish offline before disconnecting: %s", e)
-        self._state = "closed"  # a clean stop is not a lost connection
+        self._lifecycle.move(Link.CLOSED)  # before disconnecting: a clean stop is no loss
         self._client.disconnect()
         self._client.loop_stop()
         self.is_connected.clear()
 
-    def _log_state(self, state: str, level: int, message: str, *args: Any) -> None:
-        if state != self._state:
-            self._state = state
-            log.log(level, message, *args)
+    def _enter(self, link: Link, detail: str = "") -> bool:
+        """Move to `link`, logging it when that is news; False when it was not."""
+        if not self._lifecycle.move(link, detail):
+            return False
+        level, message = SAY[link]
+        where = f"{self.cfg.host}:{self.cfg.port}"
+        log.log(level, message, {"where": where, "detail": detail})
+        return True
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any,
                     reason_code: Any, properties: Any) -> None:
-        where = f"{self.cfg.host}:{self.cfg.port}"
         if reason_code.is_failure:
-            self._log_state(f"refused {reason_code}", logging.ERROR,
-                            "MQTT broker %s refused the connection: %s (check mqtt.username, "
-                            "the password and TLS settings); retrying", where, reason_code)
+            self._enter(Link.REFUSED, str(reason_code))
             return
-        self._log_state("connected", logging.INFO, "connected to MQTT broker %s", where)
+        if not self._enter(Link.CONNECTED):
+            return  # closed meanwhile: no `online` after `offline`
         self.generation += 1
         self._down_since = None
         with self._lock:
@@ -161,17 +180,12 @@ class MqttConnection(Resource):
         self.is_connected.clear()
         if self._down_since is None:
             self._down_since = time.monotonic()
-        if self._state != "connected":  # a refusal or a failed attempt: already logged
-            return
-        self._log_state("disconnected", logging.WARNING,
-                        "lost MQTT broker %s:%s (%s); results are spooled until it is back",
-                        self.cfg.host, self.cfg.port, reason_code)
+        if self.link is Link.CONNECTED:  # else a refusal or a failed attempt: already logged
+            self._enter(Link.LOST, str(reason_code))
 
     def _on_connect_fail(self, client: PahoClient, userdata: Any) -> None:
         reason = describe_connect_error(client.last_connect_error, self.cfg.tls.is_enabled)
-        self._log_state(f"unreachable {reason}", logging.WARNING,
-                        "cannot reach MQTT broker %s:%s: %s; retrying, results are spooled",
-                        self.cfg.host, self.cfg.port, reason)
+        self._enter(Link.UNREACHABLE, reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         with self._lock:

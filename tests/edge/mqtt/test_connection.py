@@ -1,4 +1,5 @@
-"""The shared MQTT connection against a real mosquitto: status, will, auth, TLS."""
+"""The shared MQTT connection against a real mosquitto: status, will, auth, TLS, its
+lifecycle."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from edge.config import MqttConfig
 from edge.errors import BrokerError
 from edge.mqtt.connection import MqttConnection
+from edge.mqtt.link import Link
 from tests import wait
 from tests.fixtures.broker import Broker, Watcher
 
@@ -226,3 +228,25 @@ def test_problem_names_a_long_outage_only_while_results_wait(
                                        "waiting")
     mosquitto.start()
     assert conn.is_connected.wait(10) and conn.problem(lambda: 3) is None
+
+
+def test_the_link_follows_the_broker_away_and_back_logging_each_change_once(
+        mosquitto: Broker, opened: Callable[..., MqttConnection],
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="edge.mqtt.connection")
+    cfg = MqttConfig(**mosquitto.mqtt_config(max_disconnected_s=1.0))
+    conn = MqttConnection(cfg, "dev", {})
+    assert conn.link is Link.NEW
+    opened(conn)
+    assert conn.is_connected.wait(5) and conn.link is Link.CONNECTED
+    mosquitto.stop()
+    wait.until(lambda: conn.link is Link.UNREACHABLE, what="a failed reconnect")
+    # down for 1 s with 0.1-0.5 s backoff: at least 3 failed attempts, one line
+    wait.until(lambda: conn.problem(lambda: 1) is not None, what="1 s of outage")
+    mosquitto.start()
+    assert conn.is_connected.wait(10) and conn.link is Link.CONNECTED
+    conn.close()
+    assert conn.link is Link.CLOSED and not conn.is_connected.is_set()
+    lines = [r.getMessage().split(" MQTT broker")[0] for r in caplog.records
+             if r.name == "edge.mqtt.connection"]
+    assert lines == ["connected to", "lost", "cannot reach", "connected to"]  # not on close
