@@ -63,13 +63,14 @@ class MqttConnection(Resource):
         self._guard = CallbackGuard()
         self.callback_errors = self._guard.errors
         self.ignored_retained = 0
-        self._network: threading.Thread | None = None
+        self._network: threading.Thread | None = None  # paho's, seen from its first callback
         self._down_since: float | None = None  # monotonic; None while connected
         self._client = make_client(cfg, f"emotion-edge-{device_id}", self.topics.status, environ)
         self._listen(self._client)
 
     def _listen(self, client: PahoClient) -> None:
         wrap = self._guard.wrap
+        client.on_pre_connect = wrap("on_pre_connect", self._on_pre_connect)
         client.on_connect = wrap("on_connect", self._on_connect)
         client.on_disconnect = wrap("on_disconnect", self._on_disconnect)
         client.on_message = wrap("on_message", self._on_message)
@@ -113,8 +114,6 @@ class MqttConnection(Resource):
         self._lifecycle.move(Link.CONNECTING)
         self._down_since = time.monotonic()
         self._client.loop_start()
-        # paho keeps its thread only in a private attribute; without it, no liveness check
-        self._network = getattr(self._client, "_thread", None)
 
     def problem(self, pending: Callable[[], int]) -> str | None:
         """Why the MQTT side cannot recover on its own, or None: the network thread is
@@ -122,7 +121,7 @@ class MqttConnection(Resource):
         `pending()` results wait. Any thread."""
         if self.link is Link.CLOSED:
             return None
-        if self._network is not None and not self._network.is_alive():
+        if not self._is_looping():
             return "MQTT network thread has died"
         since = self._down_since
         if since is None or time.monotonic() - since < self.cfg.max_disconnected_s:
@@ -133,12 +132,16 @@ class MqttConnection(Resource):
         return (f"not connected to MQTT for over {self.cfg.max_disconnected_s:.0f} s "
                 f"with {waiting} result(s) waiting")
 
+    def _is_looping(self) -> bool:
+        """False once paho's network thread has ended; True before it is known."""
+        return self._network is None or self._network.is_alive()
+
     def _close(self) -> None:
         """Publish `offline` (retained) if connected, disconnect, stop the network thread."""
         if self.is_connected.is_set():
             info = self.publish(self.topics.status, "offline", is_retained=True)
-            try:
-                info.wait_for_publish(OFFLINE_S)
+            try:  # without a network loop no acknowledgement can come: no point waiting
+                info.wait_for_publish(OFFLINE_S if self._is_looping() else 0)
             except (RuntimeError, ValueError) as e:
                 log.warning("could not publish offline before disconnecting: %s", e)
         self._lifecycle.move(Link.CLOSED)  # before disconnecting: a clean stop is no loss
@@ -154,6 +157,10 @@ class MqttConnection(Resource):
         where = f"{self.cfg.host}:{self.cfg.port}"
         log.log(level, message, {"where": where, "detail": detail})
         return True
+
+    def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
+        # paho names its network thread nowhere public; each attempt starts on it
+        self._network = threading.current_thread()
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any,
                     reason_code: Any, properties: Any) -> None:

@@ -1,5 +1,5 @@
-"""The shared MQTT connection against a real mosquitto: status, will, auth, TLS, its
-lifecycle."""
+"""The shared MQTT connection against a real mosquitto: status, will, auth, TLS, its lifecycle
+and the liveness of its network thread."""
 
 from __future__ import annotations
 
@@ -208,12 +208,28 @@ def test_retained_messages_are_not_delivered_on_event_topics(
     assert "ignored a retained message on " + CAPTURE in caplog.text
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_problem_names_a_dead_network_thread(
-        mosquitto: Broker, opened: Callable[..., MqttConnection]) -> None:
-    conn = opened(MqttConnection(MqttConfig(**mosquitto.mqtt_config()), "dev", {}))
+        mosquitto: Broker, watch: Watch, opened: Callable[..., MqttConnection]) -> None:
+    got: queue.Queue[bytes] = queue.Queue()
+
+    def handler(payload: bytes) -> None:
+        if payload == b"exit":
+            raise SystemExit  # no Exception: past the guard and paho, it ends paho's thread
+        got.put(payload)
+
+    conn = MqttConnection(MqttConfig(**mosquitto.mqtt_config()), "dev", {})
+    conn.subscribe(CAPTURE, handler)
+    opened(conn)
     assert conn.is_connected.wait(5) and conn.problem(lambda: 5) is None
-    conn._client.loop_stop()  # what an escaped exception did to paho's thread before
-    assert conn.problem(lambda: 0) == "MQTT network thread has died"
+    watcher = watch(mosquitto, (STATUS,))
+    assert watcher.next(STATUS) == (STATUS, b"online", True)
+    subscribed(watcher, got)
+    watcher.publish(CAPTURE, b"exit")
+    wait.until(lambda: conn.problem(lambda: 0) == "MQTT network thread has died",
+               what="the dead thread to be noticed")
+    conn.close()  # without a loop to wait for the acknowledgement: at once
+    assert watcher.next(STATUS)[1] == b"offline" and conn.problem(lambda: 0) is None
 
 
 def test_problem_names_a_long_outage_only_while_results_wait(
