@@ -2,20 +2,25 @@
 
 Every topic is `<prefix>/<device>/<leaf>`, `<prefix>` being `mqtt.topic_prefix` and
 `<device>` the `device_id`. Dashboards, automations and Home Assistant subscribe to these
-names, so renaming one breaks them; the README's "MQTT contract" table documents each:
-
-- `status`: `online` on every connect, `offline` as the last will and on a clean stop;
-  retained, QoS 1;
-- `result`, `person`: events (a result per capture; a person per ended track in continuous
-  mode), QoS 1, never retained, spooled while the broker is away;
-- `emotion`, `faces`, `presence`, `paused`: states, retained, QoS 1;
-- `snapshot`: a JPEG of the capture, QoS 0, only when the user opted in;
-- `capture/set`, `pause/set`: commands to the device, QoS 1; a retained one is ignored.
+names, so renaming one breaks them; the README's "MQTT contract" table documents each, and a
+test keeps the two equal. All are QoS 1 but `snapshot` (0). Events (results, persons) are
+never retained and are spooled while the broker is away; states are retained; a retained
+command is ignored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+class _Leaf:
+    """The topic `<prefix>/<device>/<leaf>` of the `Topics` it is read from."""
+
+    def __init__(self, leaf: str) -> None:
+        self.leaf = leaf
+
+    def __get__(self, topics: Topics, owner: type[Topics] | None = None) -> str:
+        return f"{topics.prefix}/{topics.device}/{self.leaf}"
 
 
 @dataclass(frozen=True)
@@ -25,45 +30,13 @@ class Topics:
     prefix: str
     device: str
 
-    def _t(self, leaf: str) -> str:
-        return f"{self.prefix}/{self.device}/{leaf}"
-
-    @property
-    def status(self) -> str:
-        return self._t("status")
-
-    @property
-    def result(self) -> str:
-        return self._t("result")
-
-    @property
-    def emotion(self) -> str:
-        return self._t("emotion")
-
-    @property
-    def snapshot(self) -> str:
-        return self._t("snapshot")
-
-    @property
-    def capture(self) -> str:
-        return self._t("capture/set")
-
-    @property
-    def person(self) -> str:
-        return self._t("person")
-
-    @property
-    def faces(self) -> str:
-        return self._t("faces")
-
-    @property
-    def presence(self) -> str:
-        return self._t("presence")
-
-    @property
-    def paused(self) -> str:
-        return self._t("paused")
-
-    @property
-    def pause(self) -> str:
-        return self._t("pause/set")
+    status = _Leaf("status")  # state: `online` on each connect, `offline` as will and on stop
+    result = _Leaf("result")  # event: a result per capture
+    person = _Leaf("person")  # event: a person per ended track (continuous mode)
+    emotion = _Leaf("emotion")  # state: the dominant emotion of the latest capture
+    faces = _Leaf("faces")  # state: how many faces
+    presence = _Leaf("presence")  # state: ON while there is one
+    paused = _Leaf("paused")  # state: the pause switch
+    snapshot = _Leaf("snapshot")  # a JPEG of the capture, only when the user opted in
+    capture = _Leaf("capture/set")  # command: capture now
+    pause = _Leaf("pause/set")  # command: ON pauses, OFF resumes
