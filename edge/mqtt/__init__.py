@@ -1,7 +1,9 @@
-"""Everything MQTT, both ways: the one connection (`connection`), the capture commands it
-receives (`commands`), the results it publishes (`publisher`, with its `spool` and the
-`snapshot`), and Home Assistant `discovery`. The MQTT trigger and the app use it; nothing
-else talks to paho.
+"""Everything MQTT, both ways: the topic names, the public contract (`topics`); the one
+connection (`connection`: its lifecycle in `link`, the guard on paho's callbacks in `guard`,
+paho's client with its password and TLS in `client`, `credentials` and `tls`); the capture
+commands it receives (`commands`), the results it publishes (`publisher`, with its `spool`
+and the `snapshot`), and Home Assistant `discovery`. The MQTT trigger and the app use it;
+nothing else talks to paho.
 
 `open_connection` and `open_publisher` are where the MQTT side is built: the app, the
 start-up checks and the benchmark call them, so they run what the daemon runs.

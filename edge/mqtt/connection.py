@@ -3,137 +3,44 @@
 The app opens it once and closes it last: `open()` starts paho's network thread with
 `connect_async` + `loop_start`, and paho reconnects with backoff on its own. Every connect
 publishes `online` (retained) and renews the subscriptions; the last will and a clean
-`close()` leave `offline` (retained) on the status topic.
+`close()` leave `offline` (retained) on the status topic (`edge.mqtt.topics`).
 
-Every paho callback is a trust boundary: an exception raised in one (a handler, a listener)
-would end paho's network thread for good while the process looks alive. So each is guarded:
-the first failure of each callback is logged with its traceback, later ones are counted,
-and the loop goes on. `problem()` reports a dead network thread, or a connection that has
-been down longer than `mqtt.max_disconnected_s` while results wait, for the watchdog.
+Its lifecycle is a `Link` (`edge.mqtt.link`), logged once per change, not once per retry.
+Every paho callback runs behind `CallbackGuard`, so none can end the network thread.
+`problem()` reports a dead network thread, or a connection that has been down longer than
+`mqtt.max_disconnected_s` while results wait, for the watchdog.
 """
 
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from edge.errors import BrokerError
 from edge.lifetime import Resource
+from edge.mqtt.client import PahoClient, describe_connect_error, make_client
 from edge.mqtt.config import MqttConfig
+from edge.mqtt.guard import CallbackGuard
+from edge.mqtt.link import Lifecycle, Link
+from edge.mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
 
-PASSWORD_CREDENTIAL = "mqtt-password"
 OFFLINE_S = 3.0  # how long closing waits for the broker to take `offline`
-
-
-@dataclass(frozen=True)
-class Topics:
-    """`<prefix>/<device>/...` topic names of one device."""
-
-    prefix: str
-    device: str
-
-    def _t(self, leaf: str) -> str:
-        return f"{self.prefix}/{self.device}/{leaf}"
-
-    @property
-    def status(self) -> str:
-        return self._t("status")
-
-    @property
-    def result(self) -> str:
-        return self._t("result")
-
-    @property
-    def emotion(self) -> str:
-        return self._t("emotion")
-
-    @property
-    def snapshot(self) -> str:
-        return self._t("snapshot")
-
-    @property
-    def capture(self) -> str:
-        return self._t("capture/set")
-
-    @property
-    def person(self) -> str:
-        return self._t("person")
-
-    @property
-    def faces(self) -> str:
-        return self._t("faces")
-
-    @property
-    def presence(self) -> str:
-        return self._t("presence")
-
-    @property
-    def paused(self) -> str:
-        return self._t("paused")
-
-    @property
-    def pause(self) -> str:
-        return self._t("pause/set")
-
-
-def read_password(cfg: MqttConfig, environ: Mapping[str, str]) -> str | None:
-    """mqtt.password_file, else $CREDENTIALS_DIRECTORY/mqtt-password, else the
-    EMOTION_EDGE_MQTT__PASSWORD setting. Never logged."""
-    path = cfg.password_file
-    if path is None and environ.get("CREDENTIALS_DIRECTORY"):
-        candidate = Path(environ["CREDENTIALS_DIRECTORY"]) / PASSWORD_CREDENTIAL
-        path = candidate if candidate.exists() else None
-    if path is not None:
-        try:
-            return path.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as e:
-            raise BrokerError(f"cannot read the MQTT password file {path}: {e.strerror}; "
-                              "check mqtt.password_file and its permissions") from e
-    return cfg.password.get_secret_value() if cfg.password is not None else None
-
-
-class _Client(mqtt.Client):
-    """paho's client, keeping why the last connection attempt failed: paho's network loop
-    swallows the OSError (a TLS verification failure, a refused port) and calls
-    `on_connect_fail` without it."""
-
-    last_connect_error: OSError | None = None
-
-    def reconnect(self) -> MQTTErrorCode:
-        try:
-            return super().reconnect()
-        except OSError as e:
-            self.last_connect_error = e
-            raise
-
-
-def describe_connect_error(error: OSError | None, is_tls: bool) -> str:
-    """A one-line reason for a failed connection attempt, naming TLS faults as such."""
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return (f"TLS certificate check failed: {error.reason}: {error.verify_message} "
-                "(check mqtt.tls.ca_file is the CA that signed the broker's certificate and "
-                "mqtt.host is a name in that certificate)")
-    if isinstance(error, ssl.SSLError):
-        return (f"TLS handshake failed: {error.reason or error} (check mqtt.port is the "
-                "broker's TLS listener and mqtt.tls.* matches the broker's certificates)")
-    if error is None:
-        return "connection failed"
-    if is_tls and isinstance(error, ConnectionResetError | BrokenPipeError):
-        # after the TCP connect, a TLS client's first act is the handshake
-        return ("connection reset during the TLS handshake (check mqtt.port is the broker's "
-                "TLS listener, not a plain one)")
-    return error.strerror or str(error) or type(error).__name__
+SAY: Mapping[Link, tuple[int, str]] = {  # the log line of each state a connection reaches
+    Link.CONNECTED: (logging.INFO, "connected to MQTT broker %(where)s"),
+    Link.REFUSED: (logging.ERROR, "MQTT broker %(where)s refused the connection: %(detail)s "
+                   "(check mqtt.username, the password and TLS settings); retrying"),
+    Link.UNREACHABLE: (logging.WARNING, "cannot reach MQTT broker %(where)s: %(detail)s; "
+                       "retrying, results are spooled"),
+    Link.LOST: (logging.WARNING, "lost MQTT broker %(where)s (%(detail)s); results are "
+                "spooled until it is back"),
+}
 
 
 class MqttConnection(Resource):
@@ -151,32 +58,29 @@ class MqttConnection(Resource):
         self._connect_listeners: list[Callable[[], None]] = []
         self._ack_listeners: list[Callable[[int], None]] = []
         self._event_topics: set[str] = set()
-        self._state = "new"
+        self._lifecycle = Lifecycle()
         self._lock = threading.Lock()
-        self.callback_errors: dict[str, int] = {}
+        self._guard = CallbackGuard()
+        self.callback_errors = self._guard.errors
         self.ignored_retained = 0
-        self._network: threading.Thread | None = None
+        self._network: threading.Thread | None = None  # paho's, seen from its first callback
         self._down_since: float | None = None  # monotonic; None while connected
-        self._client = self._make_client(device_id, environ)
+        self._client = make_client(cfg, f"emotion-edge-{device_id}", self.topics.status, environ)
+        self._listen(self._client)
 
-    def _make_client(self, device_id: str, environ: Mapping[str, str]) -> _Client:
-        client = _Client(CallbackAPIVersion.VERSION2, client_id=f"emotion-edge-{device_id}",
-                         clean_session=True)
-        client.will_set(self.topics.status, "offline", qos=1, retain=True)
-        password = read_password(self.cfg, environ)
-        if self.cfg.username is not None:
-            client.username_pw_set(self.cfg.username, password)
-        if self.cfg.tls.is_enabled:
-            _set_tls(client, self.cfg)
-        client.reconnect_delay_set(self.cfg.reconnect_min_s,  # type: ignore[arg-type]
-                                   self.cfg.reconnect_max_s)  # type: ignore[arg-type]
-        client.on_connect = self._guarded("on_connect", self._on_connect)
-        client.on_disconnect = self._guarded("on_disconnect", self._on_disconnect)
-        client.on_message = self._guarded("on_message", self._on_message)
-        client.on_connect_fail = self._guarded("on_connect_fail", self._on_connect_fail)
-        client.on_publish = self._guarded("on_publish", self._on_publish)
-        client.suppress_exceptions = True  # paho's own last line of defence, behind ours
-        return client
+    def _listen(self, client: PahoClient) -> None:
+        wrap = self._guard.wrap
+        client.on_pre_connect = wrap("on_pre_connect", self._on_pre_connect)
+        client.on_connect = wrap("on_connect", self._on_connect)
+        client.on_disconnect = wrap("on_disconnect", self._on_disconnect)
+        client.on_message = wrap("on_message", self._on_message)
+        client.on_connect_fail = wrap("on_connect_fail", self._on_connect_fail)
+        client.on_publish = wrap("on_publish", self._on_publish)
+
+    @property
+    def link(self) -> Link:
+        """Where the connection is in its lifecycle; any thread."""
+        return self._lifecycle.link
 
     def subscribe(self, topic: str, handler: Callable[[bytes], None], *,
                   is_event: bool = False) -> None:
@@ -207,18 +111,17 @@ class MqttConnection(Resource):
         except (OSError, ValueError) as e:
             raise BrokerError(f"cannot use MQTT broker {self.cfg.host}:{self.cfg.port}: {e}; "
                               "check mqtt.host and mqtt.port") from e
+        self._lifecycle.move(Link.CONNECTING)
         self._down_since = time.monotonic()
         self._client.loop_start()
-        # paho keeps its thread only in a private attribute; without it, no liveness check
-        self._network = getattr(self._client, "_thread", None)
 
     def problem(self, pending: Callable[[], int]) -> str | None:
         """Why the MQTT side cannot recover on its own, or None: the network thread is
         dead, or the broker has been away longer than mqtt.max_disconnected_s while
         `pending()` results wait. Any thread."""
-        if self._state == "closed":
+        if self.link is Link.CLOSED:
             return None
-        if self._network is not None and not self._network.is_alive():
+        if not self._is_looping():
             return "MQTT network thread has died"
         since = self._down_since
         if since is None or time.monotonic() - since < self.cfg.max_disconnected_s:
@@ -229,33 +132,43 @@ class MqttConnection(Resource):
         return (f"not connected to MQTT for over {self.cfg.max_disconnected_s:.0f} s "
                 f"with {waiting} result(s) waiting")
 
+    def _is_looping(self) -> bool:
+        """False once paho's network thread has ended; True before it is known."""
+        return self._network is None or self._network.is_alive()
+
     def _close(self) -> None:
         """Publish `offline` (retained) if connected, disconnect, stop the network thread."""
         if self.is_connected.is_set():
             info = self.publish(self.topics.status, "offline", is_retained=True)
-            try:
-                info.wait_for_publish(OFFLINE_S)
+            try:  # without a network loop no acknowledgement can come: no point waiting
+                info.wait_for_publish(OFFLINE_S if self._is_looping() else 0)
             except (RuntimeError, ValueError) as e:
                 log.warning("could not publish offline before disconnecting: %s", e)
-        self._state = "closed"  # a clean stop is not a lost connection
+        self._lifecycle.move(Link.CLOSED)  # before disconnecting: a clean stop is no loss
         self._client.disconnect()
         self._client.loop_stop()
         self.is_connected.clear()
 
-    def _log_state(self, state: str, level: int, message: str, *args: Any) -> None:
-        if state != self._state:
-            self._state = state
-            log.log(level, message, *args)
+    def _enter(self, link: Link, detail: str = "") -> bool:
+        """Move to `link`, logging it when that is news; False when it was not."""
+        if not self._lifecycle.move(link, detail):
+            return False
+        level, message = SAY[link]
+        where = f"{self.cfg.host}:{self.cfg.port}"
+        log.log(level, message, {"where": where, "detail": detail})
+        return True
+
+    def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
+        # paho names its network thread nowhere public; each attempt starts on it
+        self._network = threading.current_thread()
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any,
                     reason_code: Any, properties: Any) -> None:
-        where = f"{self.cfg.host}:{self.cfg.port}"
         if reason_code.is_failure:
-            self._log_state(f"refused {reason_code}", logging.ERROR,
-                            "MQTT broker %s refused the connection: %s (check mqtt.username, "
-                            "the password and TLS settings); retrying", where, reason_code)
+            self._enter(Link.REFUSED, str(reason_code))
             return
-        self._log_state("connected", logging.INFO, "connected to MQTT broker %s", where)
+        if not self._enter(Link.CONNECTED):
+            return  # closed meanwhile: no `online` after `offline`
         self.generation += 1
         self._down_since = None
         with self._lock:
@@ -267,25 +180,19 @@ class MqttConnection(Resource):
         client.publish(self.topics.status, "online", qos=1, retain=True)
         self.is_connected.set()
         for listener in self._connect_listeners:
-            self._call("a connect listener", listener)
+            self._guard.call("a connect listener", listener)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any,
                        reason_code: Any, properties: Any) -> None:
         self.is_connected.clear()
         if self._down_since is None:
             self._down_since = time.monotonic()
-        if self._state != "connected":  # a refusal or a failed attempt: already logged
-            return
-        self._log_state("disconnected", logging.WARNING,
-                        "lost MQTT broker %s:%s (%s); results are spooled until it is back",
-                        self.cfg.host, self.cfg.port, reason_code)
+        if self.link is Link.CONNECTED:  # else a refusal or a failed attempt: already logged
+            self._enter(Link.LOST, str(reason_code))
 
-    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
-        reason = describe_connect_error(getattr(client, "last_connect_error", None),
-                                        self.cfg.tls.is_enabled)
-        self._log_state(f"unreachable {reason}", logging.WARNING,
-                        "cannot reach MQTT broker %s:%s: %s; retrying, results are spooled",
-                        self.cfg.host, self.cfg.port, reason)
+    def _on_connect_fail(self, client: PahoClient, userdata: Any) -> None:
+        reason = describe_connect_error(client.last_connect_error, self.cfg.tls.is_enabled)
+        self._enter(Link.UNREACHABLE, reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         with self._lock:
@@ -296,7 +203,7 @@ class MqttConnection(Resource):
         if is_event and msg.retain:
             self._ignore_retained(msg.topic)
             return
-        self._call(f"the handler of {msg.topic}", handler, bytes(msg.payload))
+        self._guard.call(f"the handler of {msg.topic}", handler, bytes(msg.payload))
 
     def _ignore_retained(self, topic: str) -> None:
         self.ignored_retained += 1
@@ -308,41 +215,4 @@ class MqttConnection(Resource):
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int,
                     reason_code: Any, properties: Any) -> None:
         for listener in self._ack_listeners:
-            self._call("an acknowledgement listener", listener, mid)
-
-    def _guarded(self, name: str, callback: Callable[..., None]) -> Callable[..., None]:
-        """`callback` for paho: whatever it raises is logged and never reaches paho's loop."""
-
-        def run(*args: Any) -> None:
-            self._call(name, callback, *args)
-
-        return run
-
-    def _call(self, name: str, function: Callable[..., None], *args: Any) -> None:
-        try:
-            function(*args)
-        except Exception:
-            count = self.callback_errors[name] = self.callback_errors.get(name, 0) + 1
-            if count == 1:
-                log.exception("error in %s (MQTT network thread); ignored, the connection "
-                              "goes on; further errors there are counted, not logged", name)
-
-
-def _set_tls(client: mqtt.Client, cfg: MqttConfig) -> None:
-    tls = cfg.tls
-    files = [p for p in (tls.ca_file, tls.cert_file, tls.key_file) if p is not None]
-    for path in files:
-        if not path.is_file():
-            raise BrokerError(f"TLS file {path} not found; check mqtt.tls.*_file")
-    try:
-        client.tls_set(ca_certs=_str(tls.ca_file), certfile=_str(tls.cert_file),
-                       keyfile=_str(tls.key_file))
-    except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
-        raise BrokerError(f"unusable TLS files ({', '.join(map(str, files))}): {e}") from e
-    if tls.is_insecure:
-        log.warning("mqtt.tls.is_insecure: the broker's host name is NOT verified")
-        client.tls_insecure_set(True)
-
-
-def _str(path: Path | None) -> str | None:
-    return None if path is None else str(path)
+            self._guard.call("an acknowledgement listener", listener, mid)

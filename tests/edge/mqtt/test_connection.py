@@ -1,4 +1,5 @@
-"""The shared MQTT connection against a real mosquitto: status, will, auth, TLS."""
+"""The shared MQTT connection against a real mosquitto: status, will, auth, TLS, its lifecycle
+and the liveness of its network thread."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 
 from edge.config import MqttConfig
 from edge.errors import BrokerError
-from edge.mqtt.connection import MqttConnection, read_password
+from edge.mqtt.connection import MqttConnection
+from edge.mqtt.link import Link
 from tests import wait
 from tests.fixtures.broker import Broker, Watcher
 
@@ -87,21 +89,6 @@ def test_password_from_credentials_directory(tmp_path: Path, mosquitto_auth: Bro
     cfg = MqttConfig(**mosquitto_auth.mqtt_config(password=None))
     conn = opened(MqttConnection(cfg, "dev", {"CREDENTIALS_DIRECTORY": str(creds)}))
     assert conn.is_connected.wait(5)
-
-
-def test_password_sources_in_order(tmp_path: Path) -> None:
-    file = tmp_path / "pw"
-    file.write_text("from-file\n")
-    creds = tmp_path / "creds"
-    creds.mkdir()
-    (creds / "mqtt-password").write_text("from-creds")
-    env = {"CREDENTIALS_DIRECTORY": str(creds)}
-    assert read_password(MqttConfig(password_file=file, password="x"), env) == "from-file"
-    assert read_password(MqttConfig(password="from-env"), env) == "from-creds"
-    assert read_password(MqttConfig(password="from-env"), {}) == "from-env"
-    assert read_password(MqttConfig(), {}) is None
-    with pytest.raises(BrokerError, match="password_file"):
-        read_password(MqttConfig(password_file=tmp_path / "missing"), {})
 
 
 def test_mutual_tls(mosquitto_tls: Broker, opened: Callable[..., MqttConnection]) -> None:
@@ -221,12 +208,28 @@ def test_retained_messages_are_not_delivered_on_event_topics(
     assert "ignored a retained message on " + CAPTURE in caplog.text
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_problem_names_a_dead_network_thread(
-        mosquitto: Broker, opened: Callable[..., MqttConnection]) -> None:
-    conn = opened(MqttConnection(MqttConfig(**mosquitto.mqtt_config()), "dev", {}))
+        mosquitto: Broker, watch: Watch, opened: Callable[..., MqttConnection]) -> None:
+    got: queue.Queue[bytes] = queue.Queue()
+
+    def handler(payload: bytes) -> None:
+        if payload == b"exit":
+            raise SystemExit  # no Exception: past the guard and paho, it ends paho's thread
+        got.put(payload)
+
+    conn = MqttConnection(MqttConfig(**mosquitto.mqtt_config()), "dev", {})
+    conn.subscribe(CAPTURE, handler)
+    opened(conn)
     assert conn.is_connected.wait(5) and conn.problem(lambda: 5) is None
-    conn._client.loop_stop()  # what an escaped exception did to paho's thread before
-    assert conn.problem(lambda: 0) == "MQTT network thread has died"
+    watcher = watch(mosquitto, (STATUS,))
+    assert watcher.next(STATUS) == (STATUS, b"online", True)
+    subscribed(watcher, got)
+    watcher.publish(CAPTURE, b"exit")
+    wait.until(lambda: conn.problem(lambda: 0) == "MQTT network thread has died",
+               what="the dead thread to be noticed")
+    conn.close()  # without a loop to wait for the acknowledgement: at once
+    assert watcher.next(STATUS)[1] == b"offline" and conn.problem(lambda: 0) is None
 
 
 def test_problem_names_a_long_outage_only_while_results_wait(
@@ -241,3 +244,25 @@ def test_problem_names_a_long_outage_only_while_results_wait(
                                        "waiting")
     mosquitto.start()
     assert conn.is_connected.wait(10) and conn.problem(lambda: 3) is None
+
+
+def test_the_link_follows_the_broker_away_and_back_logging_each_change_once(
+        mosquitto: Broker, opened: Callable[..., MqttConnection],
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="edge.mqtt.connection")
+    cfg = MqttConfig(**mosquitto.mqtt_config(max_disconnected_s=1.0))
+    conn = MqttConnection(cfg, "dev", {})
+    assert conn.link is Link.NEW
+    opened(conn)
+    assert conn.is_connected.wait(5) and conn.link is Link.CONNECTED
+    mosquitto.stop()
+    wait.until(lambda: conn.link is Link.UNREACHABLE, what="a failed reconnect")
+    # down for 1 s with 0.1-0.5 s backoff: at least 3 failed attempts, one line
+    wait.until(lambda: conn.problem(lambda: 1) is not None, what="1 s of outage")
+    mosquitto.start()
+    assert conn.is_connected.wait(10) and conn.link is Link.CONNECTED
+    conn.close()
+    assert conn.link is Link.CLOSED and not conn.is_connected.is_set()
+    lines = [r.getMessage().split(" MQTT broker")[0] for r in caplog.records
+             if r.name == "edge.mqtt.connection"]
+    assert lines == ["connected to", "lost", "cannot reach", "connected to"]  # not on close
