@@ -291,11 +291,12 @@ def _build_mqtt(app: App, publisher: ResultPublisher | None, env: Mapping[str, s
 
 
 def _build_worker(app: App) -> None:
-    from edge.continuous.mode import ContinuousMode
+    from edge.continuous.mode import ContinuousMode, frame_averaging
 
     cfg = app.settings.trigger
     assert app.pipeline is not None and app.publisher is not None
-    continuous = ContinuousMode(cfg.continuous) if cfg.continuous.is_enabled else None
+    averaging = frame_averaging(app.settings.classifier, app.pipeline.classifier)
+    continuous = ContinuousMode(cfg.continuous, averaging) if cfg.continuous.is_enabled else None
     app.worker = app.own(Worker(
         app.pipeline, app.publisher, shutdown=app.shutdown, notifier=app.notifier,
         queue_size=cfg.queue_size, min_interval_s=cfg.min_interval_s,

@@ -90,11 +90,14 @@ class Emotion:
 class TriggerEvent:
     """Why a capture happens; request_id is echoed into the result when given. `at` is
     `time.monotonic()` when it fired: wall time jumps at boot on a Pi (no RTC), and a merge
-    window on it would swallow every trigger after a jump backwards."""
+    window on it would swallow every trigger after a jump backwards. `averaging` is the
+    classifier's averaging for this capture when the trigger chooses one (continuous mode's
+    frames, whose cost repeats); None: the classifier's own."""
 
     kind: TriggerKind
     request_id: str | None = None
     at: float = 0.0
+    averaging: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,13 +211,17 @@ class FaceDetector(Closable, Protocol):
 
 class EmotionClassifier(Closable, Protocol):
     """Classifies one face crop of a frame. Worker thread only; holds one interpreter.
-    `labels` and `model_name` come from the model's sidecar JSON."""
+    `labels`, `model_name` and `averagings` come from the model's sidecar JSON: `averagings`
+    names the test-time averaging the model was measured with for each use (`default`,
+    `continuous`)."""
 
     labels: tuple[str, ...]
     model_name: str
+    averagings: Mapping[str, str]
 
-    def classify(self, frame: Frame, box: FaceBox, *, is_continuous: bool = False) -> Emotion:
-        """`is_continuous`: a frame of continuous mode, which gets the cheaper averaging."""
+    def classify(self, frame: Frame, box: FaceBox, *, averaging: str | None = None) -> Emotion:
+        """`averaging`: the views to average (`none`, `flip`, `crops`), given by whoever
+        chose it for this capture; None: the classifier's own."""
         ...
 
 

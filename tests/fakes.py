@@ -48,18 +48,20 @@ class FixedDetector(Resource):
 
 
 class FixedClassifier(Resource):
-    """Answers `label` for every face, or the labels of `script` in turn."""
+    """Answers `label` for every face, or the labels of `script` in turn; `asked` keeps the
+    averaging each call named (None: its own, `averagings["default"]`)."""
 
     def __init__(self, label: str = "happy", script: Sequence[str] = (),
                  labels: Sequence[str] = LABELS) -> None:
         self.labels = tuple(labels)
         self.model_name = "fixed-classifier"
+        self.averagings: Mapping[str, str] = {"default": "crops", "continuous": "flip"}
         self._label = label
         self._script = list(script)
-        self.continuous_calls = 0
+        self.asked: list[str | None] = []
 
-    def classify(self, frame: Frame, box: FaceBox, *, is_continuous: bool = False) -> Emotion:
-        self.continuous_calls += is_continuous
+    def classify(self, frame: Frame, box: FaceBox, *, averaging: str | None = None) -> Emotion:
+        self.asked.append(averaging)
         label = self._script.pop(0) if self._script else self._label
         scores: Mapping[str, float] = {k: (0.9 if k == label else 0.1 / 6) for k in self.labels}
         return Emotion(label, scores[label], scores)
