@@ -82,6 +82,12 @@ class ContinuousMode:
         at = time.monotonic() if now is None else now
         return TriggerEvent("continuous", at=at, averaging=self.averaging)
 
+    @staticmethod
+    def is_frame(event: TriggerEvent) -> bool:
+        """True for this mode's events: never merged, smoothed, and not answered one by one
+        when paused or failing."""
+        return event.kind == "continuous"
+
     def consider(self, result: Result, now: float | None = None) -> Step:
         """Track and smooth one frame's result; what to publish."""
         now = time.monotonic() if now is None else now

@@ -6,7 +6,7 @@ from __future__ import annotations
 from edge.classify.config import ClassifierConfig
 from edge.continuous.config import ContinuousConfig
 from edge.continuous.mode import ContinuousMode, Step, frame_averaging
-from edge.ports import Emotion, FaceBox, Result
+from edge.ports import Emotion, FaceBox, Result, TriggerEvent
 from tests.fakes import LABELS, FixedClassifier
 
 
@@ -144,7 +144,8 @@ def test_pacing_caps_fps() -> None:
 def test_each_frame_names_the_averaging_the_mode_was_given() -> None:
     m = ContinuousMode(ContinuousConfig(is_enabled=True), averaging="flip")
     event = m.next_event(now=100.0)
-    assert event is not None and event.averaging == "flip"
+    assert event is not None and event.averaging == "flip" and m.is_frame(event)
+    assert not m.is_frame(TriggerEvent("button"))
 
 
 def test_frames_get_the_models_continuous_averaging_unless_the_config_names_one() -> None:
