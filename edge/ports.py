@@ -197,10 +197,19 @@ class Closable(Protocol):
 
 class FrameSource(Closable, Protocol):
     """Delivers frames on demand. Called from the worker thread only; `read()` blocks for at
-    most the source's timeout and raises CameraError when the device is gone. The app
-    closes it."""
+    most the source's timeout and raises CameraError when the device is gone. `problem`
+    (any thread, for STATUS=) names a lasting fault, or is None. `release()` lets go of the
+    device until the next read (a pause) where the source can reopen it, as
+    `ReopeningSource` can; others keep it. The app closes it."""
 
     def read(self) -> Frame: ...
+
+    @property
+    def problem(self) -> str | None:
+        """A fault frames suffer from (the camera lost since some time), or None."""
+        ...
+
+    def release(self) -> None: ...
 
 
 class FaceDetector(Closable, Protocol):

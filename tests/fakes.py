@@ -14,22 +14,23 @@ from benchmarks.support.results import LABELS
 from edge.errors import CameraError
 from edge.lifetime import Resource
 from edge.ports import Emotion, FaceBox, Frame, PersonVisit, Result
+from edge.sources.base import SourceBase
 
 
-class CountingSource(Resource):
+class CountingSource(SourceBase):
     """Gray 120x160 frames; each `read()` is counted. `fail_next` makes reads raise
-    CameraError; `hang` blocks reads until released (a hung camera)."""
+    CameraError; `hang` blocks reads until `unblock` is set (a hung camera)."""
 
     def __init__(self) -> None:
         self.reads = 0
         self.fail_next = 0
         self.hang = threading.Event()
-        self.release = threading.Event()
+        self.unblock = threading.Event()
 
     def read(self) -> Frame:
         self.reads += 1
         if self.hang.is_set():
-            self.release.wait(30)
+            self.unblock.wait(30)
         if self.fail_next:
             self.fail_next -= 1
             raise CameraError("fake camera unplugged")

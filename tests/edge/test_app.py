@@ -77,7 +77,7 @@ def test_button_press_gives_a_result_and_lights_the_led(running: Callable[..., A
     try:  # the capture is hung in read(): the LED must be on meanwhile
         wait.until(lambda: factory.pin(27).state == 1, 2, "the LED lit during the capture")
     finally:
-        source.release.set()
+        source.unblock.set()
     assert publisher.next().trigger == "button"
     assert factory.pin(27).state == 0
 
@@ -93,7 +93,7 @@ def test_a_flood_is_merged_and_the_queue_is_bounded(running: Callable[..., App])
     for _ in range(100):
         factory.pin(17).drive_low()
         factory.pin(17).drive_high()
-    source.release.set()
+    source.unblock.set()
     publisher.next()
     assert app.worker is not None and app.worker.join(0) is False
     app.shutdown.set()
