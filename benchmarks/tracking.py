@@ -168,12 +168,13 @@ class Tally:
 def detect_all(frames: Iterator[tuple[np.ndarray, list[sc.Truth]]], detector: object,
                classifier: object) -> list[Seen]:
     seen = []
+    averaging = classifier.averagings["continuous"]  # type: ignore[attr-defined]
     for image, truth in frames:
         frame = Frame(image, "tracking", 0.0)
         t0 = time.perf_counter()
         boxes = detector.detect(frame)  # type: ignore[attr-defined]
         ms = (time.perf_counter() - t0) * 1000
-        emotions = [classifier.classify(frame, b, is_continuous=True)  # type: ignore[attr-defined]
+        emotions = [classifier.classify(frame, b, averaging=averaging)  # type: ignore[attr-defined]
                     for b in boxes]
         seen.append(Seen(truth, boxes, emotions, ms))
     return seen

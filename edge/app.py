@@ -1,10 +1,13 @@
-"""The composition root: `build(settings)` wires every part, `run_daemon(settings)` runs it.
+"""The composition root: `build(settings)` opens every part and returns the `App` holding
+them, `run_daemon(settings)` runs it.
 
 Open order: the pipeline (source, detector, classifier: `edge.assembly.open_pipeline`), then
-MQTT (connection, publisher with its spool, Home Assistant discovery), then the worker, the
-opt-in HTTP endpoint (`[http]`) and the triggers; `start()` starts the worker, the HTTP
-server and the triggers, then opens the MQTT connection (so `online` follows the
-subscriptions). `close()` closes them in reverse order, through one ExitStack:
+MQTT (connection, publisher with its spool, pause switch, Home Assistant discovery), then
+the worker, the opt-in HTTP endpoint (`[http]`) and the triggers. Every part is entered
+into one ExitStack as it opens, so a constructor that raises closes what came before it,
+last opened first, and `build` raises; the app exists only once every part does.
+`start()` starts the worker, the HTTP server and the triggers, then opens the MQTT
+connection (so `online` follows the subscriptions). `close()` unwinds the same stack:
 triggers stop, the capture in progress finishes, the spool is flushed while connected,
 `offline` is published, the connection closes, then the pipeline parts.
 """
@@ -16,18 +19,16 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from edge.assembly import open_pipeline, part_checks
 from edge.config import Settings
 from edge.errors import EdgeError
-from edge.http import HttpEndpoint
-from edge.http.status import Status
+from edge.lifetime import Resource
 from edge.mqtt.connection import MqttConnection
-from edge.mqtt.discovery import HomeAssistantDiscovery
 from edge.notify import Notifier
 from edge.pause import PauseSwitch, pause_path
 from edge.pipeline import Pipeline
@@ -39,20 +40,22 @@ from edge.ports import (
     ResultPublisher,
     Trigger,
 )
-from edge.sources.reopening import ReopeningSource
+from edge.status_line import StatusLine
 from edge.worker import Worker
+
+if TYPE_CHECKING:
+    from edge.http.server import HttpServer
 
 log = logging.getLogger(__name__)
 
 STATUS_PERIOD_S = 5.0
 
-T = TypeVar("T")
-
 
 @dataclass
 class Parts:
-    """Role objects given instead of built from settings (tests, benchmarks). The app still
-    closes them."""
+    """Role objects given instead of built from settings (tests, benchmarks). The app takes
+    them over before it opens anything, and closes them. A publisher given replaces the
+    MQTT one; the MQTT connection still opens (commands, pause switch, discovery)."""
 
     source: FrameSource | None = None
     detector: FaceDetector | None = None
@@ -60,144 +63,75 @@ class Parts:
     publisher: ResultPublisher | None = None
 
 
-class App:
-    """The running daemon's parts, in open order. `start()` starts delivering triggers and
-    tells systemd READY; `close()` undoes everything in reverse order and is idempotent."""
+@dataclass(eq=False, kw_only=True)
+class App(Resource):
+    """The running daemon, built whole by `build`: every part here is open. `start()` starts
+    delivering triggers and tells systemd READY; `close()` tells it STOPPING, sets
+    `shutdown` and closes every part, last opened first. Idempotent."""
 
-    def __init__(self, settings: Settings, notifier: Notifier, shutdown: threading.Event,
-                 pause: PauseSwitch) -> None:
-        self.settings = settings
-        self.notifier = notifier
-        self.shutdown = shutdown
-        self.pipeline: Pipeline | None = None
-        self.connection: MqttConnection | None = None
-        self.publisher: ResultPublisher | None = None
-        self.discovery: HomeAssistantDiscovery | None = None
-        self.worker: Worker | None = None
-        self.http: HttpEndpoint | None = None
-        self.camera_problem: Callable[[], str | None] = lambda: None
-        self.release_camera: Callable[[], None] = lambda: None
-        self.pause = pause
-        self.triggers: list[Trigger] = []
-        self._stack = ExitStack()
-        self._stack.callback(notifier.close)
-
-    def own(self, part: AbstractContextManager[T]) -> T:
-        """Enter `part` so that `close()` closes it, after everything opened later."""
-        return self._stack.enter_context(part)
+    notifier: Notifier
+    shutdown: threading.Event
+    pause: PauseSwitch
+    pipeline: Pipeline
+    connection: MqttConnection
+    publisher: ResultPublisher
+    worker: Worker
+    status: StatusLine
+    servers: tuple[HttpServer, ...]  # the HTTP endpoint's when `[http]` is on, else none
+    triggers: tuple[Trigger, ...]
+    opened: ExitStack = field(repr=False)  # closes all of the above
 
     @property
     def is_worker_stopped(self) -> bool:
         """False when the worker was closed with a capture still hung in the camera."""
-        return self.worker is None or self.worker.is_stopped
+        return self.worker.is_stopped
 
     def start(self) -> None:
-        assert self.worker is not None
         self.worker.start()
-        if self.http is not None:
-            self.http.server.start()
+        for server in self.servers:
+            server.start()
         for trigger in self.triggers:
             trigger.start(self.worker.fire)
-        if self.connection is not None:
-            # only now: `online` follows the subscriptions, so it means commands are heard
-            self.connection.open()
-        self.notifier.ready(self.status_text())
-        log.info("ready: %s", self.status_text())
+        # only now: `online` follows the subscriptions, so it means commands are heard
+        self.connection.open()
+        self.notifier.ready(self.status.text())
+        log.info("ready: %s", self.status.text())
 
-    def status_text(self) -> str:
-        parts = []
-        if self.connection is not None:
-            cfg = self.connection.cfg
-            state = "connected" if self.connection.is_connected.is_set() else "NOT connected"
-            problem = self.mqtt_problem()
-            parts.append(f"{problem or state} to {cfg.host}:{cfg.port}")
-        if self.worker is not None:
-            parts.append(f"{self.worker.captures} captures")
-            if self.worker.failures:
-                parts.append(f"{self.worker.failures} failed in a row")
-            if self.worker.last_label is not None:
-                parts.append(f"last: {self.worker.last_label}")
-        if self.publisher is not None:
-            parts.append(f"spool {self.publisher.depth}")
-        # a fault goes first: systemctl status cuts a long STATUS= line; a pause is asked
-        # for, not a fault (/healthz stays 200), but it leads the line all the same
-        paused = ["camera paused"] if self.pause.is_paused else []
-        return ", ".join(paused + self.problems() + parts)
-
-    def problems(self) -> list[str]:
-        """The faults the status line puts first: a hung capture, the camera, the spool."""
-        problems = [self.camera_problem(), self.publisher.problem if self.publisher else None]
-        if self.worker is not None:
-            hung = self.worker.hung_for_s()
-            if hung is not None:
-                problems.insert(0, f"capture hung for {hung:.0f} s")
-        return [p for p in problems if p]
-
-    def health_problem(self) -> str | None:
-        """Why /healthz answers 503, in the status line's words, or None: the faults it puts
-        first, then the broker connection, then captures failing."""
-        found = self.problems()
-        if self.connection is not None and not self.connection.is_connected.is_set():
-            cfg = self.connection.cfg
-            found.append(f"{self.mqtt_problem() or 'NOT connected'} to {cfg.host}:{cfg.port}")
-        if self.worker is not None and self.worker.failures:
-            found.append(f"{self.worker.failures} failed in a row")
-        return found[0] if found else None
-
-    def http_status(self) -> Status:
-        """The state the HTTP page, /healthz and /metrics show (any thread)."""
-        assert self.pipeline is not None and self.worker is not None
-        connection = self.connection
-        return Status(
-            device_id=self.settings.device_id, model=self.pipeline.classifier.model_name,
-            detector=type(self.pipeline.detector).__name__,
-            is_connected=None if connection is None else connection.is_connected.is_set(),
-            broker=None if connection is None else f"{connection.cfg.host}:{connection.cfg.port}",
-            spool_depth=self.publisher.depth if self.publisher else 0,
-            queue_depth=self.worker.queue_depth,
-            is_paused=self.pause.is_paused,
-            captures=self.worker.captures, dropped=self.worker.dropped,
-            problem=self.health_problem(), text=self.status_text())
-
-    def mqtt_problem(self) -> str | None:
-        """Why MQTT cannot recover on its own (see `MqttConnection.problem`), or None."""
-        if self.connection is None:
-            return None
-        publisher = self.publisher
-        return self.connection.problem(lambda: publisher.depth if publisher else 0)
-
-    def close(self) -> None:
+    def _close(self) -> None:
         self.notifier.stopping()
         self.shutdown.set()
         try:
-            self._stack.close()
+            self.opened.close()
         except Exception:  # each part was still closed; the daemon is stopping anyway
             log.exception("error while closing the daemon's parts")
 
 
 def build(settings: Settings, *, pin_factory: Any = None, environ: Mapping[str, str] | None = None,
           parts: Parts | None = None, shutdown: threading.Event | None = None) -> App:
-    """Open every part the settings ask for; on any failure, close what was opened and
-    raise (EdgeError subclasses say what to fix)."""
+    """Open every part the settings ask for and return the app holding them; when one
+    fails, close what was opened, last first, and raise (EdgeError subclasses say what to
+    fix)."""
     env = os.environ if environ is None else environ
-    app = App(settings, Notifier(env), shutdown or threading.Event(), PauseSwitch(
-        pause_path(settings.mqtt.spool.path, env)))
     given = parts or Parts()
-    try:
-        app.pipeline = app.own(open_pipeline(settings, source=given.source,
-                                             detector=given.detector,
-                                             classifier=given.classifier))
-        source = app.pipeline.source
-        if isinstance(source, ReopeningSource):
-            app.camera_problem = lambda: source.problem
-            app.release_camera = source.release
-        _build_mqtt(app, given.publisher, env)
-        _build_worker(app)
-        _build_http(app, env)
-        _build_triggers(app, pin_factory)
-    except BaseException:
-        app.close()
-        raise
+    with ExitStack() as stack:
+        if given.publisher is not None:  # the pipeline's parts are taken over by open_pipeline
+            stack.enter_context(given.publisher)
+        pipeline = stack.enter_context(open_pipeline(
+            settings, source=given.source, detector=given.detector, classifier=given.classifier))
+        notifier = Notifier(env)
+        stack.callback(notifier.close)
+        pause = PauseSwitch(pause_path(settings.mqtt.spool.path, env))
+        connection, publisher = _open_mqtt(stack, settings, pipeline, pause, given.publisher, env)
+        stopping = shutdown or threading.Event()
+        worker = stack.enter_context(_open_worker(
+            settings, pipeline, publisher, notifier, pause, stopping))
+        status = StatusLine(pipeline, connection, publisher, worker, pause)
+        worker.add_health(status.mqtt_problem)
+        servers = _open_http(stack, settings, worker, status, env)
+        triggers = _open_triggers(stack, settings, connection, worker, pin_factory)
+        app = App(notifier=notifier, shutdown=stopping, pause=pause, pipeline=pipeline,
+                  connection=connection, publisher=publisher, worker=worker, status=status,
+                  servers=servers, triggers=triggers, opened=stack.pop_all())
     return app
 
 
@@ -229,7 +163,7 @@ def run_daemon(settings: Settings, *, pin_factory: Any = None,
 
 
 def _report(app: App, previous: str) -> str:
-    text = app.status_text()
+    text = app.status.text()
     if text != previous:
         app.notifier.status(text)
     return text
@@ -263,66 +197,64 @@ def startup_problems(settings: Settings, environ: Mapping[str, str],
     return problems
 
 
-def _build_mqtt(app: App, publisher: ResultPublisher | None, env: Mapping[str, str]) -> None:
-    settings = app.settings
-    if publisher is not None and not settings.trigger.is_mqtt_enabled:
-        app.publisher = app.own(publisher)
-        return
+def _open_mqtt(stack: ExitStack, settings: Settings, pipeline: Pipeline, pause: PauseSwitch,
+               publisher: ResultPublisher | None,
+               env: Mapping[str, str]) -> tuple[MqttConnection, ResultPublisher]:
+    """The connection (not yet open: `App.start` opens it), the result publisher (the one
+    given, else MQTT's, started), the pause switch's topics and, when enabled, discovery."""
     from edge.mqtt import open_connection, open_publisher
-
-    cfg = settings.mqtt
-    connection = app.own(open_connection(cfg, settings.device_id, env))
-    app.connection = connection
-    if publisher is None:
-        mqtt_publisher = app.own(open_publisher(cfg, connection, env))
-        mqtt_publisher.start()
-        publisher = mqtt_publisher
-    else:
-        app.own(publisher)
-    app.publisher = publisher
+    from edge.mqtt.discovery import HomeAssistantDiscovery
     from edge.mqtt.pause import MqttPauseSwitch
 
-    app.own(MqttPauseSwitch(connection, app.pause)).start()
+    cfg = settings.mqtt
+    connection = stack.enter_context(open_connection(cfg, settings.device_id, env))
+    if publisher is None:
+        mqtt_publisher = stack.enter_context(open_publisher(cfg, connection, env))
+        mqtt_publisher.start()
+        publisher = mqtt_publisher
+    stack.enter_context(MqttPauseSwitch(connection, pause)).start()
     if cfg.discovery.is_enabled:
-        assert app.pipeline is not None
-        app.discovery = app.own(HomeAssistantDiscovery(
-            cfg.discovery, connection, app.pipeline.classifier.labels, cfg.is_snapshot_enabled))
-        app.discovery.start()
+        stack.enter_context(HomeAssistantDiscovery(
+            cfg.discovery, connection, pipeline.classifier.labels, cfg.is_snapshot_enabled
+        )).start()
+    return connection, publisher
 
 
-def _build_worker(app: App) -> None:
-    from edge.continuous.mode import ContinuousMode
+def _open_worker(settings: Settings, pipeline: Pipeline, publisher: ResultPublisher,
+                 notifier: Notifier, pause: PauseSwitch, shutdown: threading.Event) -> Worker:
+    from edge.continuous.mode import ContinuousMode, frame_averaging
 
-    cfg = app.settings.trigger
-    assert app.pipeline is not None and app.publisher is not None
-    continuous = ContinuousMode(cfg.continuous) if cfg.continuous.is_enabled else None
-    app.worker = app.own(Worker(
-        app.pipeline, app.publisher, shutdown=app.shutdown, notifier=app.notifier,
-        queue_size=cfg.queue_size, min_interval_s=cfg.min_interval_s,
-        capture_timeout_s=cfg.capture_timeout_s, continuous=continuous, pause=app.pause,
-        release_camera=app.release_camera))
-    if app.connection is not None:
-        app.worker.add_health(app.mqtt_problem)
+    cfg = settings.trigger
+    continuous = None
+    if cfg.continuous.is_enabled:
+        averaging = frame_averaging(settings.classifier, pipeline.classifier)
+        continuous = ContinuousMode(cfg.continuous, averaging)
+    return Worker(pipeline, publisher, shutdown=shutdown, notifier=notifier,
+                  queue_size=cfg.queue_size, min_interval_s=cfg.min_interval_s,
+                  capture_timeout_s=cfg.capture_timeout_s, continuous=continuous, pause=pause,
+                  release_camera=pipeline.source.release)
 
 
-def _build_http(app: App, env: Mapping[str, str]) -> None:
+def _open_http(stack: ExitStack, settings: Settings, worker: Worker, status: StatusLine,
+               env: Mapping[str, str]) -> tuple[HttpServer, ...]:
     """The opt-in page, /metrics and /healthz; off, nothing is imported and nothing listens."""
-    if not app.settings.http.is_enabled:
-        return
+    if not settings.http.is_enabled:
+        return ()
     from edge.http import open_http
 
-    assert app.worker is not None
-    endpoint = open_http(app.settings.http, app.http_status, env)
-    app.own(endpoint.server)
-    app.worker.add_observer(endpoint.see)
-    app.http = endpoint
+    endpoint = open_http(settings.http, status.http, env)
+    stack.enter_context(endpoint.server)
+    worker.add_observer(endpoint.see)
+    return (endpoint.server,)
 
 
-def _build_triggers(app: App, pin_factory: Any) -> None:
+def _open_triggers(stack: ExitStack, settings: Settings, connection: MqttConnection,
+                   worker: Worker, pin_factory: Any) -> tuple[Trigger, ...]:
     from edge.triggers import open_triggers
 
-    assert app.worker is not None
-    for _, trigger in open_triggers(app.settings.trigger, app.connection, pin_factory):
-        app.triggers.append(app.own(trigger))
+    triggers = []
+    for _, trigger in open_triggers(settings.trigger, connection, pin_factory):
+        triggers.append(stack.enter_context(trigger))
         if isinstance(trigger, BusyIndicator):  # the button's LED shows a capture under way
-            app.worker.add_busy(trigger.show_busy)
+            worker.add_busy(trigger.show_busy)
+    return tuple(triggers)

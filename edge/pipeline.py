@@ -64,8 +64,7 @@ class Pipeline:
         t0 = self._clock()
         boxes = self.detector.detect(frame)
         t1 = self._clock()
-        is_continuous = event.kind == "continuous"
-        faces = tuple((box, self.classifier.classify(frame, box, is_continuous=is_continuous))
+        faces = tuple((box, self.classifier.classify(frame, box, averaging=event.averaging))
                       for box in boxes)
         t2 = self._clock()
         latency = {

@@ -90,11 +90,14 @@ class Emotion:
 class TriggerEvent:
     """Why a capture happens; request_id is echoed into the result when given. `at` is
     `time.monotonic()` when it fired: wall time jumps at boot on a Pi (no RTC), and a merge
-    window on it would swallow every trigger after a jump backwards."""
+    window on it would swallow every trigger after a jump backwards. `averaging` is the
+    classifier's averaging for this capture when the trigger chooses one (continuous mode's
+    frames, whose cost repeats); None: the classifier's own."""
 
     kind: TriggerKind
     request_id: str | None = None
     at: float = 0.0
+    averaging: str | None = None
 
 
 @dataclass(frozen=True)
@@ -194,10 +197,19 @@ class Closable(Protocol):
 
 class FrameSource(Closable, Protocol):
     """Delivers frames on demand. Called from the worker thread only; `read()` blocks for at
-    most the source's timeout and raises CameraError when the device is gone. The app
-    closes it."""
+    most the source's timeout and raises CameraError when the device is gone. `problem`
+    (any thread, for STATUS=) names a lasting fault, or is None. `release()` lets go of the
+    device until the next read (a pause) where the source can reopen it, as
+    `ReopeningSource` can; others keep it. The app closes it."""
 
     def read(self) -> Frame: ...
+
+    @property
+    def problem(self) -> str | None:
+        """A fault frames suffer from (the camera lost since some time), or None."""
+        ...
+
+    def release(self) -> None: ...
 
 
 class FaceDetector(Closable, Protocol):
@@ -208,13 +220,17 @@ class FaceDetector(Closable, Protocol):
 
 class EmotionClassifier(Closable, Protocol):
     """Classifies one face crop of a frame. Worker thread only; holds one interpreter.
-    `labels` and `model_name` come from the model's sidecar JSON."""
+    `labels`, `model_name` and `averagings` come from the model's sidecar JSON: `averagings`
+    names the test-time averaging the model was measured with for each use (`default`,
+    `continuous`)."""
 
     labels: tuple[str, ...]
     model_name: str
+    averagings: Mapping[str, str]
 
-    def classify(self, frame: Frame, box: FaceBox, *, is_continuous: bool = False) -> Emotion:
-        """`is_continuous`: a frame of continuous mode, which gets the cheaper averaging."""
+    def classify(self, frame: Frame, box: FaceBox, *, averaging: str | None = None) -> Emotion:
+        """`averaging`: the views to average (`none`, `flip`, `crops`), given by whoever
+        chose it for this capture; None: the classifier's own."""
         ...
 
 

@@ -207,7 +207,7 @@ class Worker(Resource):
         if self._continuous is not None:  # nobody is watched now: say so, once
             self._send_people(self._continuous.end_all(self._pipeline.device_id,
                                                        self._pipeline.model_name))
-            self._answer(self._paused(TriggerEvent("continuous", at=time.monotonic())))
+            self._answer(self._paused(self._continuous.event()))
 
     def _ping(self) -> None:
         now = time.monotonic()
@@ -230,9 +230,12 @@ class Worker(Resource):
             log.error("%s (no systemd watchdog here to restart the service)", problem)
         self.problem = problem
 
+    def _is_frame(self, event: TriggerEvent) -> bool:
+        return self._continuous is not None and self._continuous.is_frame(event)
+
     def _is_merged(self, event: TriggerEvent) -> bool:
         # A request that carries an id has someone waiting for that id: never merge it away.
-        if event.kind == "continuous" or event.request_id is not None or self._min_interval_s <= 0:
+        if self._is_frame(event) or event.request_id is not None or self._min_interval_s <= 0:
             return False
         at = event.at or time.monotonic()
         if at - self._last_capture_at < self._min_interval_s:
@@ -246,7 +249,7 @@ class Worker(Resource):
         if self._is_merged(event):
             return
         if self.is_paused:
-            if event.kind != "continuous":
+            if not self._is_frame(event):
                 self._answer(self._paused(event))
             return
         running = self._runner.busy_for_s()
@@ -287,7 +290,7 @@ class Worker(Resource):
         self._publish(event, result, frame)
 
     def _publish(self, event: TriggerEvent, result: Result, frame: Frame) -> None:
-        if event.kind == "continuous" and self._continuous is not None:
+        if self._continuous is not None and self._is_frame(event):
             step = self._continuous.consider(result)
             self._send_people(step.ended)
             if step.result is None:
@@ -327,7 +330,7 @@ class Worker(Resource):
             log.error("capture failed: %s", reason)
         result = self._pipeline.failed(event, kind, reason)
         self._observe(result, None)
-        if event.kind != "continuous" or self.failures == 1:
+        if not self._is_frame(event) or self.failures == 1:
             self._answer(result)
 
     def _observe(self, result: Result, frame: Frame | None) -> None:

@@ -14,22 +14,23 @@ from benchmarks.support.results import LABELS
 from edge.errors import CameraError
 from edge.lifetime import Resource
 from edge.ports import Emotion, FaceBox, Frame, PersonVisit, Result
+from edge.sources.base import SourceBase
 
 
-class CountingSource(Resource):
+class CountingSource(SourceBase):
     """Gray 120x160 frames; each `read()` is counted. `fail_next` makes reads raise
-    CameraError; `hang` blocks reads until released (a hung camera)."""
+    CameraError; `hang` blocks reads until `unblock` is set (a hung camera)."""
 
     def __init__(self) -> None:
         self.reads = 0
         self.fail_next = 0
         self.hang = threading.Event()
-        self.release = threading.Event()
+        self.unblock = threading.Event()
 
     def read(self) -> Frame:
         self.reads += 1
         if self.hang.is_set():
-            self.release.wait(30)
+            self.unblock.wait(30)
         if self.fail_next:
             self.fail_next -= 1
             raise CameraError("fake camera unplugged")
@@ -48,18 +49,20 @@ class FixedDetector(Resource):
 
 
 class FixedClassifier(Resource):
-    """Answers `label` for every face, or the labels of `script` in turn."""
+    """Answers `label` for every face, or the labels of `script` in turn; `asked` keeps the
+    averaging each call named (None: its own, `averagings["default"]`)."""
 
     def __init__(self, label: str = "happy", script: Sequence[str] = (),
                  labels: Sequence[str] = LABELS) -> None:
         self.labels = tuple(labels)
         self.model_name = "fixed-classifier"
+        self.averagings: Mapping[str, str] = {"default": "crops", "continuous": "flip"}
         self._label = label
         self._script = list(script)
-        self.continuous_calls = 0
+        self.asked: list[str | None] = []
 
-    def classify(self, frame: Frame, box: FaceBox, *, is_continuous: bool = False) -> Emotion:
-        self.continuous_calls += is_continuous
+    def classify(self, frame: Frame, box: FaceBox, *, averaging: str | None = None) -> Emotion:
+        self.asked.append(averaging)
         label = self._script.pop(0) if self._script else self._label
         scores: Mapping[str, float] = {k: (0.9 if k == label else 0.1 / 6) for k in self.labels}
         return Emotion(label, scores[label], scores)

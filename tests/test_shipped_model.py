@@ -92,7 +92,7 @@ def _published_scores(faces: np.ndarray, averaging: str) -> np.ndarray:
 def test_the_daemon_default_is_the_sidecars_averaging(sidecar: dict) -> None:
     classifier = TfliteEmotionClassifier(ClassifierConfig(model_path=MODEL))
     assert classifier.averaging == sidecar["averaging"]["default"]
-    assert classifier.continuous_averaging == sidecar["averaging"]["continuous"]
+    assert classifier.averagings["continuous"] == sidecar["averaging"]["continuous"]
 
 
 @pytest.mark.dataset

@@ -49,10 +49,10 @@ class TfliteEmotionClassifier(Resource):
     interpreter is created in the constructor and used only from the worker thread, which
     calls `classify` (about 1.4 ms per invoke on one core). The scores are the mean over the
     views of an averaging (`none`, `flip`, `crops`: 1, 2 or 10 invokes), then calibrated as
-    the sidecar says for that averaging. Triggered captures use `averaging`
-    (`classifier.tta`, else the sidecar's default); continuous mode, where each frame's
-    cost repeats, uses `continuous_averaging`. The app closes it, which drops the
-    interpreter (LiteRT frees its memory with the object).
+    the sidecar says for that averaging. Its own `averaging` (`classifier.tta`, else the
+    sidecar's default) serves every capture that does not name another; continuous mode
+    names its own (`edge.continuous.mode.frame_averaging`). The app closes it, which drops
+    the interpreter (LiteRT frees its memory with the object).
     """
 
     def __init__(self, cfg: ClassifierConfig, *, is_golden_checked: bool = True) -> None:
@@ -60,7 +60,8 @@ class TfliteEmotionClassifier(Resource):
         self.labels: tuple[str, ...] = self.contract.labels
         self.model_name: str = self.contract.display_name
         self.averaging: str = resolve_averaging(cfg, self.contract)
-        self.continuous_averaging: str = cfg.continuous_tta or self.contract.continuous_averaging
+        self.averagings: Mapping[str, str] = {
+            "default": self.contract.averaging, "continuous": self.contract.continuous_averaging}
         self._is_golden_checked = is_golden_checked  # off only to record them anew
         self._interpreter = self._load(cfg.num_threads, cfg.is_xnnpack_enabled)
         self._input = self._interpreter.get_input_details()[0]
@@ -96,10 +97,11 @@ class TfliteEmotionClassifier(Resource):
         """The LiteRT interpreter (scripts/golden_vectors.py records through it)."""
         return self._interpreter
 
-    def classify(self, frame: Frame, box: FaceBox, *, is_continuous: bool = False) -> Emotion:
-        """Scores for the face at `box` (frame pixels); the crop is clipped to the frame."""
+    def classify(self, frame: Frame, box: FaceBox, *, averaging: str | None = None) -> Emotion:
+        """Scores for the face at `box` (frame pixels), averaged over the views of
+        `averaging` (None: `self.averaging`); the crop is clipped to the frame."""
         face = self.preprocess(frame.image, box)
-        averaging = self.continuous_averaging if is_continuous else self.averaging
+        averaging = averaging or self.averaging
         scores = self.contract.calibration(averaging).apply(np.mean(
             [self._invoke(view[0]) for view in views(face[np.newaxis], averaging)], axis=0))
         best = int(np.argmax(scores))

@@ -2,10 +2,12 @@
 publish only what changes.
 
 The worker asks `next_event()` whenever its queue is idle; it gives a `continuous` event
-once the frame period (1 / max_fps) has passed. `consider(result)` tracks the faces of each
-frame, averages every person's scores over their own last `window_frames` frames, and
-says what to publish: the result when a person arrives, leaves or changes emotion (or every
-`heartbeat_s`), and the person message of each track that ended.
+once the frame period (1 / max_fps) has passed, naming the averaging its frame gets
+(`frame_averaging`: each frame's cost repeats, so the model may name a cheaper one than a
+triggered capture's). `consider(result)` tracks the faces of each frame, averages every
+person's scores over their own last `window_frames` frames, and says what to publish: the
+result when a person arrives, leaves or changes emotion (or every `heartbeat_s`), and the
+person message of each track that ended.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from edge.classify.config import ClassifierConfig
 from edge.continuous.config import ContinuousConfig
 from edge.continuous.people import People
-from edge.ports import FaceBox, PersonVisit, Result, TriggerEvent
+from edge.ports import EmotionClassifier, FaceBox, PersonVisit, Result, TriggerEvent
 
 Tracker = Callable[[Sequence[FaceBox]], list[int | None]]
 
@@ -30,11 +33,20 @@ class Step:
     ended: tuple[PersonVisit, ...] = ()
 
 
+def frame_averaging(cfg: ClassifierConfig, classifier: EmotionClassifier) -> str:
+    """The averaging of continuous mode's frames: `classifier.continuous_tta`, else the one
+    the model's sidecar names for continuous use."""
+    return cfg.continuous_tta or classifier.averagings["continuous"]
+
+
 class ContinuousMode:
     """Pacing, tracking and smoothing state; used by the worker thread only, nothing to
-    close. `tracker` maps a frame's boxes to track keys (default: `FaceTracker`, norfair)."""
+    close. `averaging` goes with every frame's event to the classifier (None: its own);
+    `tracker` maps a frame's boxes to track keys (default: `FaceTracker`)."""
 
-    def __init__(self, cfg: ContinuousConfig, tracker: Tracker | None = None) -> None:
+    def __init__(self, cfg: ContinuousConfig, averaging: str | None = None,
+                 tracker: Tracker | None = None) -> None:
+        self.averaging = averaging
         self.period_s = 1.0 / cfg.max_fps
         self.heartbeat_s = cfg.heartbeat_s
         if tracker is None:
@@ -63,7 +75,18 @@ class ContinuousMode:
         if self.due_in_s(now) > 0:
             return None
         self.mark_taken(now)
-        return TriggerEvent("continuous", at=now)
+        return self.event(now)
+
+    def event(self, now: float | None = None) -> TriggerEvent:
+        """An event of this mode (a frame's; the worker answers a pause with one)."""
+        at = time.monotonic() if now is None else now
+        return TriggerEvent("continuous", at=at, averaging=self.averaging)
+
+    @staticmethod
+    def is_frame(event: TriggerEvent) -> bool:
+        """True for this mode's events: never merged, smoothed, and not answered one by one
+        when paused or failing."""
+        return event.kind == "continuous"
 
     def consider(self, result: Result, now: float | None = None) -> Step:
         """Track and smooth one frame's result; what to publish."""

@@ -39,7 +39,12 @@ def open_publisher(cfg: MqttConfig, connection: MqttConnection,
     spool) before the connection."""
     from edge.mqtt.publisher import MqttPublisher
 
-    return MqttPublisher(cfg, connection, open_spool(cfg, environ))
+    spool = open_spool(cfg, environ)
+    try:
+        return MqttPublisher(cfg, connection, spool)
+    except BaseException:  # the publisher would have owned it
+        spool.close()
+        raise
 
 
 def open_spool(cfg: MqttConfig, environ: Mapping[str, str]) -> Spool:

@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 
 from edge.errors import BadFrame, CameraError, SourceExhausted
-from edge.lifetime import Resource
 from edge.ports import Frame
+from edge.sources.base import SourceBase
 from edge.sources.config import ImagesConfig
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm",
@@ -65,7 +65,7 @@ def letterbox(image: np.ndarray, width: int, height: int) -> Letterboxed:
     return Letterboxed(canvas, scale, (x, y))
 
 
-class ImageFolderSource(Resource):
+class ImageFolderSource(SourceBase):
     """Replays image files as frames, decoding each on `read()`.
 
     `paths` is one file, one folder (its images in name order) or a list of both (in the
@@ -102,7 +102,7 @@ class ImageFolderSource(Resource):
         return Frame(image=image, source=str(path), captured_at=time.time())
 
 
-class FrameListSource(Resource):
+class FrameListSource(SourceBase):
     """Replays decoded frames from memory, forever; capture costs nothing (for `bench`).
     Holds nothing to release."""
 

@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 
 from edge.errors import CameraError, SourceExhausted
-from edge.lifetime import Resource
 from edge.ports import Frame
+from edge.sources.base import SourceBase
 from edge.sources.config import OpenCvConfig
 from edge.timed import TimedRunner
 
@@ -45,7 +45,7 @@ def _target(device: int | str) -> tuple[int | str, str]:
     return device, device
 
 
-class OpenCvSource(Resource):
+class OpenCvSource(SourceBase):
     """Reads frames with `cv2.VideoCapture`: a camera index or /dev/videoN, a stream URL
     (rtsp://, http://) or a video file.
 

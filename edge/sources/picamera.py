@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from edge.errors import CameraError
-from edge.lifetime import Resource
 from edge.ports import Frame
+from edge.sources.base import SourceBase
 from edge.sources.config import PicameraConfig
 
 _INSTALL_HINT = ("picamera2 is not importable: on Raspberry Pi OS run "
@@ -19,7 +19,7 @@ _CAMERA_HINT = ("check the ribbon cable, `rpicam-hello --list-cameras`, and that
                 "program (another emotion-edge, rpicam-*) holds the camera")
 
 
-class PicameraSource(Resource):
+class PicameraSource(SourceBase):
     """Reads BGR frames from a libcamera camera (Camera Module 1-3, HQ, Global Shutter).
 
     picamera2 is imported in the constructor, so this module imports anywhere; off a Pi the

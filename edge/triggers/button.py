@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from edge.errors import ConfigError
@@ -21,22 +22,17 @@ class ButtonTrigger(Resource):
 
     def __init__(self, cfg: ButtonConfig, pin_factory: Any = None) -> None:
         from gpiozero import LED, Button
-        from gpiozero.exc import BadPinFactory, GPIOZeroError
 
         self.cfg = cfg
-        try:
-            self._button = Button(cfg.pin, pull_up=True, bounce_time=cfg.bounce_s or None,
-                                  pin_factory=pin_factory)
-            self._led = (None if cfg.led_pin is None
-                         else LED(cfg.led_pin, pin_factory=pin_factory))
-        except (BadPinFactory, ImportError) as e:
-            raise ConfigError(
-                "no GPIO access for trigger.button (not a Raspberry Pi, or lgpio missing): "
-                "install lgpio (pip install 'emotion-edge[pi]') or set "
-                "trigger.button.is_enabled = false") from e
-        except GPIOZeroError as e:
-            raise ConfigError(f"cannot use GPIO pin {cfg.pin} (LED {cfg.led_pin}) for the "
-                              f"button: {e}; check trigger.button.pin and led_pin") from e
+        with ExitStack() as opened:  # an LED that fails closes the button opened before it
+            self._button = opened.enter_context(_gpio(
+                lambda: Button(cfg.pin, pull_up=True, bounce_time=cfg.bounce_s or None,
+                               pin_factory=pin_factory),
+                f"GPIO pin {cfg.pin} for the button", "trigger.button.pin"))
+            self._led = None if cfg.led_pin is None else opened.enter_context(_gpio(
+                lambda: LED(cfg.led_pin, pin_factory=pin_factory),
+                f"GPIO pin {cfg.led_pin} for the button's LED", "trigger.button.led_pin"))
+            opened.pop_all()
 
     def start(self, fire: Callable[[TriggerEvent], None]) -> None:
         self._button.when_pressed = lambda: fire(TriggerEvent("button", at=time.monotonic()))
@@ -50,3 +46,18 @@ class ButtonTrigger(Resource):
         self._button.close()
         if self._led is not None:
             self._led.close()
+
+
+def _gpio(device: Callable[[], Any], what: str, key: str) -> Any:
+    """`device()`, with gpiozero's errors turned into ConfigErrors that say what to fix."""
+    from gpiozero.exc import BadPinFactory, GPIOZeroError
+
+    try:
+        return device()
+    except (BadPinFactory, ImportError) as e:
+        raise ConfigError(
+            "no GPIO access for trigger.button (not a Raspberry Pi, or lgpio missing): "
+            "install lgpio (pip install 'emotion-edge[pi]') or set "
+            "trigger.button.is_enabled = false") from e
+    except GPIOZeroError as e:
+        raise ConfigError(f"cannot use {what} ({e}): check {key}") from e

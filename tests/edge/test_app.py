@@ -1,10 +1,12 @@
 """The composition root in process, with role fakes for the pipeline parts and the real
-paho/mosquitto, gpiozero MockFactory and SQLite underneath. Subprocess behaviour (signals,
-kill -9, sd_notify) is in test_daemon.py."""
+paho/mosquitto, gpiozero MockFactory and SQLite underneath, or every part real where the
+order of opening and closing is the point. Subprocess behaviour (signals, kill -9,
+sd_notify) is in test_daemon.py."""
 
 from __future__ import annotations
 
 import json
+import socket
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 from gpiozero.pins.mock import MockFactory
 
+from benchmarks.support.broker import free_port
 from edge.app import App, Parts, build
 from edge.config import Settings
 from tests import wait
@@ -23,14 +26,11 @@ Watch = Callable[..., Watcher]
 RESULT = "emotion-edge/dev/result"
 
 
-def settings(broker: Broker | None = None, **trigger: Any) -> Settings:
-    data: dict[str, Any] = {
+def settings(broker: Broker, **trigger: Any) -> Settings:
+    return Settings.model_validate({
         "device_id": "dev", "camera": {"kind": "images", "path": "unused"},
-        "trigger": {"button": {"is_enabled": False}, "is_mqtt_enabled": broker is not None,
-                    "min_interval_s": 0, **trigger}}
-    if broker is not None:
-        data["mqtt"] = broker.mqtt_config()
-    return Settings.model_validate(data)
+        "trigger": {"button": {"is_enabled": False}, "min_interval_s": 0, **trigger},
+        "mqtt": broker.mqtt_config()})
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def fake_parts(publisher: ListPublisher | None = None, **kwargs: Any) -> Parts:
 def test_mqtt_command_gives_a_result_with_the_request_id(
         mosquitto: Broker, watch: Watch, running: Callable[..., App]) -> None:
     app = running(settings(mosquitto), fake_parts())
-    assert app.connection is not None and app.connection.is_connected.wait(5)
+    assert app.connection.is_connected.wait(5)
     watcher = watch(mosquitto, (RESULT,))
     watcher.publish("emotion-edge/dev/capture/set", json.dumps({"request_id": "abc-1"}))
     result = json.loads(watcher.next(RESULT)[1])
@@ -66,36 +66,39 @@ def test_mqtt_command_gives_a_result_with_the_request_id(
     assert emotion.next("emotion-edge/dev/emotion")[1:] == (b"happy", True)
 
 
-def test_button_press_gives_a_result_and_lights_the_led(running: Callable[..., App]) -> None:
+def test_button_press_gives_a_result_and_lights_the_led(
+        mosquitto: Broker, running: Callable[..., App]) -> None:
     factory = MockFactory()
     publisher = ListPublisher()
     source = CountingSource()
     source.hang.set()
-    cfg = settings(button={"is_enabled": True, "pin": 17, "led_pin": 27, "bounce_s": 0})
+    cfg = settings(mosquitto, button={"is_enabled": True, "pin": 17, "led_pin": 27,
+                                      "bounce_s": 0})
     running(cfg, fake_parts(publisher, source=source), pin_factory=factory)
     factory.pin(17).drive_low()
     try:  # the capture is hung in read(): the LED must be on meanwhile
         wait.until(lambda: factory.pin(27).state == 1, 2, "the LED lit during the capture")
     finally:
-        source.release.set()
+        source.unblock.set()
     assert publisher.next().trigger == "button"
     assert factory.pin(27).state == 0
 
 
-def test_a_flood_is_merged_and_the_queue_is_bounded(running: Callable[..., App]) -> None:
+def test_a_flood_is_merged_and_the_queue_is_bounded(
+        mosquitto: Broker, running: Callable[..., App]) -> None:
     factory = MockFactory()
     publisher = ListPublisher()
     source = CountingSource()
     source.hang.set()  # the worker is busy while the flood comes in
-    cfg = settings(button={"is_enabled": True, "pin": 17, "bounce_s": 0},
+    cfg = settings(mosquitto, button={"is_enabled": True, "pin": 17, "bounce_s": 0},
                    min_interval_s=5.0, queue_size=4)
     app = running(cfg, fake_parts(publisher, source=source), pin_factory=factory)
     for _ in range(100):
         factory.pin(17).drive_low()
         factory.pin(17).drive_high()
-    source.release.set()
+    source.unblock.set()
     publisher.next()
-    assert app.worker is not None and app.worker.join(0) is False
+    assert app.worker.join(0) is False
     app.shutdown.set()
     assert app.worker.join(5)
     assert len(publisher.published) == 1
@@ -107,11 +110,10 @@ def test_interval_results_survive_a_broker_outage_in_order(
     broker = mosquitto_persistent
     watcher = watch(broker, (RESULT,), client_id="test-watcher")  # a session kept by the broker
     app = running(settings(broker, interval_s=0.1), fake_parts())
-    assert app.connection is not None and app.connection.is_connected.wait(5)
+    assert app.connection.is_connected.wait(5)
     watcher.next(RESULT)
     broker.stop()
     publisher, worker = app.publisher, app.worker
-    assert publisher is not None and worker is not None
     wait.until(lambda: publisher.depth >= 5,  # type: ignore[attr-defined]
                what="5 results spooled while the broker is away")
     broker.start()
@@ -132,14 +134,34 @@ def test_interval_results_survive_a_broker_outage_in_order(
     assert stamps == sorted(stamps)  # in order
 
 
-def test_continuous_mode_publishes_changes(running: Callable[..., App]) -> None:
+def test_continuous_mode_publishes_changes(mosquitto: Broker,
+                                           running: Callable[..., App]) -> None:
     publisher = ListPublisher()
     script = ["happy"] * 4 + ["sad"] * 4
-    cfg = settings(continuous={"is_enabled": True, "max_fps": 50, "window_frames": 1})
+    cfg = settings(mosquitto, continuous={"is_enabled": True, "max_fps": 50,
+                                          "window_frames": 1})
     running(cfg, fake_parts(publisher, classifier=FixedClassifier(label="sad", script=script)))
     first, second = publisher.next(), publisher.next()
     assert [first.dominant.label, second.dominant.label] == ["happy", "sad"]  # type: ignore[union-attr]
     assert first.trigger == "continuous"
+
+
+def test_continuous_frames_get_the_models_continuous_averaging_a_button_the_default(
+        mosquitto: Broker, running: Callable[..., App]) -> None:
+    """Continuous mode chooses its frames' averaging (the model's cheaper one for continuous
+    use); a triggered capture names none, so the classifier uses its own default."""
+    factory = MockFactory()
+    publisher = ListPublisher()
+    classifier = FixedClassifier()  # its model: crops by default, flip for continuous use
+    cfg = settings(mosquitto, button={"is_enabled": True, "pin": 17, "bounce_s": 0},
+                   continuous={"is_enabled": True, "max_fps": 50})
+    running(cfg, fake_parts(publisher, classifier=classifier), pin_factory=factory)
+    wait.until(lambda: len(classifier.asked) >= 3, what="a few continuous frames")
+    factory.pin(17).drive_low()
+    while publisher.next().trigger != "button":
+        pass
+    asked = list(classifier.asked)
+    assert asked.count(None) == 1 and set(asked) == {"flip", None}
 
 
 def test_close_closes_every_part_once(mosquitto: Broker, watch: Watch,
@@ -157,7 +179,7 @@ def test_close_closes_every_part_once(mosquitto: Broker, watch: Watch,
         monkeypatch.setattr(cls, "close", _counting(cls.close, cls.__name__, closed))
     app = build(settings(mosquitto), parts=fake_parts(), environ={})
     app.start()
-    assert app.connection is not None and app.connection.is_connected.wait(5)
+    assert app.connection.is_connected.wait(5)
     watcher = watch(mosquitto, ("emotion-edge/dev/status",))
     # live or retained, depending on whether the app published before the watcher subscribed
     assert watcher.next()[1] == b"online"
@@ -168,16 +190,28 @@ def test_close_closes_every_part_once(mosquitto: Broker, watch: Watch,
     assert closed == {cls.__name__: 1 for cls in parts}
 
 
-def test_close_closes_in_the_reverse_order_of_opening(
-        mosquitto: Broker, watch: Watch, monkeypatch: pytest.MonkeyPatch, tiny_model: Path,
-        images: Path) -> None:
-    """Every part the settings name, opened for real: whoever opened later closes earlier
-    (the triggers before the worker, the worker before the publisher, the publisher before
-    its connection, the pipeline parts last but the notifier)."""
+def every_part(broker: Broker, images: Path, model: Path, **changes: Any) -> dict[str, Any]:
+    """Settings that open every kind of part for real: the images camera, the whole-frame
+    detector, the tiny model, MQTT with discovery, the HTTP page, and all three triggers."""
+    data = settings(broker, interval_s=60,
+                    button={"is_enabled": True, "pin": 17, "led_pin": 27}).model_dump()
+    data.update(camera={"kind": "images", "path": str(images)},
+                detector={"kind": "whole_frame"}, classifier={"model_path": str(model)},
+                mqtt=broker.mqtt_config(discovery={"is_enabled": True}),
+                http={"is_enabled": True, "port": free_port()}, **changes)
+    return data
+
+
+def record_every_part(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], Counter[str]]:
+    """The name of each part whose constructor returned, in order, and how often `close()`
+    was called on each kind, in call order (a part closes what it owns after itself: the
+    publisher its spool, the camera its source)."""
     from edge.classify.tflite import TfliteEmotionClassifier
     from edge.detect.whole_frame import WholeFrameDetector
+    from edge.http.server import HttpServer
     from edge.mqtt.connection import MqttConnection
     from edge.mqtt.discovery import HomeAssistantDiscovery
+    from edge.mqtt.pause import MqttPauseSwitch
     from edge.mqtt.publisher import MqttPublisher
     from edge.mqtt.spool import Spool
     from edge.notify import Notifier
@@ -189,28 +223,68 @@ def test_close_closes_in_the_reverse_order_of_opening(
     from edge.worker import Worker
 
     opened: list[str] = []
-    closing: Counter[str] = Counter()  # in call order
+    closing: Counter[str] = Counter()
     for cls in (ImageFolderSource, ReopeningSource, WholeFrameDetector, TfliteEmotionClassifier,
-                MqttConnection, Spool, MqttPublisher, HomeAssistantDiscovery, Worker,
-                ButtonTrigger, MqttTrigger, IntervalTrigger, Notifier):
-        # opened when its constructor returns; closing when close() is called (a part closes
-        # what it owns after itself: the publisher its spool, the camera its source)
+                Notifier, MqttConnection, Spool, MqttPublisher, MqttPauseSwitch,
+                HomeAssistantDiscovery, Worker, HttpServer, ButtonTrigger, MqttTrigger,
+                IntervalTrigger):
         monkeypatch.setattr(cls, "__init__", _recording(cls.__init__, cls.__name__, opened))
         monkeypatch.setattr(cls, "close", _counting(cls.close, cls.__name__, closing))
-    data = settings(mosquitto, interval_s=60,
-                    button={"is_enabled": True, "pin": 17, "led_pin": 27}).model_dump()
-    data["mqtt"] = mosquitto.mqtt_config(discovery={"is_enabled": True})
-    data.update(camera={"kind": "images", "path": str(images)},
-                detector={"kind": "whole_frame"}, classifier={"model_path": str(tiny_model)})
+    return opened, closing
+
+
+def test_close_closes_in_the_reverse_order_of_opening(
+        mosquitto: Broker, monkeypatch: pytest.MonkeyPatch, tiny_model: Path,
+        images: Path) -> None:
+    """Every part the settings name, opened for real: whoever opened later closes earlier
+    (the triggers before the worker, the worker before the publisher, the publisher before
+    its connection, the pipeline parts last)."""
+    opened, closing = record_every_part(monkeypatch)
+    data = every_part(mosquitto, images, tiny_model)
     app = build(Settings.model_validate(data), environ={}, pin_factory=MockFactory())
     app.start()
-    assert app.connection is not None and app.connection.is_connected.wait(5)
+    assert app.connection.is_connected.wait(5)
     app.close()
     app.close()  # idempotent
-    assert len(opened) == 13 and list(closing) == opened[::-1]
+    assert len(opened) == 15 and list(closing) == opened[::-1]
     assert set(closing.values()) == {1}
     assert all(part.closed for part in (app.worker, app.publisher, app.connection,
-                                        app.discovery, *app.triggers))
+                                        *app.servers, *app.triggers))
+
+
+@pytest.mark.parametrize(("failing", "error", "last_opened"), [
+    ("classifier", r"sha256 .* does not match", "WholeFrameDetector"),
+    ("http", r"cannot listen on 127\.0\.0\.1:\d+: .*http\.port", "Worker"),
+    ("led", r"GPIO pin 27 for the button's LED .*trigger\.button\.led_pin", "HttpServer")],
+    ids=["early", "halfway", "last"])
+def test_a_part_that_fails_to_open_closes_every_part_opened_before_it(
+        failing: str, error: str, last_opened: str, mosquitto: Broker,
+        monkeypatch: pytest.MonkeyPatch, model_copy: Path, images: Path) -> None:
+    """Every part real; one fails in its constructor, early, halfway or last. `build` raises
+    what to fix, having closed each part it had opened once, last opened first; the button's
+    pin and the HTTP port are free again."""
+    from gpiozero import LED, Button
+
+    from edge.errors import EdgeError
+
+    opened, closing = record_every_part(monkeypatch)
+    data = every_part(mosquitto, images, model_copy)
+    factory = MockFactory()
+    held: list[Any] = []
+    if failing == "classifier":
+        model_copy.write_bytes(b"not the exported model")
+    elif failing == "http":
+        held.append(socket.create_server(("127.0.0.1", data["http"]["port"])))
+    else:
+        held.append(LED(27, pin_factory=factory))  # another program holds the LED's pin
+    with pytest.raises(EdgeError, match=error):
+        build(Settings.model_validate(data), environ={}, pin_factory=factory)
+    assert opened[-1] == last_opened and list(closing) == opened[::-1]
+    assert set(closing.values()) == {1}
+    for thing in held:
+        thing.close()
+    Button(17, pin_factory=factory).close()  # GPIOPinInUse if a button was left open
+    socket.create_server(("127.0.0.1", data["http"]["port"])).close()  # the port is free
 
 
 def _recording(method: Callable[..., None], name: str,
@@ -229,7 +303,7 @@ def _counting(close: Callable[..., None], name: str,
     return counted
 
 
-def test_a_failing_part_closes_what_was_opened() -> None:
+def test_parts_given_are_closed_when_building_fails(mosquitto: Broker) -> None:
     from gpiozero import Button
 
     from edge.errors import ConfigError
@@ -237,10 +311,11 @@ def test_a_failing_part_closes_what_was_opened() -> None:
     factory = MockFactory()
     taken = Button(17, pin_factory=factory)  # another program holds the pin
     parts = fake_parts(ListPublisher())
-    cfg = settings(button={"is_enabled": True, "pin": 17})
+    cfg = settings(mosquitto, button={"is_enabled": True, "pin": 17})
     with pytest.raises(ConfigError, match=r"trigger\.button\.pin"):
         build(cfg, parts=parts, environ={}, pin_factory=factory)
-    assert parts.source.closed and parts.publisher.closed  # type: ignore[union-attr]
+    assert all(part.closed for part in (parts.source, parts.detector, parts.classifier,
+                                        parts.publisher))
     taken.close()
 
 

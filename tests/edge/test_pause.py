@@ -57,7 +57,7 @@ def started(mosquitto: Broker, watch: Watch) -> Iterator[Callable[[Settings], Ap
                     environ={})
         apps.append(app)
         app.start()
-        assert app.connection is not None and app.connection.is_connected.wait(10)
+        assert app.connection.is_connected.wait(10)
         # `online` follows the subscriptions: a command sent before it may not be heard
         wait.until(lambda: status.latest.get(STATUS) == b"online", what="online")
         return app
@@ -82,7 +82,7 @@ def test_the_switch_pauses_closes_the_camera_and_answers_paused(
     watcher = watch(mosquitto, (RESULT, PAUSED))
     assert watcher.next(PAUSED)[1] == b"OFF"  # the state, sent on connect
     assert capture(watcher, "before")["error"] is None
-    source = app.pipeline.source if app.pipeline else None
+    source = app.pipeline.source
     assert isinstance(source, ReopeningSource) and source.is_open
 
     watcher.publish(PAUSE, "ON")
@@ -93,7 +93,7 @@ def test_the_switch_pauses_closes_the_camera_and_answers_paused(
     assert paused["error"]["kind"] == "paused" and paused["faces"] == []
     assert "OFF" in paused["error"]["reason"]
     jsonschema.validate(paused, RESULT_SCHEMA)
-    assert app.status_text().startswith("camera paused")
+    assert app.status.text().startswith("camera paused")
     assert not source.is_open  # a paused request did not reopen it
 
     watcher.publish(PAUSE, "off")
@@ -102,7 +102,7 @@ def test_the_switch_pauses_closes_the_camera_and_answers_paused(
     resumed = capture(watcher, "after")
     assert resumed["error"] is None and resumed["emotion"] == "happy"
     assert source.is_open
-    assert not app.status_text().startswith("camera paused")
+    assert not app.status.text().startswith("camera paused")
 
 
 def test_the_pause_survives_a_restart(mosquitto: Broker, watch: Watch, photos: Path,

@@ -96,13 +96,13 @@ def test_rfc3339() -> None:
     assert rfc3339(0.5) == "1970-01-01T00:00:00.500Z"
 
 
-def test_only_continuous_frames_ask_for_the_continuous_averaging() -> None:
+def test_the_classifier_gets_the_averaging_the_event_names_and_no_mode() -> None:
+    """The pipeline knows no modes: it hands on what the event names (continuous mode's
+    frames name theirs), and None for a trigger that names none."""
     from tests.fakes import CountingSource, FixedClassifier, FixedDetector
 
     classifier = FixedClassifier()
     pipeline = Pipeline(CountingSource(), FixedDetector(), classifier, "dev")
     pipeline.handle(TriggerEvent("button"))
-    pipeline.handle(TriggerEvent("mqtt"))
-    assert classifier.continuous_calls == 0
-    pipeline.handle(TriggerEvent("continuous"))
-    assert classifier.continuous_calls == 1
+    pipeline.handle(TriggerEvent("continuous", averaging="none"))
+    assert classifier.asked == [None, "none"]

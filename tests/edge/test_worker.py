@@ -117,16 +117,15 @@ def test_a_request_with_an_id_is_never_merged(manager: socket.socket) -> None:
 
 
 class BlockingSource(CountingSource):
-    """A camera whose reads block until `release` is set: a driver that hangs."""
+    """A camera whose reads block until `unblock` is set: a driver that hangs."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.release = threading.Event()
         self.entered = threading.Event()
 
     def read(self) -> Frame:
         self.entered.set()
-        self.release.wait(10)
+        self.unblock.wait(10)
         return super().read()
 
 
@@ -157,13 +156,13 @@ def test_a_hung_capture_is_answered_and_the_pings_resume_when_it_returns(
         received(manager)  # pings decided before the hang
         wait.until(lambda: len(decisions) > seen + 3, what="three more ping decisions")
         assert b"WATCHDOG=1" not in received(manager)  # each decided against a ping
-        source.release.set()  # the driver returns: healthy again, captures work
+        source.unblock.set()  # the driver returns: healthy again, captures work
         wait_pings(manager, 1)
         assert worker.is_healthy
         worker.fire(TriggerEvent("mqtt", request_id="ok", at=time.monotonic()))
         assert publisher.next().error is None
     finally:
-        source.release.set()
+        source.unblock.set()
         shutdown.set()
         assert worker.join(2)
 
@@ -177,11 +176,11 @@ def test_a_request_with_an_id_that_finds_the_queue_full_is_answered_busy(
         assert source.entered.wait(5)  # r0 runs (blocked)
         for n in range(1, 6):  # four wait, the last finds the queue full
             worker.fire(TriggerEvent("mqtt", request_id=f"r{n}", at=time.monotonic()))
-        source.release.set()
+        source.unblock.set()
         answers = {r.request_id: r for r in (publisher.next() for _ in range(6))}
         assert (answers["r5"].error or {})["kind"] == "busy"
         assert all(answers[f"r{n}"].error is None for n in range(5))
     finally:
-        source.release.set()
+        source.unblock.set()
         shutdown.set()
         assert worker.join(2)

@@ -203,20 +203,18 @@ def test_calibration_from_the_sidecar_is_applied_per_averaging(model_copy: Path,
     assert single.label != loser
 
 
-def test_continuous_frames_get_the_cheaper_averaging(model_copy: Path,
-                                                      astronaut: np.ndarray) -> None:
+def test_an_averaging_named_per_call_replaces_the_classifiers_own(
+        model_copy: Path, astronaut: np.ndarray) -> None:
     write_sidecar(model_copy, averaging={**sidecar(model_copy)["averaging"],
                                          "default": "crops", "continuous": "none"})
     clf = TfliteEmotionClassifier(ClassifierConfig(model_path=model_copy))
-    assert (clf.averaging, clf.continuous_averaging) == ("crops", "none")
+    assert clf.averaging == "crops"
+    assert clf.averagings == {"default": "crops", "continuous": "none"}
     frame = frame_of(astronaut)
     one_view = TfliteEmotionClassifier(ClassifierConfig(model_path=model_copy, tta="none"))
-    assert clf.classify(frame, FACE, is_continuous=True).scores == \
+    assert clf.classify(frame, FACE, averaging="none").scores == \
         one_view.classify(frame, FACE).scores
     assert clf.classify(frame, FACE).scores != one_view.classify(frame, FACE).scores
-    chosen = TfliteEmotionClassifier(ClassifierConfig(model_path=model_copy,
-                                                      continuous_tta="flip"))
-    assert chosen.continuous_averaging == "flip"
 
 
 def test_a_bad_calibration_block_is_a_model_error(model_copy: Path) -> None:

@@ -1,12 +1,13 @@
-"""Continuous mode: pacing, per-person smoothing on the real tracker (norfair), publishing
-only changes and heartbeats, and the person message when a track ends."""
+"""Continuous mode: pacing, the averaging its frames get, per-person smoothing on the real
+tracker, publishing only changes and heartbeats, and the person message when a track ends."""
 
 from __future__ import annotations
 
+from edge.classify.config import ClassifierConfig
 from edge.continuous.config import ContinuousConfig
-from edge.continuous.mode import ContinuousMode, Step
-from edge.ports import Emotion, FaceBox, Result
-from tests.fakes import LABELS
+from edge.continuous.mode import ContinuousMode, Step, frame_averaging
+from edge.ports import Emotion, FaceBox, Result, TriggerEvent
+from tests.fakes import LABELS, FixedClassifier
 
 
 def emotion(label: str) -> Emotion:
@@ -138,3 +139,17 @@ def test_pacing_caps_fps() -> None:
     assert abs(m.due_in_s(now=10.1) - 0.15) < 1e-9
     assert m.next_event(now=10.1) is None
     assert m.next_event(now=10.3) is not None
+
+
+def test_each_frame_names_the_averaging_the_mode_was_given() -> None:
+    m = ContinuousMode(ContinuousConfig(is_enabled=True), averaging="flip")
+    event = m.next_event(now=100.0)
+    assert event is not None and event.averaging == "flip" and m.is_frame(event)
+    assert not m.is_frame(TriggerEvent("button"))
+
+
+def test_frames_get_the_models_continuous_averaging_unless_the_config_names_one() -> None:
+    classifier = FixedClassifier()  # its model: crops by default, flip for continuous use
+    assert frame_averaging(ClassifierConfig(), classifier) == "flip"
+    assert frame_averaging(ClassifierConfig(tta="none"), classifier) == "flip"
+    assert frame_averaging(ClassifierConfig(continuous_tta="none"), classifier) == "none"

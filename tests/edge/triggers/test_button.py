@@ -65,3 +65,18 @@ def test_pin_in_use_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"trigger\.button\.pin"):
         ButtonTrigger(ButtonConfig(pin=17), pin_factory=factory)
     first.close()
+
+
+def test_an_led_that_cannot_open_releases_the_button_opened_before_it() -> None:
+    from gpiozero import LED, Button
+
+    factory = MockFactory()
+    taken = LED(27, pin_factory=factory)  # another program holds the LED's pin
+    # `failed` keeps the half-built trigger alive: its button is closed, not left to __del__
+    with pytest.raises(ConfigError, match=r"GPIO pin 27 for the button's LED") as failed:
+        ButtonTrigger(ButtonConfig(pin=17, led_pin=27), pin_factory=factory)
+    assert "trigger.button.led_pin" in str(failed.value)
+    again = Button(17, pin_factory=factory)  # GPIOPinInUse if the failed trigger kept it
+    assert not again.closed
+    again.close()
+    taken.close()
