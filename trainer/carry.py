@@ -22,10 +22,13 @@ from trainer.errors import TrainerError
 
 CARRIED = Path("carried-runs")
 STATE = f"{CHECKPOINT}/state.json"
-# What `--resume` reads, and what the end of a run needs (model.keras: the best epoch).
-# state.json goes last: it names the epoch the files before it hold.
-FILES = (f"{CHECKPOINT}/run.json", f"{CHECKPOINT}/last.keras", "model.keras", "history.csv",
-         "teacher_scores.npz", STATE)
+LAST, BEST = f"{CHECKPOINT}/last.keras", "model.keras"  # BEST: the best epoch's model
+# What `--resume` reads, and what the end of a run needs. state.json goes last: it names
+# the epoch the files before it hold.
+FILES = (f"{CHECKPOINT}/run.json", LAST, BEST, "history.csv", "teacher_scores.npz", STATE)
+# Written in place of BEST when the best epoch is the last one: the same weights, and
+# 15 MB fewer to commit (a checkpoint holds the optimizer's moments beside the weights).
+BEST_IS_LAST = "best-is-last"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -64,10 +67,14 @@ def save(run_dir: Path, carried: Path) -> int:
     if not (run_dir / STATE).exists():
         raise TrainerError(f"{run_dir} has no {STATE}: not a run folder, or no epoch has "
                            "finished yet")
+    target = carried / run_dir.name
     for _attempt in range(3):  # an epoch may end mid-copy: copy again until it does not
         before = (run_dir / STATE).read_bytes()
-        _copy(run_dir, carried / run_dir.name)
+        state = json.loads(before)
+        is_best_last = state["best_epoch"] == state["epoch"]
+        _copy(run_dir, target, skip=frozenset({BEST}) if is_best_last else frozenset())
         if (run_dir / STATE).read_bytes() == before:
+            _mark_best(target, is_best_last)
             return epoch_of(run_dir)
     raise TrainerError(f"{run_dir} kept changing while it was copied; stop its training "
                        "(it resumes from its checkpoint) and save again")
@@ -80,13 +87,22 @@ def restore(carried: Path, into: Path) -> dict[str, int]:
     for source in sorted(p for p in carried.glob("*") if (p / STATE).exists()):
         if epoch_of(source) > epoch_of(into / source.name):
             _copy(source, into / source.name)
+            if (source / BEST_IS_LAST).exists():
+                shutil.copyfile(source / LAST, into / source.name / BEST)
             restored[source.name] = epoch_of(source)
     return restored
 
 
-def _copy(source: Path, target: Path) -> None:
+def _mark_best(target: Path, is_best_last: bool) -> None:
+    """The best model is either its own file or the marker, never both (nor a stale one)."""
+    (target / (BEST if is_best_last else BEST_IS_LAST)).unlink(missing_ok=True)
+    if is_best_last:
+        (target / BEST_IS_LAST).write_text(f"{BEST} is {LAST}\n")
+
+
+def _copy(source: Path, target: Path, skip: frozenset[str] = frozenset()) -> None:
     for name in FILES:
-        if (source / name).exists():
+        if (source / name).exists() and name not in skip:
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             partial = (target / name).with_name((target / name).name + ".partial")
             shutil.copyfile(source / name, partial)

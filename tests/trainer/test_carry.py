@@ -8,15 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from trainer.carry import FILES, restore, save
+from trainer.carry import BEST_IS_LAST, FILES, restore, save
 from trainer.cli import main
 
 
-def _run(folder: Path, epoch: int) -> Path:
+def _run(folder: Path, epoch: int, best_epoch: int = 3) -> Path:
     (folder / "checkpoint").mkdir(parents=True)
     for name in FILES:
         (folder / name).write_bytes(f"{name} at epoch {epoch}".encode())
-    (folder / "checkpoint" / "state.json").write_text(json.dumps({"epoch": epoch}))
+    (folder / "model.keras").write_bytes(f"model at epoch {best_epoch}".encode())
+    (folder / "checkpoint" / "state.json").write_text(json.dumps({"epoch": epoch,
+                                                                  "best_epoch": best_epoch}))
     (folder / "report.md").write_text("not needed to resume")
     return folder
 
@@ -30,6 +32,19 @@ def test_a_saved_run_is_restored_whole(tmp_path: Path) -> None:
         assert (tmp_path / "next-window" / "t1" / name).read_bytes() == (run / name).read_bytes()
     assert not (tmp_path / "carried" / "t1" / "report.md").exists()
     assert not list((tmp_path / "carried").rglob("*.partial"))
+
+
+def test_a_best_epoch_that_is_the_last_is_carried_once(tmp_path: Path) -> None:
+    carried = tmp_path / "carried"
+    save(_run(tmp_path / "before" / "t1", epoch=8, best_epoch=3), carried)  # its own file
+    run = _run(tmp_path / "runs" / "t1", epoch=9, best_epoch=9)
+    (run / "model.keras").write_bytes((run / "checkpoint" / "last.keras").read_bytes())
+    save(run, carried)
+    assert not (carried / "t1" / "model.keras").exists()  # nor the stale one of epoch 3
+    restore(carried, tmp_path / "next-window")
+    restored = tmp_path / "next-window" / "t1"
+    assert (restored / "model.keras").read_bytes() == (run / "model.keras").read_bytes()
+    assert not (restored / BEST_IS_LAST).exists()
 
 
 def test_restore_leaves_a_run_that_is_further_along(tmp_path: Path) -> None:
