@@ -25,18 +25,14 @@ _INTERPOLATION = {"area": cv2.INTER_AREA, "linear": cv2.INTER_LINEAR, "nearest":
 
 
 def _interpreter_class() -> Any:
-    """LiteRT first, the old tflite_runtime second, TensorFlow only when neither exists."""
+    """LiteRT first, the old tflite_runtime second; never TensorFlow, which the Pi has not."""
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
         try:
             from tflite_runtime.interpreter import Interpreter
-        except ImportError:
-            try:
-                import tensorflow as tf
-            except ImportError as e:
-                raise ModelError("no TFLite runtime installed: pip install ai-edge-litert") from e
-            return tf.lite.Interpreter
+        except ImportError as e:
+            raise ModelError("no TFLite runtime installed: pip install ai-edge-litert") from e
         log.warning("using tflite_runtime: install ai-edge-litert, it is maintained and faster")
     return Interpreter
 
