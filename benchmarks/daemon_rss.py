@@ -43,7 +43,8 @@ def _memory(pid: int) -> tuple[float, float]:
 def measure(photos: Path, model: Path, mode: str, seconds: float) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         config = _config(Path(tmp), photos, model, mode)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("EMOTION_EDGE_")}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("EMOEDGE_", "EMOTION_EDGE_"))}
         proc = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
                                 cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)

@@ -45,7 +45,7 @@ def make_frame(photo: Path, out: Path) -> Path:
 
 def load_classifier(model: Path, tta: Averaging | None = None) -> EmotionClassifier:
     """Our classifier as the daemon builds it (one thread); tta None: the model's default."""
-    return open_classifier(ClassifierConfig(model_path=model, num_threads=1, tta=tta))
+    return open_classifier(ClassifierConfig(model_path=model, num_threads=1, averaging=tta))
 
 
 def face_scores(classifier: EmotionClassifier, faces: np.ndarray) -> np.ndarray:

@@ -20,13 +20,7 @@ import numpy as np
 
 import edge
 from edge.assets import asset_path
-from edge.config import (
-    Settings,
-    apply_env,
-    config_problems,
-    load_settings,
-    read_toml,
-)
+from edge.config import Settings, config_problems, load_settings, read_config
 from edge.errors import CameraError, EdgeError
 from edge.ports import Result, TriggerEvent
 
@@ -40,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"emotion-edge {edge.__version__}")
     p.add_argument("-v", "--debug", action="store_true", help="debug logs and tracebacks")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    config_help = "TOML config file (EMOTION_EDGE_* environment variables apply on top)"
+    config_help = "TOML config file (EMOEDGE_* environment variables apply on top)"
 
     d = sub.add_parser("detect", help="classify the faces in image files or folders")
     d.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image or folder")
@@ -165,7 +159,9 @@ def _describe(source: str, result: Result) -> str:
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    data = apply_env(read_toml(args.config), os.environ)
+    data, deprecated = read_config(args.config, os.environ)
+    for line in deprecated:
+        print(line)
     problems = config_problems(data)
     if not problems:
         from edge.app import startup_problems

@@ -269,7 +269,7 @@ class Worker(Resource):
                       "(systemd restarts the service after WatchdogSec=)",
                       self._capture_timeout_s)
             self._failed(event, "camera", f"no frame within {self._capture_timeout_s:g} s "
-                         "(trigger.capture_timeout_s): the camera read hangs")
+                         "(worker.capture_timeout_s): the camera read hangs")
             return
         except CameraError as e:
             self._failed(event, "camera", str(e))

@@ -60,7 +60,8 @@ def write_golden(model: Path, *, is_xnnpack_enabled: bool = True) -> dict[str, A
     """Record the vectors with this machine's runtime (the other kernel set measures each
     vector's tolerance), rewrite only the sidecar's `golden` block, then load the model as
     the daemon will, which runs them. Returns the block."""
-    cfg = ClassifierConfig(model_path=model, tta="none", is_xnnpack_enabled=is_xnnpack_enabled)
+    cfg = ClassifierConfig(model_path=model, averaging="none",
+                           is_xnnpack_enabled=is_xnnpack_enabled)
     other_kernels = cfg.model_copy(update={"is_xnnpack_enabled": not is_xnnpack_enabled})
     classifier = TfliteEmotionClassifier(cfg, is_golden_checked=False)
     reference = TfliteEmotionClassifier(other_kernels, is_golden_checked=False)

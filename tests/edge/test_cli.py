@@ -178,13 +178,34 @@ def test_check_config_ok(capsys: pytest.CaptureFixture[str], tmp_path: Path,
 
 def test_check_config_one_line_per_problem(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EMOTION_EDGE_MQTT__PORT", "0")
+    monkeypatch.setenv("EMOEDGE_MQTT__PORT", "0")
     path = write_config(tmp_path, 'device_id = "pi-1"\n[mqtt]\nhots = "broker"\n')
     code, out, _ = run(capsys, "check-config", "--config", str(path))
     lines = out.splitlines()
     assert code == 1 and len(lines) == 2
     assert any(line.startswith("mqtt.hots") for line in lines)
     assert any(line.startswith("mqtt.port = '0'") for line in lines)
+
+
+def test_check_config_prints_each_old_name_and_passes(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMOTION_EDGE_DEVICE_ID", "pi-2")
+    path = write_config(tmp_path, f'[classifier]\nmodel_path = "{tiny_model}"\ntta = "flip"\n')
+    code, out, _ = run(capsys, "check-config", "--config", str(path))
+    assert code == 0 and out.splitlines() == [
+        "deprecated: classifier.tta: write classifier.averaging instead",
+        "deprecated: EMOTION_EDGE_DEVICE_ID: write EMOEDGE_DEVICE_ID instead",
+        f"{path}: OK"]
+
+
+def test_check_config_fails_on_an_old_name_beside_its_new_one(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write_config(tmp_path, '[trigger]\nqueue_size = 4\n[worker]\nqueue_size = 5\n')
+    code, _, err = run(capsys, "check-config", "--config", str(path))
+    assert code == 1 and err == ("emotion-edge: error: trigger.queue_size and worker.queue_size "
+                                 "are both set: they are the same setting; keep "
+                                 "worker.queue_size only\n")
 
 
 def test_check_config_loads_the_model_and_cascade(capsys: pytest.CaptureFixture[str],
@@ -263,7 +284,7 @@ with contextlib.redirect_stdout(io.StringIO()):
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "picamera2"))
 print(heavy)
 """
-    env = {"PATH": "/usr/bin:/bin", "EMOTION_EDGE_DEVICE_ID": "ci"}
+    env = {"PATH": "/usr/bin:/bin", "EMOEDGE_DEVICE_ID": "ci"}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60, env=env, cwd=Path(edge.__file__).parent.parent)
     assert done.returncode == 0, done.stderr

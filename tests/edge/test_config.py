@@ -80,16 +80,17 @@ def test_bad_value_names_key_value_and_expectation() -> None:
 
 
 def test_env_overrides_nested_keys_and_is_parsed_by_the_model() -> None:
-    env = {"EMOTION_EDGE_MQTT__HOST": "broker.lan", "EMOTION_EDGE_MQTT__PORT": "8883",
+    env = {"EMOEDGE_MQTT__HOST": "broker.lan", "EMOEDGE_MQTT__PORT": "8883",
            "OTHER_MQTT__HOST": "ignored"}
-    settings = Settings.model_validate(apply_env(minimal(), env))
-    assert (settings.mqtt.host, settings.mqtt.port) == ("broker.lan", 8883)
+    data, notes = apply_env(minimal(), env)
+    settings = Settings.model_validate(data)
+    assert (settings.mqtt.host, settings.mqtt.port) == ("broker.lan", 8883) and notes == []
 
 
 def test_env_override_wins_over_the_file(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text('device_id = "pi-1"\n[detector]\nmin_face_px = 64\n')
-    settings = load_settings(path, {"EMOTION_EDGE_DETECTOR__MIN_FACE_PX": "80"})
+    settings = load_settings(path, {"EMOEDGE_DETECTOR__MIN_FACE_PX": "80"})
     assert settings.detector.min_face_px == 80
 
 
@@ -168,7 +169,8 @@ def test_a_config_loads_with_no_opencv_and_imports_no_backend(repo_root: Path) -
     loaded = json.loads(run.stdout)
     assert loaded["asked"] == [] and loaded["problems"] == []
     assert loaded["kinds"] == ["picamera", "auto"]
-    core = {"edge.config", "edge.config_base", "edge.errors", "edge.registry"}
+    core = {"edge.config", "edge.config_base", "edge.deprecations", "edge.errors",
+            "edge.registry"}
     roles = {"edge.classify", "edge.continuous", "edge.detect", "edge.mqtt", "edge.sources",
              "edge.triggers", "edge.http"}
     assert set(loaded["edge"]) == core | roles | {f"{role}.config" for role in roles}

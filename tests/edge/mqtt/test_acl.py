@@ -71,7 +71,8 @@ def test_the_example_acl_gives_each_account_what_it_needs_only(
     daemon = daemons(tmp_path, {
         "device_id": "dev", "camera": {"kind": "images", "path": str(images)},
         "classifier": {"model_path": str(tiny_model)},
-        "trigger": {"button": {"is_enabled": False}, "min_interval_s": 0}, "mqtt": mqtt})
+        "trigger": {"button": {"is_enabled": False}},
+        "worker": {"min_interval_s": 0}, "mqtt": mqtt})
     daemon.start()
     assert ha.next(f"{BASE}/status", timeout_s=30)[1] == b"online"
     # the capture button, emotion, confidence, face count, presence and the pause switch
