@@ -84,7 +84,7 @@ def edge_run(model: Path, frame_path: Path, workdir: Path) -> Iterator[EdgeRun]:
         (workdir / "broker").mkdir(exist_ok=True)
         port = stack.enter_context(Broker(workdir / "broker")).port
         settings = Settings(
-            device_id="bench", camera=ImagesConfig(path=frame_path, is_looping=True),
+            device_id="bench", source=ImagesConfig(path=frame_path, is_looping=True),
             classifier=ClassifierConfig(model_path=model, num_threads=1),
             mqtt=MqttConfig(host="127.0.0.1", port=port,
                             spool=SpoolConfig(path=workdir / "spool.sqlite")))

@@ -180,9 +180,9 @@ def startup_problems(settings: Settings, environ: Mapping[str, str],
     from edge.http import check_http
     from edge.mqtt import check_spool, open_connection
 
-    camera, *models = part_checks(settings, warn)
+    source, *models = part_checks(settings, warn)
     checks: list[tuple[str, Callable[[], object]]] = [
-        camera,
+        source,
         ("mqtt", lambda: open_connection(settings.mqtt, settings.device_id, environ)),
         ("spool", lambda: check_spool(settings.mqtt, environ)),
         *models]

@@ -42,11 +42,10 @@ from edge.http.config import HttpConfig
 from edge.mqtt.config import DiscoveryConfig, MqttConfig, SpoolConfig, TlsConfig
 from edge.registry import kinds_of
 from edge.sources.config import (
-    AnyCameraConfig,
-    CameraConfig,
     ImagesConfig,
     OpenCvConfig,
     PicameraConfig,
+    SourceConfig,
 )
 from edge.triggers.config import ButtonConfig, TriggerConfig
 
@@ -80,7 +79,7 @@ class Settings(StrictConfig):
                            pattern=r"^[A-Za-z0-9_-]+$",
                            description="second topic level; default: the host name")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
-    camera: CameraConfig = Field(default_factory=PicameraConfig)
+    source: SourceConfig = Field(default_factory=PicameraConfig)
     detector: DetectorConfig = Field(default_factory=default_detector_config)
     classifier: ClassifierConfig = ClassifierConfig()
     trigger: TriggerConfig = TriggerConfig()
@@ -158,7 +157,7 @@ def _describe(err: Any) -> str:
 
 
 # pydantic puts the variant's kind in an error's location; a dotted key leaves it out
-_KINDS = {*kinds_of(CameraConfig), *kinds_of(DetectorConfig)}
+_KINDS = {*kinds_of(SourceConfig), *kinds_of(DetectorConfig)}
 
 
 def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -174,11 +173,12 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
     return Settings.model_validate(data)
 
 
-__all__ = ["ENV_PREFIX", "AnyCameraConfig", "AnyDetectorConfig", "AutoDetectorConfig",
-           "ButtonConfig", "CameraConfig", "ClassifierConfig", "ContinuousConfig",
+__all__ = ["ENV_PREFIX", "AnyDetectorConfig", "AutoDetectorConfig",
+           "ButtonConfig", "ClassifierConfig", "ContinuousConfig",
            "DetectorConfig", "DiscoveryConfig", "HaarDetectorConfig", "HttpConfig",
            "ImagesConfig",
-           "MqttConfig", "OpenCvConfig", "PicameraConfig", "Settings", "SpoolConfig",
+           "MqttConfig", "OpenCvConfig", "PicameraConfig", "Settings", "SourceConfig",
+           "SpoolConfig",
            "TlsConfig", "TriggerConfig", "WholeFrameConfig", "WorkerConfig", "YunetDetectorConfig",
            "apply_env", "config_problems", "default_device_id", "load_settings", "read_config",
            "read_toml"]

@@ -49,6 +49,7 @@ class Renamed:
 
 
 RENAMED: tuple[Renamed, ...] = (
+    Renamed("camera", "source"),
     Renamed("classifier.tta", "classifier.averaging"),
     Renamed("classifier.continuous_tta", "trigger.continuous.averaging"),
     Renamed("classifier.is_flip_averaged", "classifier.averaging", _flip_averaged,
@@ -84,10 +85,10 @@ def upgrade_env(name: str, keys: list[str], value: str,
     """One environment variable's dotted key and value with old names replaced, and the line
     that says so (None: nothing old in it). `name` is the variable as written, `keys` its
     dotted key split, `prefix` the prefix to suggest."""
-    dotted = ".".join(keys)
     for renamed in RENAMED:
-        if dotted == renamed.old:
-            new = renamed.new.split(".")
+        old = renamed.old.split(".")
+        if keys[:len(old)] == old:
+            new = renamed.new.split(".") + keys[len(old):]
             mapped = _mapped(renamed, value)
             return new, mapped, renamed.message(name, _env_name(prefix, new), mapped)
     if not name.startswith(prefix):

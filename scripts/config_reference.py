@@ -35,7 +35,7 @@ NO_DEFAULT = object()
 @dataclass(frozen=True)
 class Key:
     """One leaf setting: dotted key, default (NO_DEFAULT when required), type, description;
-    `kind` names the camera kind the key belongs to, if any."""
+    `kind` names the kind (of source or detector) the key belongs to, if any."""
 
     dotted: str
     default: Any
@@ -108,7 +108,7 @@ def keys(model: type[BaseModel] = Settings, prefix: str = "") -> list[Key]:
     return out
 
 
-_UNION_ROLES = {"camera": "frame source", "detector": "face detector"}
+_UNION_ROLES = {"source": "frame source", "detector": "face detector"}
 
 
 def _kind_first(model: type[BaseModel]) -> list[tuple[str, FieldInfo]]:

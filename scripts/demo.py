@@ -55,7 +55,7 @@ def write_config(workdir: Path, broker: Broker, device: str, model: Path) -> Pat
     config = workdir / "demo.toml"
     config.write_text(f"""\
 device_id = "{device}"
-[camera]
+[source]
 kind = "images"
 path = {json.dumps(str(IMAGES))}
 [classifier]

@@ -40,7 +40,7 @@ def test_reference_table_is_current(reference: ModuleType) -> None:
 
 def test_reference_lists_every_key_with_its_env_variable(reference: ModuleType) -> None:
     table = reference.markdown()
-    for dotted in ("mqtt.host", "trigger.button.pin", "camera.path", "mqtt.spool.max_age_s"):
+    for dotted in ("mqtt.host", "trigger.button.pin", "source.path", "mqtt.spool.max_age_s"):
         env = "EMOEDGE_" + dotted.upper().replace(".", "__")
         assert f"| `{dotted}` |" in table and f"`{env}`" in table
 

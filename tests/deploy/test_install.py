@@ -84,7 +84,7 @@ def test_packages_missing_from_the_apt_archive_are_skipped_with_a_reason(
     proc = bash("is_pi() { true; }; install_packages", stubs)  # plain Debian on a Pi
     assert proc.returncode == 0, proc.stderr
     assert "skipping python3-picamera2: not in this system's apt sources" in proc.stdout
-    assert 'camera.kind = "opencv"' in proc.stdout
+    assert 'source.kind = "opencv"' in proc.stdout
     install = [line for line in (stubs / "calls.log").read_text().splitlines()
                if line.startswith("apt-get install")]
     assert install and install[0].endswith("python3-venv python3-lgpio")

@@ -28,7 +28,7 @@ RESULT = "emotion-edge/dev/result"
 
 def settings(broker: Broker, worker: dict[str, Any] | None = None, **trigger: Any) -> Settings:
     return Settings.model_validate({
-        "device_id": "dev", "camera": {"kind": "images", "path": "unused"},
+        "device_id": "dev", "source": {"kind": "images", "path": "unused"},
         "trigger": {"button": {"is_enabled": False}, **trigger},
         "worker": {"min_interval_s": 0, **(worker or {})},
         "mqtt": broker.mqtt_config()})
@@ -196,7 +196,7 @@ def every_part(broker: Broker, images: Path, model: Path, **changes: Any) -> dic
     detector, the tiny model, MQTT with discovery, the HTTP page, and all three triggers."""
     data = settings(broker, interval_s=60,
                     button={"is_enabled": True, "pin": 17, "led_pin": 27}).model_dump()
-    data.update(camera={"kind": "images", "path": str(images)},
+    data.update(source={"kind": "images", "path": str(images)},
                 detector={"kind": "whole_frame"}, classifier={"model_path": str(model)},
                 mqtt=broker.mqtt_config(discovery={"is_enabled": True}),
                 http={"is_enabled": True, "port": free_port()}, **changes)

@@ -318,15 +318,15 @@ def check_config_lines(capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_
 
 
 @pytest.mark.parametrize(("extra", "expected"), [
-    ('[camera]\nkind = "images"\npath = "{tmp}/no-such-folder"\n',
-     "camera: image path not found: {tmp}/no-such-folder"),
-    ('[camera]\nkind = "images"\npath = "{tmp}/empty"\n',
-     "camera: no images (.jpg, .png, ...) in {tmp}/empty"),
-    ('[camera]\nkind = "opencv"\ndevice = "/dev/video97"\n',
-     "camera: /dev/video97: not found; check the cable"),
-    ('[camera]\nkind = "opencv"\ndevice = 97\n', "camera: camera 97 (/dev/video97): not found"),
-    ('[camera]\nkind = "opencv"\ndevice = "{tmp}/clip.avi"\n',
-     "camera: {tmp}/clip.avi: not found; check camera.device"),
+    ('[source]\nkind = "images"\npath = "{tmp}/no-such-folder"\n',
+     "source: image path not found: {tmp}/no-such-folder"),
+    ('[source]\nkind = "images"\npath = "{tmp}/empty"\n',
+     "source: no images (.jpg, .png, ...) in {tmp}/empty"),
+    ('[source]\nkind = "opencv"\ndevice = "/dev/video97"\n',
+     "source: /dev/video97: not found; check the cable"),
+    ('[source]\nkind = "opencv"\ndevice = 97\n', "source: camera 97 (/dev/video97): not found"),
+    ('[source]\nkind = "opencv"\ndevice = "{tmp}/clip.avi"\n',
+     "source: {tmp}/clip.avi: not found; check source.device"),
     ('[mqtt]\npassword_file = "{tmp}/no-password"\n',
      "mqtt: cannot read the MQTT password file {tmp}/no-password: No such file or directory; "
      "check mqtt.password_file"),
@@ -354,7 +354,7 @@ def test_check_config_passes_what_run_can_start(
     ca = make_certificates(tmp_path / "certs").ca
     password = tmp_path / "password"
     password.write_text("s3cret\n")
-    extra = (f'[camera]\nkind = "images"\npath = "{astronaut_path}"\n[mqtt]\n'
+    extra = (f'[source]\nkind = "images"\npath = "{astronaut_path}"\n[mqtt]\n'
              f'password_file = "{password}"\n[mqtt.tls]\nis_enabled = true\n'
              f'ca_file = "{ca}"\n')
     code, lines = check_config_lines(capsys, tmp_path, tiny_model, extra)

@@ -15,7 +15,7 @@ import pytest
 from edge.config import Settings, apply_env, config_problems, load_settings, read_toml
 from edge.errors import ConfigError
 
-MINIMAL: dict[str, Any] = {"device_id": "pi-1", "camera": {"kind": "images", "path": "faces"}}
+MINIMAL: dict[str, Any] = {"device_id": "pi-1", "source": {"kind": "images", "path": "faces"}}
 
 
 def minimal() -> dict[str, Any]:
@@ -25,7 +25,7 @@ def minimal() -> dict[str, Any]:
 def test_minimal_is_valid_and_fills_defaults() -> None:
     assert config_problems(minimal()) == []
     settings = Settings.model_validate(minimal())
-    assert settings.camera.kind == "images" and settings.detector.kind == "auto"
+    assert settings.source.kind == "images" and settings.detector.kind == "auto"
 
 
 @pytest.mark.parametrize(("table", "kind"), [
@@ -57,11 +57,11 @@ def test_unknown_nested_key_is_named_with_its_dotted_path() -> None:
     assert problem.startswith("mqtt.hots = 'broker'") and "not permitted" in problem
 
 
-def test_unknown_key_in_a_camera_variant_has_no_kind_tag_in_its_path() -> None:
+def test_unknown_key_in_a_source_variant_has_no_kind_tag_in_its_path() -> None:
     data = minimal()
-    data["camera"] = {"kind": "opencv", "devise": 0}
+    data["source"] = {"kind": "opencv", "devise": 0}
     [problem] = config_problems(data)
-    assert problem.startswith("camera.devise")
+    assert problem.startswith("source.devise")
 
 
 def test_the_haar_fallback_of_auto_must_accept_the_keys_it_keeps() -> None:
@@ -153,7 +153,7 @@ _WITHOUT_VENDORS = textwrap.dedent("""
 
     settings = load_settings(Path(sys.argv[1]), environ={})
     print(json.dumps({"asked": asked, "problems": config_problems(read_toml(Path(sys.argv[1]))),
-                      "kinds": [settings.camera.kind, settings.detector.kind],
+                      "kinds": [settings.source.kind, settings.detector.kind],
                       "edge": sorted(m for m in sys.modules if m.startswith("edge."))}))
 """)
 

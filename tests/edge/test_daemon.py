@@ -29,7 +29,7 @@ def daemon_config(tmp_path: Path, broker: Broker, model: Path, images: Path,
                   worker: dict[str, Any] | None = None, **trigger: Any) -> dict[str, Any]:
     return {
         "device_id": "dev",
-        "camera": {"kind": "images", "path": str(images)},
+        "source": {"kind": "images", "path": str(images)},
         "classifier": {"model_path": str(model)},
         "trigger": {"button": {"is_enabled": False}, **trigger},
         "worker": {"min_interval_s": 0, **(worker or {})},

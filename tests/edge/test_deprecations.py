@@ -42,8 +42,22 @@ CASES = [
 ]
 
 
+def test_an_old_table_moves_whole_and_says_what_to_write() -> None:
+    data, notes = upgrade({"camera": {"kind": "images", "path": "faces"}})
+    assert Settings.model_validate(data).source.kind == "images"
+    assert notes == ["deprecated: camera: write source instead"]
+    with pytest.raises(ConfigError, match="camera and source are both set"):
+        upgrade({"camera": {"kind": "opencv"}, "source": {"kind": "images", "path": "x"}})
+
+
+def test_an_old_tables_keys_in_the_environment_move_with_it() -> None:
+    data, [note] = apply_env({}, {"EMOEDGE_CAMERA__KIND": "opencv"})
+    assert data == {"source": {"kind": "opencv"}}
+    assert note == "deprecated: EMOEDGE_CAMERA__KIND: write EMOEDGE_SOURCE__KIND instead"
+
+
 def test_every_renamed_key_has_a_case() -> None:
-    assert {r.old for r in RENAMED} == {old for old, *_ in CASES}
+    assert {r.old for r in RENAMED} == {old for old, *_ in CASES} | {"camera"}
 
 
 @pytest.mark.parametrize(("old", "value", "new", "expected"), CASES)
@@ -128,7 +142,8 @@ def test_a_config_copied_from_the_old_example_loads_with_a_line_per_old_key(
         loaded = load_settings(BEFORE, environ={})
     assert loaded == Settings(device_id=socket.gethostname())
     lines = [r.getMessage() for r in caplog.records]
-    assert lines == ["deprecated: classifier.is_flip_averaged: delete it (classifier.averaging "
+    assert lines == ["deprecated: camera: write source instead",
+                     "deprecated: classifier.is_flip_averaged: delete it (classifier.averaging "
                      "= \"none\" is what false meant; true, the default, is the model's own "
                      "averaging)",
                      "deprecated: trigger.min_interval_s: write worker.min_interval_s instead",

@@ -117,11 +117,11 @@ def _opencv(tmp: Path, fx: dict[str, Any]) -> Any:
 
 
 def _reopening(tmp: Path, fx: dict[str, Any]) -> Any:
-    from edge.assembly import open_camera
     from edge.config import Settings
+    from edge.sources import open_source
 
-    return open_camera(Settings.model_validate(
-        {"camera": {"kind": "images", "path": str(fx["image_dir"])}}))
+    return open_source(Settings.model_validate(
+        {"source": {"kind": "images", "path": str(fx["image_dir"])}}).source)
 
 
 def _detector(kind: str) -> Callable[[Path, dict[str, Any]], Any]:
