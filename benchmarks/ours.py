@@ -23,11 +23,14 @@ from benchmarks.support.broker import Broker
 from edge.assembly import open_pipeline
 from edge.classify import open_classifier
 from edge.classify.averaging import Averaging
-from edge.config import ClassifierConfig, ImagesConfig, MqttConfig, Settings, SpoolConfig
+from edge.classify.config import ClassifierConfig
+from edge.config import Settings
 from edge.mqtt import open_connection, open_publisher
+from edge.mqtt.config import MqttConfig, SpoolConfig
 from edge.mqtt.publisher import MqttPublisher
 from edge.pipeline import Pipeline
 from edge.ports import EmotionClassifier, FaceBox, Frame, Result, TriggerEvent
+from edge.sources.config import ImagesConfig
 from edge.sources.images import letterbox
 
 FRAME_SIZE = (640, 480)  # width, height of the benchmark frame

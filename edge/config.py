@@ -8,7 +8,8 @@ they come from `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`) or the envir
 `edge/detect/config.py`, `edge/classify/config.py`, `edge/triggers/config.py`,
 `edge/mqtt/config.py`, `edge/http/config.py`), which import no backend: loading a config
 imports no OpenCV, picamera2, LiteRT, gpiozero, paho or waitress. Every config class is
-importable from here too; a role's own modules import theirs from the role's `config.py`.
+imported from its role's `config.py`, its one home; this module holds `Settings` and the
+worker's settings only.
 """
 
 from __future__ import annotations
@@ -26,28 +27,14 @@ from pydantic import Field, ValidationError
 
 from edge.classify.config import ClassifierConfig
 from edge.config_base import StrictConfig
-from edge.continuous.config import ContinuousConfig
 from edge.deprecations import DROP, OLD_ENV_PREFIX, upgrade, upgrade_env
-from edge.detect.config import (
-    AnyDetectorConfig,
-    AutoDetectorConfig,
-    DetectorConfig,
-    HaarDetectorConfig,
-    WholeFrameConfig,
-    YunetDetectorConfig,
-    default_detector_config,
-)
+from edge.detect.config import DetectorConfig, default_detector_config
 from edge.errors import ConfigError
 from edge.http.config import HttpConfig
-from edge.mqtt.config import DiscoveryConfig, MqttConfig, SpoolConfig, TlsConfig
+from edge.mqtt.config import MqttConfig
 from edge.registry import kinds_of
-from edge.sources.config import (
-    ImagesConfig,
-    OpenCvConfig,
-    PicameraConfig,
-    SourceConfig,
-)
-from edge.triggers.config import ButtonConfig, TriggerConfig
+from edge.sources.config import PicameraConfig, SourceConfig
+from edge.triggers.config import TriggerConfig
 
 ENV_PREFIX = "EMOEDGE_"
 # EMOEDGE_ variables that are not settings: data paths and switches of the trainer, the tests
@@ -173,12 +160,5 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
     return Settings.model_validate(data)
 
 
-__all__ = ["ENV_PREFIX", "AnyDetectorConfig", "AutoDetectorConfig",
-           "ButtonConfig", "ClassifierConfig", "ContinuousConfig",
-           "DetectorConfig", "DiscoveryConfig", "HaarDetectorConfig", "HttpConfig",
-           "ImagesConfig",
-           "MqttConfig", "OpenCvConfig", "PicameraConfig", "Settings", "SourceConfig",
-           "SpoolConfig",
-           "TlsConfig", "TriggerConfig", "WholeFrameConfig", "WorkerConfig", "YunetDetectorConfig",
-           "apply_env", "config_problems", "default_device_id", "load_settings", "read_config",
-           "read_toml"]
+__all__ = ["ENV_PREFIX", "NOT_SETTINGS", "Settings", "WorkerConfig", "apply_env",
+           "config_problems", "default_device_id", "load_settings", "read_config", "read_toml"]

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from edge.assets import asset_path
+from edge.classify.config import ClassifierConfig
 from edge.classify.tflite import TfliteEmotionClassifier
-from edge.config import ClassifierConfig
 from edge.model_contract import AVERAGINGS
 from edge.ports import FaceBox, Frame
 

@@ -21,9 +21,10 @@ import numpy as np
 
 from edge.assets import asset_path
 from edge.classify import golden
+from edge.classify.config import ClassifierConfig
 from edge.classify.tflite import TfliteEmotionClassifier
-from edge.config import ClassifierConfig
-from edge.detect import default_detector_config, open_detector
+from edge.detect import open_detector
+from edge.detect.config import default_detector_config
 from edge.errors import EdgeError
 from edge.model_contract import sidecar_path
 from edge.ports import Frame

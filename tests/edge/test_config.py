@@ -174,3 +174,27 @@ def test_a_config_loads_with_no_opencv_and_imports_no_backend(repo_root: Path) -
     roles = {"edge.classify", "edge.continuous", "edge.detect", "edge.mqtt", "edge.sources",
              "edge.triggers", "edge.http"}
     assert set(loaded["edge"]) == core | roles | {f"{role}.config" for role in roles}
+
+
+def test_each_config_class_is_imported_from_its_home_only(repo_root: Path) -> None:
+    """One import path per config class: the module that defines it (a role's `config.py`,
+    or `edge.config` for `Settings` and `WorkerConfig`), never a module that imports it."""
+    import ast
+    import importlib
+
+    elsewhere = []
+    for folder in ("edge", "trainer", "benchmarks", "scripts", "tests"):
+        for path in sorted((repo_root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not (isinstance(node, ast.ImportFrom) and node.module
+                        and node.module.startswith("edge")):
+                    continue
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    found = getattr(module, alias.name, None)
+                    home = getattr(found, "__module__", node.module)
+                    if alias.name.endswith("Config") and isinstance(found, type) \
+                            and home != node.module:
+                        elsewhere.append(f"{path.relative_to(repo_root)}: {alias.name} from "
+                                         f"{node.module}, not {home}")
+    assert elsewhere == []

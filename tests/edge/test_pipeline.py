@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
+from edge.classify.config import ClassifierConfig
 from edge.classify.tflite import TfliteEmotionClassifier
-from edge.config import ClassifierConfig
-from edge.detect import HaarDetectorConfig
+from edge.detect.config import HaarDetectorConfig
 from edge.detect.haar import HaarFaceDetector
 from edge.errors import SourceError
 from edge.pipeline import Pipeline, rfc3339

@@ -11,8 +11,10 @@ import pytest
 import edge.classify
 import edge.detect
 import edge.sources
-from edge.config import ClassifierConfig, DetectorConfig, SourceConfig
+from edge.classify.config import ClassifierConfig
+from edge.detect.config import DetectorConfig
 from edge.registry import kinds_of, load
+from edge.sources.config import SourceConfig
 
 # (config union, its role's backend table, kinds opened by a policy rather than a backend)
 ROLES: dict[str, tuple[Any, Mapping[str, str], set[str]]] = {

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from edge.classify.averaging import SHIFT_PX, invokes, views
+from edge.classify.config import ClassifierConfig
 from edge.classify.tflite import TfliteEmotionClassifier
-from edge.config import ClassifierConfig
 from edge.errors import ModelError
 from edge.model_contract import AVERAGINGS
 from edge.ports import FaceBox

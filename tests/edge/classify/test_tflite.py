@@ -12,8 +12,8 @@ import pytest
 
 import edge.model_contract
 from edge.assets import asset_path
+from edge.classify.config import ClassifierConfig
 from edge.classify.tflite import TfliteEmotionClassifier, probabilities, quantize
-from edge.config import ClassifierConfig
 from edge.errors import ModelError
 from edge.model_contract import default_model_paths, load_contract, resolve_model_path
 from edge.ports import FaceBox, Frame

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import ImagesConfig, OpenCvConfig, PicameraConfig
 from edge.errors import SourceError
 from edge.sources import open_source
+from edge.sources.config import ImagesConfig, OpenCvConfig, PicameraConfig
 from edge.sources.images import ImageFolderSource
 from edge.sources.opencv import OpenCvSource
 from edge.sources.reopening import ReopeningSource

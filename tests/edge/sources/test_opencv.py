@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.config import OpenCvConfig
 from edge.errors import SourceError, SourceExhausted
+from edge.sources.config import OpenCvConfig
 from edge.sources.opencv import OpenCvSource
 
 

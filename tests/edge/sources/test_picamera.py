@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from edge.config import PicameraConfig
 from edge.errors import SourceError
+from edge.sources.config import PicameraConfig
 from edge.sources.picamera import PicameraSource
 
 
