@@ -22,8 +22,9 @@ import cv2
 import numpy as np
 
 from edge.classify import open_classifier
-from edge.config import ClassifierConfig
-from edge.detect import AnyDetectorConfig, HaarDetectorConfig, YunetDetectorConfig, open_detector
+from edge.classify.config import ClassifierConfig
+from edge.detect import open_detector
+from edge.detect.config import DetectorConfig, HaarDetectorConfig, YunetDetectorConfig
 from edge.ports import CropRule, EmotionClassifier, FaceBox, Frame
 
 from . import REPO
@@ -32,7 +33,7 @@ from .detectors import FRAME, IOU_FOUND, iou
 BACKGROUND = REPO / "scripts" / "demo_images" / "3-coffee-no-face.jpg"
 FACES = 600  # pasted faces when --faces is not given
 
-DETECTORS: dict[str, AnyDetectorConfig] = {
+DETECTORS: dict[str, DetectorConfig] = {
     "Haar (v0.2 default)": HaarDetectorConfig(),
     "YuNet (default, 320x240)": YunetDetectorConfig(),
 }

@@ -27,7 +27,7 @@ def _config(folder: Path, photos: Path, model: Path, mode: str) -> Path:
     trigger = (INTERVAL + "[trigger.button]\nis_enabled = false\n" if mode == "interval" else
                "[trigger.button]\nis_enabled = false\n" + CONTINUOUS)
     path.write_text(
-        f'device_id = "rss"\n[camera]\nkind = "images"\npath = "{photos}"\n'
+        f'device_id = "rss"\n[source]\nkind = "images"\npath = "{photos}"\n'
         f'[classifier]\nmodel_path = "{model}"\n'
         f'[mqtt]\nhost = "127.0.0.1"\nport = 9\n'  # the discard port: nothing answers
         f'[mqtt.spool]\npath = "{folder / "spool.sqlite"}"\n' + trigger, encoding="utf-8")
@@ -43,7 +43,8 @@ def _memory(pid: int) -> tuple[float, float]:
 def measure(photos: Path, model: Path, mode: str, seconds: float) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         config = _config(Path(tmp), photos, model, mode)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("EMOTION_EDGE_")}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("EMOEDGE_", "EMOTION_EDGE_"))}
         proc = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
                                 cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)

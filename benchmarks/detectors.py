@@ -26,7 +26,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.detect import AnyDetectorConfig, HaarDetectorConfig, YunetDetectorConfig, open_detector
+from edge.detect import open_detector
+from edge.detect.config import DetectorConfig, HaarDetectorConfig, YunetDetectorConfig
 from edge.ports import FaceDetector, Frame
 from edge.sources.images import letterbox
 
@@ -51,7 +52,7 @@ def _yunet(w: int, h: int, score: float = 0.7) -> YunetDetectorConfig:
     return YunetDetectorConfig(detect_width_px=w, detect_height_px=h, score_threshold=score)
 
 
-SETTINGS: dict[str, AnyDetectorConfig] = {
+SETTINGS: dict[str, DetectorConfig] = {
     "Haar alt2, 256 px, 1.2, 2 votes, min 48 px (v0.2 default)": HaarDetectorConfig(),
     "Haar alt2, 320 px, 1.15, 3 votes, min 48 px": HaarDetectorConfig(
         detect_width_px=320, scale_factor=1.15, min_neighbors=3),

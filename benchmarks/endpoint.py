@@ -49,8 +49,9 @@ def config_toml(work: Path, broker: Broker, port: int | None, interval_s: float 
     http = (f'[http]\nis_enabled = true\nport = {port}\ntoken_file = "{work / "token"}"\n'
             if port else "")
     return (f'device_id = "{device}"\nlog_level = "WARNING"\n'
-            f'[camera]\nkind = "images"\npath = "{work / "images"}"\n'
-            f'[trigger]\nmin_interval_s = 0\n{interval}[trigger.button]\nis_enabled = false\n'
+            f'[source]\nkind = "images"\npath = "{work / "images"}"\n'
+            f'[worker]\nmin_interval_s = 0\n'
+            f'[trigger]\n{interval}[trigger.button]\nis_enabled = false\n'
             f'[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\n'
             f'[mqtt.discovery]\nis_enabled = false\n[mqtt.spool]\npath = "{work / device}.db"\n'
             + http)

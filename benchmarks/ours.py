@@ -23,11 +23,14 @@ from benchmarks.support.broker import Broker
 from edge.assembly import open_pipeline
 from edge.classify import open_classifier
 from edge.classify.averaging import Averaging
-from edge.config import ClassifierConfig, ImagesConfig, MqttConfig, Settings, SpoolConfig
+from edge.classify.config import ClassifierConfig
+from edge.config import Settings
 from edge.mqtt import open_connection, open_publisher
+from edge.mqtt.config import MqttConfig, SpoolConfig
 from edge.mqtt.publisher import MqttPublisher
 from edge.pipeline import Pipeline
 from edge.ports import EmotionClassifier, FaceBox, Frame, Result, TriggerEvent
+from edge.sources.config import ImagesConfig
 from edge.sources.images import letterbox
 
 FRAME_SIZE = (640, 480)  # width, height of the benchmark frame
@@ -45,7 +48,7 @@ def make_frame(photo: Path, out: Path) -> Path:
 
 def load_classifier(model: Path, tta: Averaging | None = None) -> EmotionClassifier:
     """Our classifier as the daemon builds it (one thread); tta None: the model's default."""
-    return open_classifier(ClassifierConfig(model_path=model, num_threads=1, tta=tta))
+    return open_classifier(ClassifierConfig(model_path=model, num_threads=1, averaging=tta))
 
 
 def face_scores(classifier: EmotionClassifier, faces: np.ndarray) -> np.ndarray:
@@ -84,7 +87,7 @@ def edge_run(model: Path, frame_path: Path, workdir: Path) -> Iterator[EdgeRun]:
         (workdir / "broker").mkdir(exist_ok=True)
         port = stack.enter_context(Broker(workdir / "broker")).port
         settings = Settings(
-            device_id="bench", camera=ImagesConfig(path=frame_path, is_looping=True),
+            device_id="bench", source=ImagesConfig(path=frame_path, is_looping=True),
             classifier=ClassifierConfig(model_path=model, num_threads=1),
             mqtt=MqttConfig(host="127.0.0.1", port=port,
                             spool=SpoolConfig(path=workdir / "spool.sqlite")))

@@ -24,7 +24,8 @@ DAEMON_MODULES = ("edge.cli", "edge.app")  # what the daemon imports before its 
 
 
 def _edge(model: Path, image: np.ndarray) -> int:
-    from edge.config import ClassifierConfig, Settings
+    from edge.classify.config import ClassifierConfig
+    from edge.config import Settings
 
     for name in DAEMON_MODULES:
         try:

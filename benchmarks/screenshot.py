@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         with private_broker(work / "broker") as broker:
             (work / "config.toml").write_text(
-                f'device_id = "kitchen-pi"\n[camera]\nkind = "images"\n'
+                f'device_id = "kitchen-pi"\n[source]\nkind = "images"\n'
                 f'path = "{work / "images"}"\n[trigger]\ninterval_s = 0.5\n'
                 f'[trigger.button]\nis_enabled = false\n[mqtt]\nhost = "{broker.host}"\n'
                 f'port = {broker.port}\n[mqtt.spool]\npath = "{work / "spool.db"}"\n'

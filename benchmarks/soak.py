@@ -69,8 +69,8 @@ def spool_depth(path: Path) -> int:
 def config_toml(images: Path, broker: Broker, spool: Path, model: Path | None) -> str:
     classifier = f'[classifier]\nmodel_path = "{model}"\n' if model else ""
     return (f'device_id = "soak"\nlog_level = "WARNING"\n'
-            f'[camera]\nkind = "images"\npath = "{images}"\n{classifier}'
-            f'[trigger]\nmin_interval_s = 0\nqueue_size = 16\n[trigger.button]\n'
+            f'[source]\nkind = "images"\npath = "{images}"\n{classifier}'
+            f'[worker]\nmin_interval_s = 0\nqueue_size = 16\n[trigger.button]\n'
             f'is_enabled = false\n[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\n'
             f'keepalive_s = 5\nreconnect_min_s = 0.1\nreconnect_max_s = 0.5\n'
             f'[mqtt.discovery]\nis_enabled = false\n[mqtt.spool]\npath = "{spool}"\n')

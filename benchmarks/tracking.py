@@ -257,8 +257,9 @@ def accuracy(seq: list[Seen], ids: list[list[int | None]], labels: Sequence[str]
 def lines(args: argparse.Namespace) -> Iterator[str]:
     """The Markdown tables, row by row."""
     from edge.classify import open_classifier
-    from edge.config import ClassifierConfig, YunetDetectorConfig
+    from edge.classify.config import ClassifierConfig
     from edge.detect import open_detector
+    from edge.detect.config import YunetDetectorConfig
     from trainer.ferplus import default_ferplus_path
 
     from .detectors import default_photos

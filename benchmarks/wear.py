@@ -95,7 +95,7 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> No
 def triggered(work: Path, broker: Broker, results: int, write_after_s: float,
               idle_s: float) -> Measured:
     watcher = Watcher(broker, (RESULT, STATUS))
-    with Daemon(work, broker, {"EMOTION_EDGE_MQTT__SPOOL__WRITE_AFTER_S":
+    with Daemon(work, broker, {"EMOEDGE_MQTT__SPOOL__WRITE_AFTER_S":
                                str(write_after_s)}) as daemon:
         wait_online(watcher)
         before, started, sizes = daemon.written(), time.monotonic(), []
@@ -115,7 +115,7 @@ def triggered(work: Path, broker: Broker, results: int, write_after_s: float,
 
 def continuous(work: Path, broker: Broker, seconds: float) -> Measured:
     watcher = Watcher(broker, (RESULT, STATUS))
-    env = {"EMOTION_EDGE_TRIGGER__CONTINUOUS__IS_ENABLED": "true"}
+    env = {"EMOEDGE_TRIGGER__CONTINUOUS__IS_ENABLED": "true"}
     with Daemon(work, broker, env) as daemon:
         wait_online(watcher)
         before, started, sizes = daemon.written(), time.monotonic(), []
@@ -132,7 +132,7 @@ def continuous(work: Path, broker: Broker, seconds: float) -> Measured:
 
 def outage(work: Path, broker: Broker, results: int) -> Measured:
     watcher = Watcher(broker, (RESULT, STATUS))
-    with Daemon(work, broker, {"EMOTION_EDGE_TRIGGER__INTERVAL_S": "0.5"}) as daemon:
+    with Daemon(work, broker, {"EMOEDGE_TRIGGER__INTERVAL_S": "0.5"}) as daemon:
         wait_online(watcher)
         wait_until(lambda: spool_depth(daemon.spool) == 0, 30, "an empty spool")
         before, started = daemon.written(), time.monotonic()

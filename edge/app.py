@@ -180,9 +180,9 @@ def startup_problems(settings: Settings, environ: Mapping[str, str],
     from edge.http import check_http
     from edge.mqtt import check_spool, open_connection
 
-    camera, *models = part_checks(settings, warn)
+    source, *models = part_checks(settings, warn)
     checks: list[tuple[str, Callable[[], object]]] = [
-        camera,
+        source,
         ("mqtt", lambda: open_connection(settings.mqtt, settings.device_id, environ)),
         ("spool", lambda: check_spool(settings.mqtt, environ)),
         *models]
@@ -227,11 +227,12 @@ def _open_worker(settings: Settings, pipeline: Pipeline, publisher: ResultPublis
     cfg = settings.trigger
     continuous = None
     if cfg.continuous.is_enabled:
-        averaging = frame_averaging(settings.classifier, pipeline.classifier)
+        averaging = frame_averaging(cfg.continuous, pipeline.classifier)
         continuous = ContinuousMode(cfg.continuous, averaging)
+    work = settings.worker
     return Worker(pipeline, publisher, shutdown=shutdown, notifier=notifier,
-                  queue_size=cfg.queue_size, min_interval_s=cfg.min_interval_s,
-                  capture_timeout_s=cfg.capture_timeout_s, continuous=continuous, pause=pause,
+                  queue_size=work.queue_size, min_interval_s=work.min_interval_s,
+                  capture_timeout_s=work.capture_timeout_s, continuous=continuous, pause=pause,
                   release_camera=pipeline.source.release)
 
 

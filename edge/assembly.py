@@ -1,7 +1,7 @@
 """`open_pipeline`: the one place a pipeline is put together.
 
 The daemon (`edge.app`), every CLI command, `check-config` and the benchmarks open their
-parts here, so each runs what the daemon runs: the camera `settings.camera` names (reopened
+parts here, so each runs what the daemon runs: the camera `settings.source` names (reopened
 when it goes away), the detector and the classifier the settings name. A command that
 changes a part (a model path, `--no-detect`, a thread count) changes the settings it passes.
 """
@@ -33,7 +33,7 @@ def open_pipeline(settings: Settings, *, source: FrameSource | None = None,
             if part is not None:
                 stack.enter_context(part)
         if source is None:
-            source = stack.enter_context(open_camera(settings))
+            source = stack.enter_context(_open_source(settings))
         if detector is None:
             detector = stack.enter_context(_open_detector(settings, warn))
         if classifier is None:
@@ -41,13 +41,10 @@ def open_pipeline(settings: Settings, *, source: FrameSource | None = None,
         yield Pipeline(source, detector, classifier, settings.device_id)
 
 
-def open_camera(settings: Settings) -> FrameSource:
-    """The source `settings.camera` names, wrapped to reopen itself when the camera goes
-    away; the caller closes it."""
+def _open_source(settings: Settings) -> FrameSource:
     from edge.sources import open_source
-    from edge.sources.reopening import ReopeningSource
 
-    return ReopeningSource(lambda: open_source(settings.camera), open_source(settings.camera))
+    return open_source(settings.source)
 
 
 def part_checks(settings: Settings,
@@ -58,7 +55,7 @@ def part_checks(settings: Settings,
     so every bad part is reported."""
     from edge.sources import check_source
 
-    return [("camera", lambda: check_source(settings.camera)),
+    return [("source", lambda: check_source(settings.source)),
             ("detector", lambda: _open_detector(settings, warn).close()),
             ("classifier", lambda: _open_classifier(settings).close())]
 

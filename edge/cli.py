@@ -20,14 +20,8 @@ import numpy as np
 
 import edge
 from edge.assets import asset_path
-from edge.config import (
-    Settings,
-    apply_env,
-    config_problems,
-    load_settings,
-    read_toml,
-)
-from edge.errors import CameraError, EdgeError
+from edge.config import Settings, config_problems, load_settings, read_config
+from edge.errors import EdgeError, SourceError
 from edge.ports import Result, TriggerEvent
 
 log = logging.getLogger(__name__)
@@ -40,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"emotion-edge {edge.__version__}")
     p.add_argument("-v", "--debug", action="store_true", help="debug logs and tracebacks")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    config_help = "TOML config file (EMOTION_EDGE_* environment variables apply on top)"
+    config_help = "TOML config file (EMOEDGE_* environment variables apply on top)"
 
     d = sub.add_parser("detect", help="classify the faces in image files or folders")
     d.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image or folder")
@@ -114,7 +108,7 @@ def _expand(paths: Sequence[Path]) -> tuple[list[Path], int]:
     for path in paths:
         try:
             found = list_images(path)
-        except CameraError as e:
+        except SourceError as e:
             found = []
             print(f"emotion-edge: {e}", file=sys.stderr)
         else:
@@ -141,7 +135,7 @@ def _detect(args: argparse.Namespace) -> int:
                 result, frame = pipeline.handle(TriggerEvent("cli", at=time.monotonic()))
             except SourceExhausted:
                 break
-            except CameraError as e:  # an unreadable image: say so, go on with the next
+            except SourceError as e:  # an unreadable image: say so, go on with the next
                 print(f"emotion-edge: {e}", file=sys.stderr)
                 failed += 1
                 continue
@@ -165,7 +159,9 @@ def _describe(source: str, result: Result) -> str:
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    data = apply_env(read_toml(args.config), os.environ)
+    data, deprecated = read_config(args.config, os.environ)
+    for line in deprecated:
+        print(line)
     problems = config_problems(data)
     if not problems:
         from edge.app import startup_problems
@@ -214,17 +210,17 @@ def _bench_images(paths: Sequence[Path], size: str) -> list[np.ndarray]:
 
     photo = asset_path(BUNDLED_PHOTO)
     if not paths and not photo.is_file():
-        raise CameraError(f"no bundled photo at {photo}; pass image PATHs to bench")
+        raise SourceError(f"no bundled photo at {photo}; pass image PATHs to bench")
     files, failed = _expand(paths or [photo])
     images = [image for image in (cv2.imread(str(f)) for f in files) if image is not None]
     if failed or len(images) != len(files) or not images:
-        raise CameraError("bench needs readable images; fix or drop the paths reported above")
+        raise SourceError("bench needs readable images; fix or drop the paths reported above")
     if size == "native":
         return images
     try:
         width, height = (int(n) for n in size.lower().split("x"))
     except ValueError as e:
-        raise CameraError(f"--size {size!r}: expected WxH such as 640x480, or native") from e
+        raise SourceError(f"--size {size!r}: expected WxH such as 640x480, or native") from e
     return [letterbox(image, width, height).image for image in images]
 
 

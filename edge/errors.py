@@ -9,7 +9,7 @@ class ConfigError(EdgeError, ValueError):
     """The configuration file or an environment override is invalid."""
 
 
-class CameraError(EdgeError):
+class SourceError(EdgeError):
     """A frame source could not be opened or stopped delivering frames."""
 
 
@@ -21,9 +21,9 @@ class BrokerError(EdgeError):
     """The MQTT broker settings are unusable (bad TLS files, unreadable password)."""
 
 
-class SourceExhausted(CameraError):
+class SourceExhausted(SourceError):
     """A replayed video or image list has no more frames and is not looping."""
 
 
-class BadFrame(CameraError):
+class BadFrame(SourceError):
     """One frame could not be decoded (a damaged file); the source itself still works."""

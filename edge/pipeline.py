@@ -51,7 +51,7 @@ class Pipeline:
         return self.classifier.model_name
 
     def handle(self, event: TriggerEvent) -> tuple[Result, Frame]:
-        """Grab a frame and classify every face in it; CameraError if the source fails."""
+        """Grab a frame and classify every face in it; SourceError if the source fails."""
         start = self._clock()
         frame = self.source.read()
         capture_ms = (self._clock() - start) * 1000.0

@@ -197,7 +197,7 @@ class Closable(Protocol):
 
 class FrameSource(Closable, Protocol):
     """Delivers frames on demand. Called from the worker thread only; `read()` blocks for at
-    most the source's timeout and raises CameraError when the device is gone. `problem`
+    most the source's timeout and raises SourceError when the device is gone. `problem`
     (any thread, for STATUS=) names a lasting fault, or is None. `release()` lets go of the
     device until the next read (a pause) where the source can reopen it, as
     `ReopeningSource` can; others keep it. The app closes it."""

@@ -14,7 +14,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Protocol
 
 from edge.continuous.mode import ContinuousMode
-from edge.errors import CameraError, EdgeError
+from edge.errors import EdgeError, SourceError
 from edge.lifetime import OwnedThread, Resource
 from edge.notify import Notifier
 from edge.pause import PauseSwitch
@@ -269,9 +269,9 @@ class Worker(Resource):
                       "(systemd restarts the service after WatchdogSec=)",
                       self._capture_timeout_s)
             self._failed(event, "camera", f"no frame within {self._capture_timeout_s:g} s "
-                         "(trigger.capture_timeout_s): the camera read hangs")
+                         "(worker.capture_timeout_s): the camera read hangs")
             return
-        except CameraError as e:
+        except SourceError as e:
             self._failed(event, "camera", str(e))
             return
         except EdgeError as e:

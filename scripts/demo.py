@@ -55,12 +55,12 @@ def write_config(workdir: Path, broker: Broker, device: str, model: Path) -> Pat
     config = workdir / "demo.toml"
     config.write_text(f"""\
 device_id = "{device}"
-[camera]
+[source]
 kind = "images"
 path = {json.dumps(str(IMAGES))}
 [classifier]
 model_path = {json.dumps(str(model))}
-[trigger]
+[worker]
 min_interval_s = 0.0
 [trigger.button]
 is_enabled = false
@@ -81,7 +81,7 @@ def start_daemon(config: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], 
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(workdir / "notify.sock"))
     env = {**os.environ, "NOTIFY_SOCKET": str(workdir / "notify.sock"), "PYTHONUNBUFFERED": "1"}
-    env = {k: v for k, v in env.items() if not k.startswith("EMOTION_EDGE_")}
+    env = {k: v for k, v in env.items() if not k.startswith(("EMOEDGE_", "EMOTION_EDGE_"))}
     log = (workdir / "daemon.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
                             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)

@@ -76,7 +76,7 @@ check_platform() {
     userland="$(dpkg --print-architecture 2>/dev/null || echo unknown)"
     case "$machine/$userland" in
         aarch64/arm64) ;;
-        x86_64/amd64) say "not a Raspberry Pi: no picamera2 (set camera.kind = \"opencv\")" ;;
+        x86_64/amd64) say "not a Raspberry Pi: no picamera2 (set source.kind = \"opencv\")" ;;
         *) die "this is $machine with a $userland userland. emotion-edge needs the 64-bit" \
                "Raspberry Pi OS (arm64): ai-edge-litert, its TFLite runtime, publishes no" \
                "32-bit (armv7l/armhf) wheel. Flash 'Raspberry Pi OS (64-bit)' and retry." ;;
@@ -107,7 +107,7 @@ install_packages() {
                 packages+=("$package")
             else
                 say "skipping $package: not in this system's apt sources (not Raspberry Pi" \
-                    "OS?). Without picamera2 only a USB camera works (camera.kind = \"opencv\");" \
+                    "OS?). Without picamera2 only a USB camera works (source.kind = \"opencv\");" \
                     "without lgpio, no GPIO button or LED"
             fi
         done

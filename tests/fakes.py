@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from benchmarks.support.results import LABELS
-from edge.errors import CameraError
+from edge.errors import SourceError
 from edge.lifetime import Resource
 from edge.ports import Emotion, FaceBox, Frame, PersonVisit, Result
 from edge.sources.base import SourceBase
@@ -19,7 +19,7 @@ from edge.sources.base import SourceBase
 
 class CountingSource(SourceBase):
     """Gray 120x160 frames; each `read()` is counted. `fail_next` makes reads raise
-    CameraError; `hang` blocks reads until `unblock` is set (a hung camera)."""
+    SourceError; `hang` blocks reads until `unblock` is set (a hung camera)."""
 
     def __init__(self) -> None:
         self.reads = 0
@@ -33,7 +33,7 @@ class CountingSource(SourceBase):
             self.unblock.wait(30)
         if self.fail_next:
             self.fail_next -= 1
-            raise CameraError("fake camera unplugged")
+            raise SourceError("fake camera unplugged")
         image = np.full((120, 160), self.reads % 256, dtype=np.uint8)
         return Frame(image=image, source="fake", captured_at=time.time())
 

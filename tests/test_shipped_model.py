@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from edge.assets import asset_path
+from edge.classify.config import ClassifierConfig
 from edge.classify.tflite import TfliteEmotionClassifier
-from edge.config import ClassifierConfig
 from edge.model_contract import AVERAGINGS
 from edge.ports import FaceBox, Frame
 
@@ -81,7 +81,8 @@ _SCORES: dict[str, np.ndarray] = {}
 def _published_scores(faces: np.ndarray, averaging: str) -> np.ndarray:
     """The scores the daemon publishes for each face (calibrated, in label order)."""
     if averaging not in _SCORES:
-        classifier = TfliteEmotionClassifier(ClassifierConfig(model_path=MODEL, tta=averaging))
+        classifier = TfliteEmotionClassifier(
+            ClassifierConfig(model_path=MODEL, averaging=averaging))
         whole = FaceBox(0, 0, faces.shape[2], faces.shape[1])
         _SCORES[averaging] = np.array([
             list(classifier.classify(Frame(face, "fer2013", 0.0), whole).scores.values())

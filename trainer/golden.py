@@ -21,9 +21,10 @@ import numpy as np
 
 from edge.assets import asset_path
 from edge.classify import golden
+from edge.classify.config import ClassifierConfig
 from edge.classify.tflite import TfliteEmotionClassifier
-from edge.config import ClassifierConfig
-from edge.detect import default_detector_config, open_detector
+from edge.detect import open_detector
+from edge.detect.config import default_detector_config
 from edge.errors import EdgeError
 from edge.model_contract import sidecar_path
 from edge.ports import Frame
@@ -60,7 +61,8 @@ def write_golden(model: Path, *, is_xnnpack_enabled: bool = True) -> dict[str, A
     """Record the vectors with this machine's runtime (the other kernel set measures each
     vector's tolerance), rewrite only the sidecar's `golden` block, then load the model as
     the daemon will, which runs them. Returns the block."""
-    cfg = ClassifierConfig(model_path=model, tta="none", is_xnnpack_enabled=is_xnnpack_enabled)
+    cfg = ClassifierConfig(model_path=model, averaging="none",
+                           is_xnnpack_enabled=is_xnnpack_enabled)
     other_kernels = cfg.model_copy(update={"is_xnnpack_enabled": not is_xnnpack_enabled})
     classifier = TfliteEmotionClassifier(cfg, is_golden_checked=False)
     reference = TfliteEmotionClassifier(other_kernels, is_golden_checked=False)

@@ -10,8 +10,8 @@ from types import TracebackType
 
 from benchmarks.support.broker import Broker, private_broker
 from benchmarks.support.watcher import Watcher
-from edge.config import MqttConfig
 from edge.mqtt import open_spool
+from edge.mqtt.config import MqttConfig
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.publisher import MqttPublisher
 

@@ -22,7 +22,7 @@ import paho.mqtt.client as mqtt
 
 from benchmarks.support.broker import Broker, private_broker
 from benchmarks.support.results import make_result
-from edge.config import MqttConfig
+from edge.mqtt.config import MqttConfig
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.publisher import MqttPublisher
 from edge.mqtt.spool import Spool

@@ -27,4 +27,4 @@ def open_classifier(cfg: ClassifierConfig) -> EmotionClassifier:
     return backend(cfg)
 
 
-__all__ = ["BACKENDS", "ClassifierConfig", "open_classifier"]
+__all__ = ["BACKENDS", "open_classifier"]

@@ -45,7 +45,7 @@ class TfliteEmotionClassifier(Resource):
     interpreter is created in the constructor and used only from the worker thread, which
     calls `classify` (about 1.4 ms per invoke on one core). The scores are the mean over the
     views of an averaging (`none`, `flip`, `crops`: 1, 2 or 10 invokes), then calibrated as
-    the sidecar says for that averaging. Its own `averaging` (`classifier.tta`, else the
+    the sidecar says for that averaging. Its own `averaging` (`classifier.averaging`, else the
     sidecar's default) serves every capture that does not name another; continuous mode
     names its own (`edge.continuous.mode.frame_averaging`). The app closes it, which drops
     the interpreter (LiteRT frees its memory with the object).
@@ -134,11 +134,9 @@ class TfliteEmotionClassifier(Resource):
 
 
 def resolve_averaging(cfg: ClassifierConfig, contract: ModelContract) -> str:
-    """`classifier.tta` if set; else none if the older `is_flip_averaged` is false; else the
-    averaging the model's accuracy was measured with."""
-    if cfg.tta is not None:
-        return cfg.tta
-    return "none" if not cfg.is_flip_averaged else contract.averaging
+    """`classifier.averaging` if set, else the averaging the model's accuracy was measured
+    with."""
+    return cfg.averaging or contract.averaging
 
 
 def _crop(image: np.ndarray, box: FaceBox, margin: float) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from edge.classify.config import Averaging
 from edge.config_base import StrictConfig
 
 
@@ -13,6 +14,9 @@ class ContinuousConfig(StrictConfig):
     max_fps: float = Field(5.0, gt=0, description="cap on frames per second")
     window_frames: int = Field(
         5, ge=1, description="each person's scores are averaged over their last this many frames")
+    averaging: Averaging | None = Field(
+        None, description="test-time averaging of each frame (see classifier.averaging), whose "
+        "cost repeats at every frame; default: the model sidecar's averaging.continuous")
     heartbeat_s: float = Field(
         60.0, gt=0, description="publish at least this often, even unchanged")
     track_confirm_frames: int = Field(

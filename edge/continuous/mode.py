@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from edge.classify.config import ClassifierConfig
 from edge.continuous.config import ContinuousConfig
 from edge.continuous.people import People
 from edge.ports import EmotionClassifier, FaceBox, PersonVisit, Result, TriggerEvent
@@ -33,10 +32,10 @@ class Step:
     ended: tuple[PersonVisit, ...] = ()
 
 
-def frame_averaging(cfg: ClassifierConfig, classifier: EmotionClassifier) -> str:
-    """The averaging of continuous mode's frames: `classifier.continuous_tta`, else the one
-    the model's sidecar names for continuous use."""
-    return cfg.continuous_tta or classifier.averagings["continuous"]
+def frame_averaging(cfg: ContinuousConfig, classifier: EmotionClassifier) -> str:
+    """The averaging of continuous mode's frames: `trigger.continuous.averaging`, else the
+    one the model's sidecar names for continuous use."""
+    return cfg.averaging or classifier.averagings["continuous"]
 
 
 class ContinuousMode:

@@ -2,7 +2,7 @@
 
 The config classes, one per `kind`, are in `edge/detect/config.py` (cv2-free, composed by
 `edge.config`); `BACKENDS` names each kind's detector, imported only when it is opened.
-Registering a backend is its config in `AnyDetectorConfig`, its file and its line in
+Registering a backend is its config in `DetectorConfig`, its file and its line in
 `BACKENDS`. The app, every CLI command and the benchmarks open detectors through
 `open_detector` only.
 """
@@ -13,16 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from edge.detect.config import (
-    AnyDetectorConfig,
-    AutoDetectorConfig,
-    DetectorConfig,
-    HaarDetectorConfig,
-    WholeFrameConfig,
-    YunetDetectorConfig,
-    YunetKeys,
-    default_detector_config,
-)
+from edge.detect.config import AutoDetectorConfig, DetectorConfig
 from edge.errors import ModelError
 from edge.registry import load
 
@@ -41,13 +32,13 @@ BACKENDS: Mapping[str, str] = {
 }
 
 
-def open_detector(cfg: AnyDetectorConfig, warn: Warn | None = None) -> FaceDetector:
+def open_detector(cfg: DetectorConfig, warn: Warn | None = None) -> FaceDetector:
     """Open the detector `cfg.kind` names; the caller closes it. ModelError (saying what to
     fix) when it cannot load; a fallback of kind = auto goes to `warn` (default: one WARNING
     log line)."""
     if isinstance(cfg, AutoDetectorConfig):
         return _open_best(cfg, warn or log.warning)
-    backend: Callable[[AnyDetectorConfig], FaceDetector] = load(BACKENDS[cfg.kind])
+    backend: Callable[[DetectorConfig], FaceDetector] = load(BACKENDS[cfg.kind])
     return backend(cfg)
 
 
@@ -62,6 +53,4 @@ def _open_best(cfg: AutoDetectorConfig, warn: Warn) -> FaceDetector:
         return detector
 
 
-__all__ = ["BACKENDS", "AnyDetectorConfig", "AutoDetectorConfig", "DetectorConfig",
-           "HaarDetectorConfig", "WholeFrameConfig", "YunetDetectorConfig", "YunetKeys",
-           "default_detector_config", "open_detector"]
+__all__ = ["BACKENDS", "open_detector"]

@@ -92,8 +92,6 @@ class WholeFrameConfig(StrictConfig):
         "`emotion-edge detect --no-detect`)")
 
 
-AnyDetectorConfig = AutoDetectorConfig | HaarDetectorConfig | YunetDetectorConfig | WholeFrameConfig
-
 # Before YuNet, `[detector]` had no kind and meant Haar: a table that sets a Haar-only key
 # still does; any other table without a kind is the default, auto.
 _HAAR_ONLY_KEYS = frozenset(HaarDetectorConfig.model_fields) - {"kind", "min_face_px"}
@@ -105,9 +103,11 @@ def _default_kind(data: Any) -> Any:
     return data
 
 
-DetectorConfig = Annotated[AnyDetectorConfig, Field(discriminator="kind"),
-                           BeforeValidator(_default_kind)]
+# the union `Settings.detector` holds: one of the variants above, chosen by `kind`
+DetectorConfig = Annotated[
+    AutoDetectorConfig | HaarDetectorConfig | YunetDetectorConfig | WholeFrameConfig,
+    Field(discriminator="kind"), BeforeValidator(_default_kind)]
 
 
-def default_detector_config() -> AnyDetectorConfig:
+def default_detector_config() -> DetectorConfig:
     return AutoDetectorConfig()

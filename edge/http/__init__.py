@@ -60,4 +60,4 @@ def check_http(cfg: HttpConfig, environ: Mapping[str, str]) -> None:
     read_token(cfg, environ)
 
 
-__all__ = ["HttpConfig", "HttpEndpoint", "check_http", "open_http"]
+__all__ = ["HttpEndpoint", "check_http", "open_http"]

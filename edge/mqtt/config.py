@@ -51,7 +51,7 @@ class MqttConfig(StrictConfig):
         None,
         description="file holding the password; default: $CREDENTIALS_DIRECTORY/mqtt-password")
     password: SecretStr | None = Field(
-        None, description="password from $EMOTION_EDGE_MQTT__PASSWORD when no file is used; "
+        None, description="password from $EMOEDGE_MQTT__PASSWORD when no file is used; "
         "keep it out of the TOML")
     keepalive_s: int = Field(30, ge=5, description="MQTT keepalive")
     reconnect_min_s: float = Field(1.0, gt=0, description="first reconnect delay")

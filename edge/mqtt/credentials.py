@@ -14,7 +14,7 @@ PASSWORD_CREDENTIAL = "mqtt-password"  # the name in the unit's LoadCredential=
 
 def read_password(cfg: MqttConfig, environ: Mapping[str, str]) -> str | None:
     """mqtt.password_file, else $CREDENTIALS_DIRECTORY/mqtt-password, else the
-    EMOTION_EDGE_MQTT__PASSWORD setting. BrokerError when the file cannot be read."""
+    EMOEDGE_MQTT__PASSWORD setting. BrokerError when the file cannot be read."""
     path = cfg.password_file
     if path is None and environ.get("CREDENTIALS_DIRECTORY"):
         candidate = Path(environ["CREDENTIALS_DIRECTORY"]) / PASSWORD_CREDENTIAL

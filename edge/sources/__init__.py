@@ -1,9 +1,9 @@
-"""Frame sources, one backend per file; `open_source` picks one from the config and
-`check_source` runs its start-up checks that hold no device.
+"""Frame sources, one backend per file; `open_source` opens the one the config names (the
+one place a source is opened) and `check_source` runs its start-up checks that hold no device.
 
 The config classes, one per `kind`, are in `edge/sources/config.py`; `BACKENDS` names each
 kind's source, imported only when it is opened. Registering a source is its config in
-`AnyCameraConfig`, its file and its line in `BACKENDS` (and in `CHECKS` if it has a check).
+`SourceConfig`, its file and its line in `BACKENDS` (and in `CHECKS` if it has a check).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from edge.registry import load
-from edge.sources.config import AnyCameraConfig
+from edge.sources.config import SourceConfig
 
 if TYPE_CHECKING:
     from edge.ports import FrameSource
@@ -31,14 +31,20 @@ CHECKS: Mapping[str, str] = {
 }
 
 
-def open_source(cfg: AnyCameraConfig) -> FrameSource:
-    """Open the frame source `cfg.kind` names; the caller closes it."""
-    backend: Callable[[AnyCameraConfig], FrameSource] = load(BACKENDS[cfg.kind])
-    return backend(cfg)
+def open_source(cfg: SourceConfig) -> FrameSource:
+    """Open the frame source `cfg.kind` names, wrapped to reopen itself when the camera goes
+    away (`ReopeningSource`); SourceError when it cannot open. The caller closes it."""
+    from edge.sources.reopening import ReopeningSource
+
+    def open_backend() -> FrameSource:
+        backend: Callable[[SourceConfig], FrameSource] = load(BACKENDS[cfg.kind])
+        return backend(cfg)
+
+    return ReopeningSource(open_backend, open_backend())
 
 
-def check_source(cfg: AnyCameraConfig) -> None:
-    """The checks `open_source` makes before it holds a device; CameraError if one fails."""
+def check_source(cfg: SourceConfig) -> None:
+    """The checks `open_source` makes before it holds a device; SourceError if one fails."""
     if cfg.kind in CHECKS:
-        check: Callable[[AnyCameraConfig], None] = load(CHECKS[cfg.kind])
+        check: Callable[[SourceConfig], None] = load(CHECKS[cfg.kind])
         check(cfg)

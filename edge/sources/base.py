@@ -7,7 +7,7 @@ from edge.lifetime import Resource
 
 
 class SourceBase(Resource):
-    """A source backend's base. It names no lasting fault (a failing read raises CameraError;
+    """A source backend's base. It names no lasting fault (a failing read raises SourceError;
     `ReopeningSource`, which the app wraps every camera in, keeps the loss as its `problem`)
     and keeps its device through a pause (only `ReopeningSource` can let go and reopen)."""
 

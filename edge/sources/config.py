@@ -1,4 +1,4 @@
-"""The camera settings, one class per `kind` of frame source: no vendor import, so
+"""The `[source]` settings, one class per `kind` of frame source: no vendor import, so
 `edge.config` composes them and loading a config opens no camera library."""
 
 from __future__ import annotations
@@ -34,5 +34,5 @@ class ImagesConfig(StrictConfig):
     is_looping: bool = Field(True, description="start again after the last image")
 
 
-AnyCameraConfig = PicameraConfig | OpenCvConfig | ImagesConfig
-CameraConfig = Annotated[AnyCameraConfig, Field(discriminator="kind")]
+# the union `Settings.source` holds: one of the variants above, chosen by `kind`
+SourceConfig = Annotated[PicameraConfig | OpenCvConfig | ImagesConfig, Field(discriminator="kind")]

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.errors import BadFrame, CameraError, SourceExhausted
+from edge.errors import BadFrame, SourceError, SourceExhausted
 from edge.ports import Frame
 from edge.sources.base import SourceBase
 from edge.sources.config import ImagesConfig
@@ -20,25 +20,25 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".
 
 
 def list_images(path: Path) -> list[Path]:
-    """A file as itself, a folder as its image files in name order; CameraError if missing."""
+    """A file as itself, a folder as its image files in name order; SourceError if missing."""
     if path.is_dir():
         try:
             return sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         except PermissionError as e:
-            raise CameraError(f"cannot list {path}: permission denied; let the daemon's user "
+            raise SourceError(f"cannot list {path}: permission denied; let the daemon's user "
                               "read it (chmod o+rx, or the emotion-edge group)") from e
     if path.exists():
         return [path]
-    raise CameraError(f"image path not found: {path}")
+    raise SourceError(f"image path not found: {path}")
 
 
 def open_images(cfg: ImagesConfig) -> ImageFolderSource:
-    """The source of `camera.kind = "images"`."""
+    """The source of `source.kind = "images"`."""
     return ImageFolderSource(cfg.path, is_looping=cfg.is_looping)
 
 
 def check_images(cfg: ImagesConfig) -> None:
-    """CameraError when `camera.path` holds no image; opens nothing that stays open."""
+    """SourceError when `source.path` holds no image; opens nothing that stays open."""
     open_images(cfg).close()
 
 
@@ -69,7 +69,7 @@ class ImageFolderSource(SourceBase):
     """Replays image files as frames, decoding each on `read()`.
 
     `paths` is one file, one folder (its images in name order) or a list of both (in the
-    order given). An unreadable image raises CameraError naming it; the next `read()` moves
+    order given). An unreadable image raises SourceError naming it; the next `read()` moves
     on to the following image. At the end it starts again when `is_looping`, otherwise
     raises `SourceExhausted`. Called from the worker thread; holds no open files, so
     closing releases nothing.
@@ -79,7 +79,7 @@ class ImageFolderSource(SourceBase):
         items = [paths] if isinstance(paths, Path) else list(paths)
         self.paths: list[Path] = [p for item in items for p in list_images(Path(item))]
         if not self.paths:
-            raise CameraError(f"no images (.jpg, .png, ...) in {', '.join(map(str, items))}")
+            raise SourceError(f"no images (.jpg, .png, ...) in {', '.join(map(str, items))}")
         self._is_looping = is_looping
         self._next = 0
 
@@ -90,13 +90,13 @@ class ImageFolderSource(SourceBase):
         if self._next >= len(self.paths):
             if not self._is_looping:
                 raise SourceExhausted(f"all {len(self.paths)} images replayed "
-                                      "(set camera.is_looping = true to repeat them)")
+                                      "(set source.is_looping = true to repeat them)")
             self._next = 0
         path = self.paths[self._next]
         self._next += 1
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None and not path.exists():  # the folder went away: a lost camera
-            raise CameraError(f"image path not found: {path}")
+            raise SourceError(f"image path not found: {path}")
         if image is None:
             raise BadFrame(f"cannot read image {path}: not an image OpenCV can decode")
         return Frame(image=image, source=str(path), captured_at=time.time())
@@ -108,7 +108,7 @@ class FrameListSource(SourceBase):
 
     def __init__(self, images: Sequence[np.ndarray], name: str = "memory") -> None:
         if not images:
-            raise CameraError("no frames to replay")
+            raise SourceError("no frames to replay")
         self._images = list(images)
         self._name = name
         self._next = 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.errors import CameraError, SourceExhausted
+from edge.errors import SourceError, SourceExhausted
 from edge.ports import Frame
 from edge.sources.base import SourceBase
 from edge.sources.config import OpenCvConfig
@@ -23,14 +23,14 @@ _CAMERA_HINT = ("check the cable and `v4l2-ctl --list-devices`, that no other pr
 
 
 def check_device(cfg: OpenCvConfig) -> None:
-    """CameraError if camera.device names a device node or a video file that does not exist
+    """SourceError if source.device names a device node or a video file that does not exist
     (what the constructor checks before it opens anything)."""
     target, name = _target(cfg.device)
     path = f"/dev/video{target}" if isinstance(target, int) else target
     is_device = isinstance(target, int) or path.startswith("/dev/")
     if (is_device or _is_file(target)) and not Path(path).exists():
-        what = _CAMERA_HINT.format(dev=path) if is_device else "check camera.device"
-        raise CameraError(f"{name}: not found; {what}")
+        what = _CAMERA_HINT.format(dev=path) if is_device else "check source.device"
+        raise SourceError(f"{name}: not found; {what}")
 
 
 def _is_file(target: int | str) -> bool:
@@ -50,7 +50,7 @@ class OpenCvSource(SourceBase):
     (rtsp://, http://) or a video file.
 
     Opening checks the device exists and reads one frame, so a missing or busy camera fails
-    at start-up with a CameraError naming it. Each `read()` waits at most `timeout_s` (the
+    at start-up with a SourceError naming it. Each `read()` waits at most `timeout_s` (the
     read runs on one helper thread, since V4L2 reads can block for ever); after a timeout the
     source is unusable and the app should reopen it. Camera buffering is set to one frame so
     a trigger gets a fresh picture. A video file ends with `SourceExhausted` unless
@@ -69,7 +69,7 @@ class OpenCvSource(SourceBase):
         if not self._is_file:
             try:
                 self._first = self._read_image()  # a busy camera opens but fails here
-            except CameraError:
+            except SourceError:
                 self.close()
                 raise
 
@@ -82,7 +82,7 @@ class OpenCvSource(SourceBase):
             capture.release()
             hint = "check the file is a video OpenCV can decode" if self._is_file else \
                 _CAMERA_HINT.format(dev=self.name)
-            raise CameraError(f"{self.name}: could not open; {hint}")
+            raise SourceError(f"{self.name}: could not open; {hint}")
         if not self._is_file:
             capture.set(cv2.CAP_PROP_FRAME_WIDTH, self._cfg.width_px)
             capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self._cfg.height_px)
@@ -104,19 +104,19 @@ class OpenCvSource(SourceBase):
         if ok and image is not None:
             return image
         if self._is_file:
-            raise SourceExhausted(f"{self.name}: end of video (set camera.is_looping = true "
+            raise SourceExhausted(f"{self.name}: end of video (set source.is_looping = true "
                                   "to replay it)")
-        raise CameraError(f"{self.name}: stopped delivering frames; "
+        raise SourceError(f"{self.name}: stopped delivering frames; "
                           + _CAMERA_HINT.format(dev=self.name))
 
     def _read_once(self) -> tuple[bool, np.ndarray | None]:
         if self._reader.busy_for_s() is not None:
-            raise CameraError(f"{self.name}: an earlier read is still stuck; reopen the camera")
+            raise SourceError(f"{self.name}: an earlier read is still stuck; reopen the camera")
         pending = self._reader.submit(self._capture.read)
         try:
             return pending.result(timeout=self._cfg.timeout_s)
         except FutureTimeout as e:
-            raise CameraError(f"{self.name}: no frame within {self._cfg.timeout_s} s; "
+            raise SourceError(f"{self.name}: no frame within {self._cfg.timeout_s} s; "
                               + _CAMERA_HINT.format(dev=self.name)) from e
 
     def _close(self) -> None:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from edge.errors import BadFrame, CameraError, SourceExhausted
+from edge.errors import BadFrame, SourceError, SourceExhausted
 from edge.lifetime import Resource
 from edge.ports import Frame, FrameSource
 
@@ -18,24 +18,30 @@ MAX_BACKOFF_S = 30.0  # an unplugged webcam is retried at least this often
 
 
 class ReopeningSource(Resource):
-    """Wraps the source `open_source()` makes. A read that fails with CameraError (a USB
+    """Wraps a backend's source, `reopen` opening another (`edge.sources.open_source` makes
+    every source this way). A read that fails with SourceError (a USB
     webcam unplugged, a folder removed, a device that stopped answering) closes the source;
     later reads reopen it, at most once per backoff (1 s doubling to 30 s, monotonic
-    clock), and fail at once with a CameraError saying since when the camera is lost.
+    clock), and fail at once with a SourceError saying since when the camera is lost.
     `problem` says so for STATUS=. A replay that ended (`SourceExhausted`) or one damaged
     frame (`BadFrame`) is not a loss.
     Worker thread only (`problem` may be read from any thread); the app closes it, which
     closes the source it holds."""
 
-    def __init__(self, open_source: Callable[[], FrameSource], source: FrameSource, *,
+    def __init__(self, reopen: Callable[[], FrameSource], source: FrameSource, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._open = open_source
+        self._open = reopen
         self._source: FrameSource | None = source
         self._clock = clock
         self._backoff_s = MIN_BACKOFF_S
         self._retry_at = 0.0
         self._lost_since: str | None = None
         self._reason = ""
+
+    @property
+    def backend(self) -> FrameSource | None:
+        """The backend's source it reads now; None while the camera is lost."""
+        return self._source
 
     @property
     def problem(self) -> str | None:
@@ -46,13 +52,13 @@ class ReopeningSource(Resource):
 
     def read(self) -> Frame:
         if self.closed:  # a read hung past close() must not reopen the camera
-            raise CameraError("the camera is closed: the daemon is stopping")
+            raise SourceError("the camera is closed: the daemon is stopping")
         source = self._reopen() if self._source is None else self._source
         try:
             frame = source.read()
         except (SourceExhausted, BadFrame):
             raise
-        except CameraError as e:
+        except SourceError as e:
             self._lose(str(e))
             raise
         if self._lost_since is not None:
@@ -94,12 +100,12 @@ class ReopeningSource(Resource):
     def _reopen(self) -> FrameSource:
         left = self._retry_at - self._clock()
         if left > 0:
-            raise CameraError(f"{self.problem}; next reopen in {left:.1f} s")
+            raise SourceError(f"{self.problem}; next reopen in {left:.1f} s")
         try:
             self._source = self._open()
-        except CameraError as e:
+        except SourceError as e:
             self._reason = str(e)
             self._backoff_s = min(MAX_BACKOFF_S, self._backoff_s * 2)
             self._retry_at = self._clock() + self._backoff_s
-            raise CameraError(f"{self.problem}; next reopen in {self._backoff_s:.0f} s") from e
+            raise SourceError(f"{self.problem}; next reopen in {self._backoff_s:.0f} s") from e
         return self._source

@@ -23,8 +23,3 @@ class TriggerConfig(StrictConfig):
     is_mqtt_enabled: bool = Field(True, description="capture on <prefix>/<device>/capture/set")
     interval_s: float | None = Field(None, gt=0, description="also capture every N seconds")
     continuous: ContinuousConfig = ContinuousConfig()
-    min_interval_s: float = Field(0.5, ge=0, description="triggers closer than this are merged")
-    queue_size: int = Field(8, ge=1, description="pending captures kept; more are dropped")
-    capture_timeout_s: float = Field(
-        10.0, gt=0, description="a capture (frame, faces, emotions) not done after this long "
-        "is answered with a camera error result; keep it below the unit's WatchdogSec=")

@@ -40,8 +40,8 @@ def test_reference_table_is_current(reference: ModuleType) -> None:
 
 def test_reference_lists_every_key_with_its_env_variable(reference: ModuleType) -> None:
     table = reference.markdown()
-    for dotted in ("mqtt.host", "trigger.button.pin", "camera.path", "mqtt.spool.max_age_s"):
-        env = "EMOTION_EDGE_" + dotted.upper().replace(".", "__")
+    for dotted in ("mqtt.host", "trigger.button.pin", "source.path", "mqtt.spool.max_age_s"):
+        env = "EMOEDGE_" + dotted.upper().replace(".", "__")
         assert f"| `{dotted}` |" in table and f"`{env}`" in table
 
 

@@ -84,7 +84,7 @@ def test_packages_missing_from_the_apt_archive_are_skipped_with_a_reason(
     proc = bash("is_pi() { true; }; install_packages", stubs)  # plain Debian on a Pi
     assert proc.returncode == 0, proc.stderr
     assert "skipping python3-picamera2: not in this system's apt sources" in proc.stdout
-    assert 'camera.kind = "opencv"' in proc.stdout
+    assert 'source.kind = "opencv"' in proc.stdout
     install = [line for line in (stubs / "calls.log").read_text().splitlines()
                if line.startswith("apt-get install")]
     assert install and install[0].endswith("python3-venv python3-lgpio")
@@ -170,11 +170,11 @@ def test_the_check_reads_the_environment_file_and_not_the_installers_environment
         root: Path) -> None:
     """EnvironmentFile= reaches the check, run as the unprivileged user; the shell that ran
     sudo does not (systemd starts the service with an environment of its own)."""
-    passed = check_config(root, EMOTION_EDGE_MQTT__PORT="70000")
+    passed = check_config(root, EMOEDGE_MQTT__PORT="70000")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     env_file = root / "etc" / "default" / "emotion-edge"
     clone = root / "home" / "pi" / "emotion-edge"  # root's: only root could write there
-    env_file.write_text(f"{env_file.read_text()}EMOTION_EDGE_MQTT__SPOOL__PATH={clone}/s.db\n")
+    env_file.write_text(f"{env_file.read_text()}EMOEDGE_MQTT__SPOOL__PATH={clone}/s.db\n")
     failed = check_config(root)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert f"spool: cannot open the result spool {clone}/s.db: {clone} is not writable by " \
@@ -187,11 +187,11 @@ def test_the_units_environment_keeps_only_qemus_settings_from_the_installers() -
     exec: dropped, the check ran on qemu's default core, whose LiteRT computes wrong answers,
     and the golden vectors refused it. Nothing else of the installer's shell gets through."""
     proc = bash(f'UNIT_SRC="{UNIT}"; ROOT=""; (unit_environment nobody; env)',
-                QEMU_CPU="cortex-a72", EMOTION_EDGE_MQTT__PORT="1")
+                QEMU_CPU="cortex-a72", EMOEDGE_MQTT__PORT="1")
     assert proc.returncode == 0, proc.stderr
     env = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
     assert env["QEMU_CPU"] == "cortex-a72" and env["USER"] == "nobody"
-    assert "EMOTION_EDGE_MQTT__PORT" not in env
+    assert "EMOEDGE_MQTT__PORT" not in env
 
 
 def test_a_failure_after_changes_says_what_changed_and_how_to_undo_it() -> None:

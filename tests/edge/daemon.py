@@ -44,7 +44,8 @@ class Daemon:
         self.config_path = workdir / "config.toml"
         self.config_path.write_text(to_toml(config))
         base = {k: v for k, v in os.environ.items()
-                if not k.startswith(("EMOTION_EDGE_", "NOTIFY_SOCKET", "WATCHDOG_"))}
+                if not k.startswith(("EMOEDGE_", "EMOTION_EDGE_", "NOTIFY_SOCKET",
+                                     "WATCHDOG_"))}
         self.env = {**base, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "daemon.log"

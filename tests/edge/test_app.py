@@ -26,10 +26,11 @@ Watch = Callable[..., Watcher]
 RESULT = "emotion-edge/dev/result"
 
 
-def settings(broker: Broker, **trigger: Any) -> Settings:
+def settings(broker: Broker, worker: dict[str, Any] | None = None, **trigger: Any) -> Settings:
     return Settings.model_validate({
-        "device_id": "dev", "camera": {"kind": "images", "path": "unused"},
-        "trigger": {"button": {"is_enabled": False}, "min_interval_s": 0, **trigger},
+        "device_id": "dev", "source": {"kind": "images", "path": "unused"},
+        "trigger": {"button": {"is_enabled": False}, **trigger},
+        "worker": {"min_interval_s": 0, **(worker or {})},
         "mqtt": broker.mqtt_config()})
 
 
@@ -91,7 +92,7 @@ def test_a_flood_is_merged_and_the_queue_is_bounded(
     source = CountingSource()
     source.hang.set()  # the worker is busy while the flood comes in
     cfg = settings(mosquitto, button={"is_enabled": True, "pin": 17, "bounce_s": 0},
-                   min_interval_s=5.0, queue_size=4)
+                   worker={"min_interval_s": 5.0, "queue_size": 4})
     app = running(cfg, fake_parts(publisher, source=source), pin_factory=factory)
     for _ in range(100):
         factory.pin(17).drive_low()
@@ -195,7 +196,7 @@ def every_part(broker: Broker, images: Path, model: Path, **changes: Any) -> dic
     detector, the tiny model, MQTT with discovery, the HTTP page, and all three triggers."""
     data = settings(broker, interval_s=60,
                     button={"is_enabled": True, "pin": 17, "led_pin": 27}).model_dump()
-    data.update(camera={"kind": "images", "path": str(images)},
+    data.update(source={"kind": "images", "path": str(images)},
                 detector={"kind": "whole_frame"}, classifier={"model_path": str(model)},
                 mqtt=broker.mqtt_config(discovery={"is_enabled": True}),
                 http={"is_enabled": True, "port": free_port()}, **changes)

@@ -178,13 +178,34 @@ def test_check_config_ok(capsys: pytest.CaptureFixture[str], tmp_path: Path,
 
 def test_check_config_one_line_per_problem(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EMOTION_EDGE_MQTT__PORT", "0")
+    monkeypatch.setenv("EMOEDGE_MQTT__PORT", "0")
     path = write_config(tmp_path, 'device_id = "pi-1"\n[mqtt]\nhots = "broker"\n')
     code, out, _ = run(capsys, "check-config", "--config", str(path))
     lines = out.splitlines()
     assert code == 1 and len(lines) == 2
     assert any(line.startswith("mqtt.hots") for line in lines)
     assert any(line.startswith("mqtt.port = '0'") for line in lines)
+
+
+def test_check_config_prints_each_old_name_and_passes(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_model: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMOTION_EDGE_DEVICE_ID", "pi-2")
+    path = write_config(tmp_path, f'[classifier]\nmodel_path = "{tiny_model}"\ntta = "flip"\n')
+    code, out, _ = run(capsys, "check-config", "--config", str(path))
+    assert code == 0 and out.splitlines() == [
+        "deprecated: classifier.tta: write classifier.averaging instead",
+        "deprecated: EMOTION_EDGE_DEVICE_ID: write EMOEDGE_DEVICE_ID instead",
+        f"{path}: OK"]
+
+
+def test_check_config_fails_on_an_old_name_beside_its_new_one(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write_config(tmp_path, '[trigger]\nqueue_size = 4\n[worker]\nqueue_size = 5\n')
+    code, _, err = run(capsys, "check-config", "--config", str(path))
+    assert code == 1 and err == ("emotion-edge: error: trigger.queue_size and worker.queue_size "
+                                 "are both set: they are the same setting; keep "
+                                 "worker.queue_size only\n")
 
 
 def test_check_config_loads_the_model_and_cascade(capsys: pytest.CaptureFixture[str],
@@ -263,7 +284,7 @@ with contextlib.redirect_stdout(io.StringIO()):
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "picamera2"))
 print(heavy)
 """
-    env = {"PATH": "/usr/bin:/bin", "EMOTION_EDGE_DEVICE_ID": "ci"}
+    env = {"PATH": "/usr/bin:/bin", "EMOEDGE_DEVICE_ID": "ci"}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60, env=env, cwd=Path(edge.__file__).parent.parent)
     assert done.returncode == 0, done.stderr
@@ -297,15 +318,15 @@ def check_config_lines(capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_
 
 
 @pytest.mark.parametrize(("extra", "expected"), [
-    ('[camera]\nkind = "images"\npath = "{tmp}/no-such-folder"\n',
-     "camera: image path not found: {tmp}/no-such-folder"),
-    ('[camera]\nkind = "images"\npath = "{tmp}/empty"\n',
-     "camera: no images (.jpg, .png, ...) in {tmp}/empty"),
-    ('[camera]\nkind = "opencv"\ndevice = "/dev/video97"\n',
-     "camera: /dev/video97: not found; check the cable"),
-    ('[camera]\nkind = "opencv"\ndevice = 97\n', "camera: camera 97 (/dev/video97): not found"),
-    ('[camera]\nkind = "opencv"\ndevice = "{tmp}/clip.avi"\n',
-     "camera: {tmp}/clip.avi: not found; check camera.device"),
+    ('[source]\nkind = "images"\npath = "{tmp}/no-such-folder"\n',
+     "source: image path not found: {tmp}/no-such-folder"),
+    ('[source]\nkind = "images"\npath = "{tmp}/empty"\n',
+     "source: no images (.jpg, .png, ...) in {tmp}/empty"),
+    ('[source]\nkind = "opencv"\ndevice = "/dev/video97"\n',
+     "source: /dev/video97: not found; check the cable"),
+    ('[source]\nkind = "opencv"\ndevice = 97\n', "source: camera 97 (/dev/video97): not found"),
+    ('[source]\nkind = "opencv"\ndevice = "{tmp}/clip.avi"\n',
+     "source: {tmp}/clip.avi: not found; check source.device"),
     ('[mqtt]\npassword_file = "{tmp}/no-password"\n',
      "mqtt: cannot read the MQTT password file {tmp}/no-password: No such file or directory; "
      "check mqtt.password_file"),
@@ -333,7 +354,7 @@ def test_check_config_passes_what_run_can_start(
     ca = make_certificates(tmp_path / "certs").ca
     password = tmp_path / "password"
     password.write_text("s3cret\n")
-    extra = (f'[camera]\nkind = "images"\npath = "{astronaut_path}"\n[mqtt]\n'
+    extra = (f'[source]\nkind = "images"\npath = "{astronaut_path}"\n[mqtt]\n'
              f'password_file = "{password}"\n[mqtt.tls]\nis_enabled = true\n'
              f'ca_file = "{ca}"\n')
     code, lines = check_config_lines(capsys, tmp_path, tiny_model, extra)

@@ -15,7 +15,7 @@ import pytest
 from edge.config import Settings, apply_env, config_problems, load_settings, read_toml
 from edge.errors import ConfigError
 
-MINIMAL: dict[str, Any] = {"device_id": "pi-1", "camera": {"kind": "images", "path": "faces"}}
+MINIMAL: dict[str, Any] = {"device_id": "pi-1", "source": {"kind": "images", "path": "faces"}}
 
 
 def minimal() -> dict[str, Any]:
@@ -25,7 +25,7 @@ def minimal() -> dict[str, Any]:
 def test_minimal_is_valid_and_fills_defaults() -> None:
     assert config_problems(minimal()) == []
     settings = Settings.model_validate(minimal())
-    assert settings.camera.kind == "images" and settings.detector.kind == "auto"
+    assert settings.source.kind == "images" and settings.detector.kind == "auto"
 
 
 @pytest.mark.parametrize(("table", "kind"), [
@@ -57,11 +57,11 @@ def test_unknown_nested_key_is_named_with_its_dotted_path() -> None:
     assert problem.startswith("mqtt.hots = 'broker'") and "not permitted" in problem
 
 
-def test_unknown_key_in_a_camera_variant_has_no_kind_tag_in_its_path() -> None:
+def test_unknown_key_in_a_source_variant_has_no_kind_tag_in_its_path() -> None:
     data = minimal()
-    data["camera"] = {"kind": "opencv", "devise": 0}
+    data["source"] = {"kind": "opencv", "devise": 0}
     [problem] = config_problems(data)
-    assert problem.startswith("camera.devise")
+    assert problem.startswith("source.devise")
 
 
 def test_the_haar_fallback_of_auto_must_accept_the_keys_it_keeps() -> None:
@@ -80,16 +80,17 @@ def test_bad_value_names_key_value_and_expectation() -> None:
 
 
 def test_env_overrides_nested_keys_and_is_parsed_by_the_model() -> None:
-    env = {"EMOTION_EDGE_MQTT__HOST": "broker.lan", "EMOTION_EDGE_MQTT__PORT": "8883",
+    env = {"EMOEDGE_MQTT__HOST": "broker.lan", "EMOEDGE_MQTT__PORT": "8883",
            "OTHER_MQTT__HOST": "ignored"}
-    settings = Settings.model_validate(apply_env(minimal(), env))
-    assert (settings.mqtt.host, settings.mqtt.port) == ("broker.lan", 8883)
+    data, notes = apply_env(minimal(), env)
+    settings = Settings.model_validate(data)
+    assert (settings.mqtt.host, settings.mqtt.port) == ("broker.lan", 8883) and notes == []
 
 
 def test_env_override_wins_over_the_file(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text('device_id = "pi-1"\n[detector]\nmin_face_px = 64\n')
-    settings = load_settings(path, {"EMOTION_EDGE_DETECTOR__MIN_FACE_PX": "80"})
+    settings = load_settings(path, {"EMOEDGE_DETECTOR__MIN_FACE_PX": "80"})
     assert settings.detector.min_face_px == 80
 
 
@@ -152,7 +153,7 @@ _WITHOUT_VENDORS = textwrap.dedent("""
 
     settings = load_settings(Path(sys.argv[1]), environ={})
     print(json.dumps({"asked": asked, "problems": config_problems(read_toml(Path(sys.argv[1]))),
-                      "kinds": [settings.camera.kind, settings.detector.kind],
+                      "kinds": [settings.source.kind, settings.detector.kind],
                       "edge": sorted(m for m in sys.modules if m.startswith("edge."))}))
 """)
 
@@ -168,7 +169,32 @@ def test_a_config_loads_with_no_opencv_and_imports_no_backend(repo_root: Path) -
     loaded = json.loads(run.stdout)
     assert loaded["asked"] == [] and loaded["problems"] == []
     assert loaded["kinds"] == ["picamera", "auto"]
-    core = {"edge.config", "edge.config_base", "edge.errors", "edge.registry"}
+    core = {"edge.config", "edge.config_base", "edge.deprecations", "edge.errors",
+            "edge.registry"}
     roles = {"edge.classify", "edge.continuous", "edge.detect", "edge.mqtt", "edge.sources",
              "edge.triggers", "edge.http"}
     assert set(loaded["edge"]) == core | roles | {f"{role}.config" for role in roles}
+
+
+def test_each_config_class_is_imported_from_its_home_only(repo_root: Path) -> None:
+    """One import path per config class: the module that defines it (a role's `config.py`,
+    or `edge.config` for `Settings` and `WorkerConfig`), never a module that imports it."""
+    import ast
+    import importlib
+
+    elsewhere = []
+    for folder in ("edge", "trainer", "benchmarks", "scripts", "tests"):
+        for path in sorted((repo_root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not (isinstance(node, ast.ImportFrom) and node.module
+                        and node.module.startswith("edge")):
+                    continue
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    found = getattr(module, alias.name, None)
+                    home = getattr(found, "__module__", node.module)
+                    if alias.name.endswith("Config") and isinstance(found, type) \
+                            and home != node.module:
+                        elsewhere.append(f"{path.relative_to(repo_root)}: {alias.name} from "
+                                         f"{node.module}, not {home}")
+    assert elsewhere == []

@@ -26,12 +26,13 @@ STATUS, RESULT, CAPTURE = (f"emotion-edge/dev/{t}" for t in ("status", "result",
 
 
 def daemon_config(tmp_path: Path, broker: Broker, model: Path, images: Path,
-                  **trigger: Any) -> dict[str, Any]:
+                  worker: dict[str, Any] | None = None, **trigger: Any) -> dict[str, Any]:
     return {
         "device_id": "dev",
-        "camera": {"kind": "images", "path": str(images)},
+        "source": {"kind": "images", "path": str(images)},
         "classifier": {"model_path": str(model)},
-        "trigger": {"button": {"is_enabled": False}, "min_interval_s": 0, **trigger},
+        "trigger": {"button": {"is_enabled": False}, **trigger},
+        "worker": {"min_interval_s": 0, **(worker or {})},
         "mqtt": broker.mqtt_config(spool={"path": str(tmp_path / "spool.sqlite")}),
     }
 
@@ -145,8 +146,9 @@ def test_no_watchdog_once_the_camera_hangs(
     os.mkfifo(photo)  # reading it blocks while we hold its write end and write nothing
     env = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "400000"}
     watcher = watch(mosquitto, (RESULT,))
-    daemon = daemons(tmp_path, daemon_config(tmp_path, mosquitto, tiny_model, folder,
-                                             interval_s=1.0, capture_timeout_s=0.5), env)
+    config = daemon_config(tmp_path, mosquitto, tiny_model, folder, interval_s=1.0,
+                           worker={"capture_timeout_s": 0.5})
+    daemon = daemons(tmp_path, config, env)
     daemon.start()
     notify.wait_for("READY=1", timeout_s=30)
     notify.wait_for("WATCHDOG=1", timeout_s=10, count=2)  # healthy while idle

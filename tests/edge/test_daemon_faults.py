@@ -198,7 +198,8 @@ def test_a_hung_camera_read_is_answered_in_time_and_stops_the_watchdog(
     folder.mkdir()
     photo = folder / "a.jpg"
     os.mkfifo(photo)  # reading it blocks while we hold its write end and write nothing
-    config = daemon_config(tmp_path, mosquitto, tiny_model, folder, capture_timeout_s=1.0)
+    config = daemon_config(tmp_path, mosquitto, tiny_model, folder,
+                           worker={"capture_timeout_s": 1.0})
     env = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "400000"}
     watcher = watch(mosquitto, (RESULT, STATUS))
     daemon = daemons(tmp_path, config, env)

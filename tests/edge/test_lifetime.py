@@ -110,18 +110,18 @@ def _frame_list(tmp: Path, fx: dict[str, Any]) -> Any:
 
 
 def _opencv(tmp: Path, fx: dict[str, Any]) -> Any:
-    from edge.config import OpenCvConfig
+    from edge.sources.config import OpenCvConfig
     from edge.sources.opencv import OpenCvSource
 
     return OpenCvSource(OpenCvConfig(device=str(fx["write_video"](2))))
 
 
 def _reopening(tmp: Path, fx: dict[str, Any]) -> Any:
-    from edge.assembly import open_camera
     from edge.config import Settings
+    from edge.sources import open_source
 
-    return open_camera(Settings.model_validate(
-        {"camera": {"kind": "images", "path": str(fx["image_dir"])}}))
+    return open_source(Settings.model_validate(
+        {"source": {"kind": "images", "path": str(fx["image_dir"])}}).source)
 
 
 def _detector(kind: str) -> Callable[[Path, dict[str, Any]], Any]:
@@ -136,21 +136,21 @@ def _detector(kind: str) -> Callable[[Path, dict[str, Any]], Any]:
 
 def _classifier(tmp: Path, fx: dict[str, Any]) -> Any:
     from edge.classify import open_classifier
-    from edge.config import ClassifierConfig
+    from edge.classify.config import ClassifierConfig
 
     return open_classifier(ClassifierConfig(model_path=fx["tiny_model"]))
 
 
 def _connection(tmp: Path) -> Any:
-    from edge.config import MqttConfig
     from edge.mqtt import open_connection
+    from edge.mqtt.config import MqttConfig
 
     return open_connection(MqttConfig(), "dev", {})
 
 
 def _publisher(tmp: Path, fx: dict[str, Any]) -> Any:
-    from edge.config import MqttConfig
     from edge.mqtt import open_publisher
+    from edge.mqtt.config import MqttConfig
 
     cfg = MqttConfig.model_validate({"spool": {"path": str(tmp / "spool.sqlite")}})
     publisher = open_publisher(cfg, _connection(tmp), {})
@@ -159,7 +159,7 @@ def _publisher(tmp: Path, fx: dict[str, Any]) -> Any:
 
 
 def _discovery(tmp: Path, fx: dict[str, Any]) -> Any:
-    from edge.config import DiscoveryConfig
+    from edge.mqtt.config import DiscoveryConfig
     from edge.mqtt.discovery import HomeAssistantDiscovery
     from tests.fakes import LABELS
 
@@ -167,8 +167,8 @@ def _discovery(tmp: Path, fx: dict[str, Any]) -> Any:
 
 
 def _button(tmp: Path, fx: dict[str, Any]) -> Any:
-    from edge.config import ButtonConfig
     from edge.triggers.button import ButtonTrigger
+    from edge.triggers.config import ButtonConfig
 
     return ButtonTrigger(ButtonConfig(pin=17, led_pin=27), pin_factory=MockFactory())
 

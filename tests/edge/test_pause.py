@@ -33,8 +33,8 @@ PHOTO = Path(__file__).resolve().parents[1] / "data" / "astronaut.jpg"
 
 def settings(broker: Broker, photos: Path, **trigger: Any) -> Settings:
     return Settings.model_validate({
-        "device_id": "dev", "camera": {"kind": "images", "path": str(photos)},
-        "trigger": {"button": {"is_enabled": False}, "min_interval_s": 0, **trigger},
+        "device_id": "dev", "source": {"kind": "images", "path": str(photos)},
+        "trigger": {"button": {"is_enabled": False}, **trigger}, "worker": {"min_interval_s": 0},
         "mqtt": broker.mqtt_config()})
 
 

@@ -29,7 +29,7 @@ TOPICS = ("emotion-edge/dev/result", "emotion-edge/dev/person", "emotion-edge/de
 def app(mosquitto: Broker) -> Iterator[tuple[App, FixedDetector, CountingSource]]:
     detector = FixedDetector([FaceBox(10, 10, 60, 60), FaceBox(90, 20, 50, 50)])
     cfg = Settings.model_validate({
-        "device_id": "dev", "camera": {"kind": "images", "path": "unused"},
+        "device_id": "dev", "source": {"kind": "images", "path": "unused"},
         "trigger": {"button": {"is_enabled": False}, "is_mqtt_enabled": False,
                     "continuous": {"is_enabled": True, "max_fps": 20, "window_frames": 2,
                                    "track_lost_s": 0.3, "heartbeat_s": 3600}},

@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
+from edge.classify.config import ClassifierConfig
 from edge.classify.tflite import TfliteEmotionClassifier
-from edge.config import ClassifierConfig
-from edge.detect import HaarDetectorConfig
+from edge.detect.config import HaarDetectorConfig
 from edge.detect.haar import HaarFaceDetector
-from edge.errors import CameraError
+from edge.errors import SourceError
 from edge.pipeline import Pipeline, rfc3339
 from edge.ports import Frame, TriggerEvent
 from edge.sources.images import ImageFolderSource
@@ -88,7 +88,7 @@ def test_handle_frame_adds_the_given_capture_time(parts: tuple, frame_640: Frame
 def test_a_camera_error_reaches_the_caller(parts: tuple, tmp_path: Path) -> None:
     (tmp_path / "broken.jpg").write_bytes(b"no")
     pipeline = Pipeline(ImageFolderSource(tmp_path), *parts, device_id="d")
-    with pytest.raises(CameraError, match=r"broken\.jpg"):
+    with pytest.raises(SourceError, match=r"broken\.jpg"):
         pipeline.handle(TriggerEvent("button"))
 
 

@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge.classify.config import ClassifierConfig
 from edge.classify.tflite import TfliteEmotionClassifier
-from edge.config import ClassifierConfig
+from edge.config_base import StrictConfig
+from edge.continuous.config import ContinuousConfig
 from edge.ports import CropRule, FaceBox
 
 
@@ -48,13 +50,13 @@ def test_the_classifier_sees_the_crop_not_the_box(tiny_model: Path) -> None:
                               classifier.preprocess(image, FaceBox(100, 60, 60, 80)))
 
 
-@pytest.mark.parametrize("key", ["tta", "continuous_tta"])
-def test_the_configs_averagings_are_the_model_contracts(key: str) -> None:
-    """ClassifierConfig spells the averagings out to stay free of numpy (the contract's module
+@pytest.mark.parametrize("config", [ClassifierConfig, ContinuousConfig])
+def test_the_configs_averagings_are_the_model_contracts(config: type[StrictConfig]) -> None:
+    """The config spells the averagings out to stay free of numpy (the contract's module
     imports it); this keeps the two spellings one set."""
     from typing import get_args
 
     from edge.model_contract import Averaging
 
-    spelled = get_args(ClassifierConfig.model_fields[key].annotation)
+    spelled = get_args(config.model_fields["averaging"].annotation)
     assert {get_args(a) for a in spelled if a is not type(None)} == {get_args(Averaging)}

@@ -11,12 +11,14 @@ import pytest
 import edge.classify
 import edge.detect
 import edge.sources
-from edge.config import AnyCameraConfig, CameraConfig, ClassifierConfig, DetectorConfig
+from edge.classify.config import ClassifierConfig
+from edge.detect.config import DetectorConfig
 from edge.registry import kinds_of, load
+from edge.sources.config import SourceConfig
 
 # (config union, its role's backend table, kinds opened by a policy rather than a backend)
 ROLES: dict[str, tuple[Any, Mapping[str, str], set[str]]] = {
-    "sources": (CameraConfig, edge.sources.BACKENDS, set()),
+    "sources": (SourceConfig, edge.sources.BACKENDS, set()),
     "detect": (DetectorConfig, edge.detect.BACKENDS, {"auto"}),  # YuNet, else Haar
     "classify": (ClassifierConfig, edge.classify.BACKENDS, set()),
 }
@@ -44,7 +46,7 @@ def test_every_source_check_is_for_a_kind_and_imports() -> None:
 
 
 def test_kinds_come_from_the_union_in_order() -> None:
-    assert kinds_of(CameraConfig) == kinds_of(AnyCameraConfig) == ("picamera", "opencv", "images")
+    assert kinds_of(SourceConfig) == ("picamera", "opencv", "images")
     assert kinds_of(DetectorConfig) == ("auto", "haar", "yunet", "whole_frame")
     assert kinds_of(ClassifierConfig) == ("tflite",)
 

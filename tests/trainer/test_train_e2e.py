@@ -185,8 +185,8 @@ def test_the_converter_takes_the_run_and_checks_it_against_the_float32_network(
     assert list(load_contract(tflite).labels) == list(LABELS)
     side = json.loads(stem.with_suffix(".json").read_text())
     assert side["trained_precision"] == run.precision
+    from edge.classify.config import ClassifierConfig
     from edge.classify.tflite import TfliteEmotionClassifier
-    from edge.config import ClassifierConfig
 
     # golden vectors recorded for this very file, and loading runs them
     assert side["golden"]["model_sha256"] == side["sha256"]

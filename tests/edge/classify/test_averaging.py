@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from edge.classify.averaging import SHIFT_PX, invokes, views
+from edge.classify.config import ClassifierConfig
 from edge.classify.tflite import TfliteEmotionClassifier
-from edge.config import ClassifierConfig
 from edge.errors import ModelError
 from edge.model_contract import AVERAGINGS
 from edge.ports import FaceBox
@@ -57,11 +57,11 @@ def test_crops_scores_are_the_mean_over_the_ten_views(tiny_model: Path,
     x, y = ASTRONAUT_FACE[:2]
     crop = np.ascontiguousarray(astronaut[y:y + 48, x:x + 48])  # 48x48: no resize involved
     box = FaceBox(0, 0, 48, 48)
-    plain = TfliteEmotionClassifier(ClassifierConfig(model_path=tiny_model, tta="none"))
+    plain = TfliteEmotionClassifier(ClassifierConfig(model_path=tiny_model, averaging="none"))
     gray = plain.preprocess(crop, box)[..., 0]
     singles = [plain.classify(frame_of(v[0]), box).scores for v in views(gray[None], "crops")]
     averaged = TfliteEmotionClassifier(
-        ClassifierConfig(model_path=tiny_model, tta="crops")).classify(frame_of(crop), box)
+        ClassifierConfig(model_path=tiny_model, averaging="crops")).classify(frame_of(crop), box)
     for label, score in averaged.scores.items():
         assert score == pytest.approx(np.mean([s[label] for s in singles]), abs=1e-6)
 
@@ -82,12 +82,10 @@ def test_the_default_is_the_sidecars_averaging(tiny_model: Path, tmp_path: Path,
     assert TfliteEmotionClassifier(ClassifierConfig(model_path=model)).averaging == averaging
 
 
-def test_tta_overrides_the_sidecar_and_the_older_key_turns_it_off(tiny_model: Path,
-                                                                 tmp_path: Path) -> None:
+def test_the_configs_averaging_overrides_the_sidecar(tiny_model: Path, tmp_path: Path) -> None:
     model = _copy_with_averaging(tiny_model, tmp_path, "crops")
-    chosen = TfliteEmotionClassifier(ClassifierConfig(model_path=model, tta="flip"))
-    older = TfliteEmotionClassifier(ClassifierConfig(model_path=model, is_flip_averaged=False))
-    assert (chosen.averaging, older.averaging) == ("flip", "none")
+    chosen = TfliteEmotionClassifier(ClassifierConfig(model_path=model, averaging="flip"))
+    assert chosen.averaging == "flip"
 
 
 def test_a_sidecar_without_averaging_means_flip(tiny_model: Path, tmp_path: Path) -> None:

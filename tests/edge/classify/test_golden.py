@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from edge.classify import golden
+from edge.classify.config import ClassifierConfig
 from edge.classify.tflite import TfliteEmotionClassifier
-from edge.config import ClassifierConfig
 from edge.errors import ModelError
 
 

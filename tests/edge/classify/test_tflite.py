@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -11,8 +12,8 @@ import pytest
 
 import edge.model_contract
 from edge.assets import asset_path
+from edge.classify.config import ClassifierConfig
 from edge.classify.tflite import TfliteEmotionClassifier, probabilities, quantize
-from edge.config import ClassifierConfig
 from edge.errors import ModelError
 from edge.model_contract import default_model_paths, load_contract, resolve_model_path
 from edge.ports import FaceBox, Frame
@@ -21,9 +22,8 @@ from tests.edge.conftest import ASTRONAUT_FACE, frame_of
 FACE = FaceBox(*ASTRONAUT_FACE)
 
 
-def classifier(model: Path, is_flip_averaged: bool = False) -> TfliteEmotionClassifier:
-    return TfliteEmotionClassifier(
-        ClassifierConfig(model_path=model, is_flip_averaged=is_flip_averaged))
+def classifier(model: Path, averaging: Literal["none", "flip"] = "none") -> TfliteEmotionClassifier:
+    return TfliteEmotionClassifier(ClassifierConfig(model_path=model, averaging=averaging))
 
 
 def sidecar(model: Path) -> dict:
@@ -80,13 +80,13 @@ def test_flip_averaging_is_the_mean_of_face_and_mirror(tiny_model: Path,
     plain = classifier(tiny_model)
     one = plain.classify(frame_of(crop), box).scores
     mirror = plain.classify(frame_of(np.ascontiguousarray(crop[:, ::-1])), box).scores
-    both = classifier(tiny_model, is_flip_averaged=True).classify(frame_of(crop), box).scores
+    both = classifier(tiny_model, averaging="flip").classify(frame_of(crop), box).scores
     for label in one:
         assert both[label] == pytest.approx((one[label] + mirror[label]) / 2, abs=1e-6)
 
 
 def test_same_face_same_scores(tiny_model: Path, frame_640: Frame) -> None:
-    clf = classifier(tiny_model, is_flip_averaged=True)
+    clf = classifier(tiny_model, averaging="flip")
     assert clf.classify(frame_640, FACE) == clf.classify(frame_640, FACE)
 
 
@@ -191,15 +191,15 @@ def test_the_pi_install_overrides_the_model_inside_the_package() -> None:
 def test_calibration_from_the_sidecar_is_applied_per_averaging(model_copy: Path,
                                                                astronaut: np.ndarray) -> None:
     frame = frame_of(astronaut)
-    plain = classifier(model_copy, is_flip_averaged=True).classify(frame, FACE)
+    plain = classifier(model_copy, averaging="flip").classify(frame, FACE)
     loser = min(plain.scores, key=lambda label: plain.scores[label])
     # a bias that only `flip` carries, large enough to make the least likely label win
     write_sidecar(model_copy, calibration={"by_averaging": {
         "flip": {"temperature": 2.0, "log_bias": {loser: 20.0}},
         "none": {"temperature": 1.0, "log_bias": {}}}})
-    flipped = classifier(model_copy, is_flip_averaged=True).classify(frame, FACE)
+    flipped = classifier(model_copy, averaging="flip").classify(frame, FACE)
     assert flipped.label == loser and sum(flipped.scores.values()) == pytest.approx(1.0)
-    single = classifier(model_copy).classify(frame, FACE)  # tta none: no bias
+    single = classifier(model_copy).classify(frame, FACE)  # averaging none: no bias
     assert single.label != loser
 
 
@@ -211,7 +211,7 @@ def test_an_averaging_named_per_call_replaces_the_classifiers_own(
     assert clf.averaging == "crops"
     assert clf.averagings == {"default": "crops", "continuous": "none"}
     frame = frame_of(astronaut)
-    one_view = TfliteEmotionClassifier(ClassifierConfig(model_path=model_copy, tta="none"))
+    one_view = TfliteEmotionClassifier(ClassifierConfig(model_path=model_copy, averaging="none"))
     assert clf.classify(frame, FACE, averaging="none").scores == \
         one_view.classify(frame, FACE).scores
     assert clf.classify(frame, FACE).scores != one_view.classify(frame, FACE).scores

@@ -3,7 +3,6 @@ tracker, publishing only changes and heartbeats, and the person message when a t
 
 from __future__ import annotations
 
-from edge.classify.config import ClassifierConfig
 from edge.continuous.config import ContinuousConfig
 from edge.continuous.mode import ContinuousMode, Step, frame_averaging
 from edge.ports import Emotion, FaceBox, Result, TriggerEvent
@@ -150,6 +149,5 @@ def test_each_frame_names_the_averaging_the_mode_was_given() -> None:
 
 def test_frames_get_the_models_continuous_averaging_unless_the_config_names_one() -> None:
     classifier = FixedClassifier()  # its model: crops by default, flip for continuous use
-    assert frame_averaging(ClassifierConfig(), classifier) == "flip"
-    assert frame_averaging(ClassifierConfig(tta="none"), classifier) == "flip"
-    assert frame_averaging(ClassifierConfig(continuous_tta="none"), classifier) == "none"
+    assert frame_averaging(ContinuousConfig(), classifier) == "flip"
+    assert frame_averaging(ContinuousConfig(averaging="none"), classifier) == "none"

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.detect import HaarDetectorConfig
+from edge.detect.config import HaarDetectorConfig
 from edge.detect.haar import HaarFaceDetector
 from edge.detect.whole_frame import WholeFrameDetector
 from edge.errors import ModelError

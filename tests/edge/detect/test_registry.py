@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from edge.config import Settings
-from edge.detect import (
-    AnyDetectorConfig,
+from edge.detect import open_detector
+from edge.detect.config import (
     AutoDetectorConfig,
+    DetectorConfig,
     HaarDetectorConfig,
     WholeFrameConfig,
     YunetDetectorConfig,
-    open_detector,
 )
 from edge.detect.haar import HaarFaceDetector
 from edge.detect.whole_frame import WholeFrameDetector
@@ -28,7 +28,7 @@ from tests.edge.conftest import frame_of
     (HaarDetectorConfig(), HaarFaceDetector),
     (WholeFrameConfig(), WholeFrameDetector),
 ])
-def test_open_detector_opens_the_kind_it_is_given(cfg: AnyDetectorConfig, backend: type) -> None:
+def test_open_detector_opens_the_kind_it_is_given(cfg: DetectorConfig, backend: type) -> None:
     detector = open_detector(cfg)
     try:
         assert isinstance(detector, backend)

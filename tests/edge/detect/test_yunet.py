@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from edge.assets import asset_path
-from edge.detect import AutoDetectorConfig, HaarDetectorConfig, YunetDetectorConfig, open_detector
+from edge.detect import open_detector
+from edge.detect.config import AutoDetectorConfig, HaarDetectorConfig, YunetDetectorConfig
 from edge.detect.haar import HaarFaceDetector
 from edge.detect.yunet import CROP_RULE, MODEL_ASSET, YunetFaceDetector
 from edge.errors import ModelError

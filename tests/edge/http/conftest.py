@@ -61,11 +61,11 @@ def page_config(workdir: Path, broker: Broker, model: Path, port: int,
     shutil.copy(REPO / "tests" / "data" / "astronaut.jpg", images / "a.jpg")
     return {
         "device_id": "dev",
-        "camera": {"kind": "images", "path": str(images)},
+        "source": {"kind": "images", "path": str(images)},
         "classifier": {"model_path": str(model)},
         "detector": {"kind": "yunet"},
-        "trigger": {"button": {"is_enabled": False}, "min_interval_s": 0,
-                    "interval_s": 0.2, **trigger},
+        "trigger": {"button": {"is_enabled": False}, "interval_s": 0.2, **trigger},
+        "worker": {"min_interval_s": 0},
         "mqtt": broker.mqtt_config(spool={"path": str(workdir / "spool.sqlite")}),
         "http": http_config(port, token_file),
     }

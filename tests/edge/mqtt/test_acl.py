@@ -69,9 +69,10 @@ def test_the_example_acl_gives_each_account_what_it_needs_only(
     mqtt = account(acl_broker, "dev").mqtt_config(
         spool={"path": str(tmp_path / "spool.sqlite")}, discovery={"is_enabled": True})
     daemon = daemons(tmp_path, {
-        "device_id": "dev", "camera": {"kind": "images", "path": str(images)},
+        "device_id": "dev", "source": {"kind": "images", "path": str(images)},
         "classifier": {"model_path": str(tiny_model)},
-        "trigger": {"button": {"is_enabled": False}, "min_interval_s": 0}, "mqtt": mqtt})
+        "trigger": {"button": {"is_enabled": False}},
+        "worker": {"min_interval_s": 0}, "mqtt": mqtt})
     daemon.start()
     assert ha.next(f"{BASE}/status", timeout_s=30)[1] == b"online"
     # the capture button, emotion, confidence, face count, presence and the pause switch

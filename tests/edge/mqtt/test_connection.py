@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import MqttConfig
 from edge.errors import BrokerError
+from edge.mqtt.config import MqttConfig
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.link import Link
 from tests import wait

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import MqttConfig
 from edge.errors import BrokerError
+from edge.mqtt.config import MqttConfig
 from edge.mqtt.credentials import read_password
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from edge.config import DiscoveryConfig, MqttConfig
+from edge.mqtt.config import DiscoveryConfig, MqttConfig
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.discovery import HomeAssistantDiscovery, discovery_messages, object_id
 from tests.fakes import LABELS

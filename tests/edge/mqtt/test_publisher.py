@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from benchmarks.support.results import make_result
-from edge.config import MqttConfig
+from edge.mqtt.config import MqttConfig
 from edge.mqtt.connection import MqttConnection
 from edge.mqtt.publisher import MqttPublisher
 from edge.mqtt.spool import Spool

@@ -18,8 +18,8 @@ from edge.ports import FrameSource
 from edge.sources import check_source, open_source
 
 KINDS = [variant.model_fields["kind"].default
-         for variant in get_args(Settings.model_fields["camera"].annotation)]
-# kind -> the [camera] keys of a source made in the test's tmp_path (from its fixtures)
+         for variant in get_args(Settings.model_fields["source"].annotation)]
+# kind -> the [source] keys of a source made in the test's tmp_path (from its fixtures)
 WORKING: dict[str, Callable[[pytest.FixtureRequest], dict[str, Any]]] = {
     "images": lambda request: {"path": str(request.getfixturevalue("image_dir"))},
     "opencv": lambda request: {
@@ -33,9 +33,9 @@ def camera(request: pytest.FixtureRequest) -> Any:
     """The validated `camera` settings of a working source of this kind."""
     kind = request.param
     if kind in HARDWARE and os.environ.get("EMOEDGE_HARDWARE") != "1":
-        pytest.skip(f"camera.kind = {kind} {HARDWARE[kind]}; set EMOEDGE_HARDWARE=1 on a Pi")
+        pytest.skip(f"source.kind = {kind} {HARDWARE[kind]}; set EMOEDGE_HARDWARE=1 on a Pi")
     table = WORKING[kind](request) if kind in WORKING else {}  # a new kind: its defaults
-    return Settings.model_validate({"device_id": "pi", "camera": {"kind": kind, **table}}).camera
+    return Settings.model_validate({"device_id": "pi", "source": {"kind": kind, **table}}).source
 
 
 @pytest.fixture

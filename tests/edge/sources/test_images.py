@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.errors import CameraError, SourceExhausted
+from edge.errors import SourceError, SourceExhausted
 from edge.sources.images import FrameListSource, ImageFolderSource, letterbox, list_images
 
 
@@ -38,15 +38,15 @@ def test_unreadable_image_is_named_and_the_next_read_moves_on(image_dir: Path) -
     (image_dir / "b.png").write_bytes(b"not a png")
     source = ImageFolderSource(image_dir)
     assert brightness(source, 1) == [10]
-    with pytest.raises(CameraError, match=r"cannot read image .*b\.png"):
+    with pytest.raises(SourceError, match=r"cannot read image .*b\.png"):
         source.read()
     assert brightness(source, 1) == [30]
 
 
 def test_missing_path_and_empty_folder_are_camera_errors(tmp_path: Path) -> None:
-    with pytest.raises(CameraError, match="image path not found"):
+    with pytest.raises(SourceError, match="image path not found"):
         ImageFolderSource(tmp_path / "absent")
-    with pytest.raises(CameraError, match="no images"):
+    with pytest.raises(SourceError, match="no images"):
         ImageFolderSource(tmp_path)
 
 
@@ -84,5 +84,5 @@ def test_an_unreadable_folder_is_a_camera_error_that_says_how_to_fix(
         raise PermissionError(13, "Permission denied", str(self))
 
     monkeypatch.setattr(Path, "iterdir", denied)
-    with pytest.raises(CameraError, match="permission denied; let the daemon's user read it"):
+    with pytest.raises(SourceError, match="permission denied; let the daemon's user read it"):
         ImageFolderSource(image_dir)

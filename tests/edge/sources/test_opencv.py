@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.config import OpenCvConfig
-from edge.errors import CameraError, SourceExhausted
+from edge.errors import SourceError, SourceExhausted
+from edge.sources.config import OpenCvConfig
 from edge.sources.opencv import OpenCvSource
 
 
@@ -36,19 +36,19 @@ def test_looping_video_restarts(write_video: Callable[[int], Path]) -> None:
 
 @pytest.mark.parametrize("device", [57, "57", "/dev/video57"])
 def test_missing_camera_names_the_device_and_what_to_check(device: int | str) -> None:
-    with pytest.raises(CameraError, match=r"/dev/video57.*not found.*v4l2-ctl.*video` group"):
+    with pytest.raises(SourceError, match=r"/dev/video57.*not found.*v4l2-ctl.*video` group"):
         OpenCvSource(OpenCvConfig(device=device))
 
 
 def test_missing_video_file(tmp_path: Path) -> None:
-    with pytest.raises(CameraError, match=r"absent\.avi: not found; check camera.device"):
+    with pytest.raises(SourceError, match=r"absent\.avi: not found; check source.device"):
         OpenCvSource(OpenCvConfig(device=str(tmp_path / "absent.avi")))
 
 
 def test_a_file_that_is_not_a_video(tmp_path: Path) -> None:
     path = tmp_path / "notes.avi"
     path.write_text("not a video")
-    with pytest.raises(CameraError, match="could not open"):
+    with pytest.raises(SourceError, match="could not open"):
         OpenCvSource(OpenCvConfig(device=str(path)))
 
 
@@ -74,9 +74,9 @@ def test_a_read_that_hangs_times_out(write_video: Callable[[int], Path]) -> None
     source._capture.release()
     stuck = _StuckCapture()
     source._capture = stuck  # type: ignore[assignment]
-    with pytest.raises(CameraError, match=r"no frame within 0\.2 s"):
+    with pytest.raises(SourceError, match=r"no frame within 0\.2 s"):
         source.read()
-    with pytest.raises(CameraError, match="still stuck"):
+    with pytest.raises(SourceError, match="still stuck"):
         source.read()
     stuck.release_read.set()
     source.close()
@@ -92,7 +92,7 @@ def stuck_source(write_video: Callable[[int], Path],
     source._capture = stuck  # type: ignore[assignment]
 
     def read() -> None:
-        with pytest.raises(CameraError):
+        with pytest.raises(SourceError):
             source.read()
 
     worker = threading.Thread(target=read)

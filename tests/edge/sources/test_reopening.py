@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.errors import BadFrame, CameraError
+from edge.errors import BadFrame, SourceError
 from edge.ports import Frame
 from edge.sources.reopening import MAX_BACKOFF_S, MIN_BACKOFF_S, ReopeningSource
 from tests.fakes import CountingSource
@@ -28,23 +28,23 @@ def test_a_lost_camera_is_reopened_after_a_growing_backoff() -> None:
 
     def reopen() -> CountingSource:
         if not is_plugged[0]:
-            raise CameraError("camera 0 (/dev/video0): not found")
+            raise SourceError("camera 0 (/dev/video0): not found")
         opened.append(CountingSource())
         return opened[-1]
 
     source = ReopeningSource(reopen, first, clock=clock)
     assert isinstance(source.read(), Frame) and source.problem is None
     first.fail_next = 1
-    with pytest.raises(CameraError):
+    with pytest.raises(SourceError):
         source.read()  # unplugged
     assert (source.problem or "").startswith("camera lost since ")
-    with pytest.raises(CameraError, match="next reopen in"):
+    with pytest.raises(SourceError, match="next reopen in"):
         source.read()  # within the backoff: fails at once, no open attempted
     clock.now += MIN_BACKOFF_S
-    with pytest.raises(CameraError, match="not found"):
+    with pytest.raises(SourceError, match="not found"):
         source.read()  # tried, still gone: the backoff doubles
     clock.now += MIN_BACKOFF_S
-    with pytest.raises(CameraError, match="next reopen in"):
+    with pytest.raises(SourceError, match="next reopen in"):
         source.read()
     is_plugged[0] = True
     clock.now += MAX_BACKOFF_S

@@ -7,10 +7,10 @@ import queue
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from edge.config import ButtonConfig
 from edge.errors import ConfigError
 from edge.ports import TriggerEvent
 from edge.triggers.button import ButtonTrigger
+from edge.triggers.config import ButtonConfig
 
 
 def test_press_fires_a_button_event() -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from edge.config import ButtonConfig, TriggerConfig
 from edge.ports import BusyIndicator
 from edge.triggers import open_triggers
+from edge.triggers.config import ButtonConfig, TriggerConfig
 
 
 def test_every_enabled_trigger_is_opened_and_only_those() -> None:
