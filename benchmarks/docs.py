@@ -153,12 +153,12 @@ def _model_figures(rows: Mapping[str, list[str]]) -> dict[str, dict[str, str]]:
     "barsoum", "recall", "lowest", "ece", "cross_entropy", "fer2013", and their n."""
     figures: dict[str, dict[str, str]] = {}
     for metric, row in rows.items():
-        found = re.match(r"(FER\+|Accuracy, FER2013) PrivateTest, tta=(\w+)[^:]*(?:: (.*))?$",
+        found = re.match(r"(FER\+|Accuracy, FER2013) PrivateTest, averaging=(\w+)[^:]*(?:: (.*))?$",
                          metric)
         if found is None:
             continue
-        source, tta, what = found.groups()
-        for who, value in zip((tta, "fer"), row[:2], strict=False):
+        source, averaging, what = found.groups()
+        for who, value in zip((averaging, "fer"), row[:2], strict=False):
             if re.fullmatch(r"[\d.]+", value):
                 into = figures.setdefault(who, {})
                 if source == "FER+":

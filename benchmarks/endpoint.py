@@ -291,7 +291,7 @@ def report(args: argparse.Namespace, figures: dict[str, Figures],
     off = figures["off"]
     how = "three daemons at once, " if args.together else ""
     lines = [f"{args.rounds} rounds of {how}{args.seconds:g} s windows, a capture every 0.2 s "
-             "(trigger.interval_s), shipped model, YuNet, tta=crops. Ratio: the median over "
+             "(trigger.interval_s), shipped model, YuNet, averaging=crops. Ratio: the median over "
              "rounds of each round's median latency against `off` in the same round "
              "(range in brackets).", "",
              "| Condition | capture latency, median (ms) | vs off, paired | results "

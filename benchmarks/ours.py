@@ -46,9 +46,10 @@ def make_frame(photo: Path, out: Path) -> Path:
     return out
 
 
-def load_classifier(model: Path, tta: Averaging | None = None) -> EmotionClassifier:
-    """Our classifier as the daemon builds it (one thread); tta None: the model's default."""
-    return open_classifier(ClassifierConfig(model_path=model, num_threads=1, averaging=tta))
+def load_classifier(model: Path, averaging: Averaging | None = None) -> EmotionClassifier:
+    """Our classifier as the daemon builds it (one thread); None: the model's default."""
+    return open_classifier(ClassifierConfig(model_path=model, num_threads=1,
+                                            averaging=averaging))
 
 
 def face_scores(classifier: EmotionClassifier, faces: np.ndarray) -> np.ndarray:

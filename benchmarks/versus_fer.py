@@ -76,9 +76,9 @@ def section_accuracy(b: Bench) -> list[Row]:
         pick = np.sort(np.random.default_rng(0).permutation(len(private))[:b.args.faces])
         private, is_clean = private.take(pick), is_clean[pick]
     ours = {}
-    for tta in _averagings(b):
-        with load_classifier(b.args.model, tta) as classifier:
-            ours[tta] = face_scores(classifier, private.images)
+    for averaging in _averagings(b):
+        with load_classifier(b.args.model, averaging) as classifier:
+            ours[averaging] = face_scores(classifier, private.images)
     theirs = b.peer.classify_faces(private.images) if b.peer is not None else None
     part = " (random subset)" if len(private) < len(data.private) else ""
     rows = _label_rows(b, ours, theirs, private.labels, is_clean, part)
@@ -98,14 +98,14 @@ def _with_votes(b: Bench, data: Any) -> Any:
 def _label_rows(b: Bench, ours: dict[Averaging, Any], theirs: Any, labels: Any, is_clean: Any,
                 part: str) -> list[Row]:
     default = _averagings(b)[0]
-    specs = [(f"Accuracy, FER2013 PrivateTest, {_averaging_name(b, tta)}", tta, slice(None))
-             for tta in _averagings(b)]
+    specs = [(f"Accuracy, FER2013 PrivateTest, {_averaging_name(b, a)}", a, slice(None))
+             for a in _averagings(b)]
     specs.append((f"Accuracy, clean PrivateTest (no exact copy in Training), {default}",
                   default, is_clean))
     peer_right = theirs.argmax(1) == labels if theirs is not None else None
     rows = []
-    for name, tta, where in specs:
-        right = ours[tta].argmax(1) == labels
+    for name, averaging, where in specs:
+        right = ours[averaging].argmax(1) == labels
         mine = float(right[where].mean()) * 100
         peer = float(peer_right[where].mean()) * 100 if peer_right is not None else None
         rows.append(Row(
@@ -125,10 +125,10 @@ def _crowd_rows(b: Bench, ours: dict[Averaging, Any], theirs: Any, votes: Any,
     crowd = Votes(votes)
     peer = _crowd_figures(agreement_metrics(theirs, crowd)) if theirs is not None else None
     rows = []
-    for tta in _averagings(b):
-        mine = _crowd_figures(agreement_metrics(ours[tta], crowd))
-        is_goal = tta == _averagings(b)[0] and not part
-        name = f"FER+ PrivateTest{part}, {_averaging_name(b, tta)}"
+    for averaging in _averagings(b):
+        mine = _crowd_figures(agreement_metrics(ours[averaging], crowd))
+        is_goal = averaging == _averagings(b)[0] and not part
+        name = f"FER+ PrivateTest{part}, {_averaging_name(b, averaging)}"
         for key, (value, goal, met) in mine.items():
             other = peer[key][0] if peer else None
             digits, unit = (3, "") if key.startswith(("calibration", "cross")) else (1, " pts")
@@ -201,11 +201,11 @@ def section_classifier(b: Bench) -> list[Row]:
     crop = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[box.y:box.y + box.h, box.x:box.x + box.w]
     peer_step = (lambda: b.peer.classify_faces([crop])) if b.peer else None
     rows = []
-    for tta in _averagings(b):
-        with load_classifier(b.args.model, tta) as ours:
+    for averaging in _averagings(b):
+        with load_classifier(b.args.model, averaging) as ours:
             mine, theirs = alternate(partial(ours.classify, frame, box), peer_step,
                                      b.args.frames * 5, warmup=5)
-        rows += timing_rows(f"Classifier per face, ours {_averaging_name(b, tta)}", mine,
+        rows += timing_rows(f"Classifier per face, ours {_averaging_name(b, averaging)}", mine,
                             theirs, b.skip)
     return rows + _model_rows(b)
 
@@ -221,11 +221,12 @@ def _averagings(b: Bench) -> list[Averaging]:
     return sorted(averagings, key=lambda a: a != default)
 
 
-def _averaging_name(b: Bench, tta: Averaging) -> str:
+def _averaging_name(b: Bench, averaging: Averaging) -> str:
     from edge.classify.averaging import invokes
 
-    default = " (the default)" if tta == _averagings(b)[0] else ""
-    return f"tta={tta}, {invokes(tta)} invoke{'s' if invokes(tta) > 1 else ''}{default}"
+    default = " (the default)" if averaging == _averagings(b)[0] else ""
+    n = invokes(averaging)
+    return f"averaging={averaging}, {n} invoke{'s' if n > 1 else ''}{default}"
 
 
 def _model_rows(b: Bench) -> list[Row]:

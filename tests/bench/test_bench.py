@@ -18,15 +18,15 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 EDGE_ROWS = ("Faces found in the 640x480 frame", "End-to-end per 640x480 frame",
-             "Ours by stage", "Classifier per face, ours tta=flip, 2 invokes (the default)",
-             "Classifier per face, ours tta=none, 1 invoke",
-             "Classifier per face, ours tta=crops, 10 invokes",
+             "Ours by stage", "Classifier per face, ours averaging=flip, 2 invokes (the default)",
+             "Classifier per face, ours averaging=none, 1 invoke",
+             "Classifier per face, ours averaging=crops, 10 invokes",
              "Model file size (KiB)", "MACs per invoke",
              "Start-up to first result", "Peak RSS of that process",
              "TensorFlow imported by that process")
-ACCURACY_ROWS = ("Accuracy, FER2013 PrivateTest, tta=flip, 2 invokes (the default)",
-                 "Accuracy, FER2013 PrivateTest, tta=none, 1 invoke",
-                 "Accuracy, FER2013 PrivateTest, tta=crops, 10 invokes",
+ACCURACY_ROWS = ("Accuracy, FER2013 PrivateTest, averaging=flip, 2 invokes (the default)",
+                 "Accuracy, FER2013 PrivateTest, averaging=none, 1 invoke",
+                 "Accuracy, FER2013 PrivateTest, averaging=crops, 10 invokes",
                  "Accuracy, clean PrivateTest")
 SECTIONS = ("accuracy", "e2e", "classifier", "startup")
 
@@ -91,7 +91,7 @@ def test_edge_numbers_are_sane(table: dict[str, list[str]], tiny_model: Path) ->
     stages = dict(part.split() for part in _row(table, "Ours by stage")[0].split(", "))
     assert set(stages) == {"capture", "detect", "classify", "publish"}
     assert float(stages["detect"]) + float(stages["classify"]) < e2e_p90
-    face_ms = float(_row(table, "Classifier per face, ours tta=none", "median")[0])
+    face_ms = float(_row(table, "Classifier per face, ours averaging=none", "median")[0])
     assert 0 < face_ms < e2e_median
     assert _row(table, "Model file size")[0] == f"{tiny_model.stat().st_size / 1024:.0f}"
     sidecar = json.loads(tiny_model.with_suffix(".json").read_text())
@@ -131,7 +131,7 @@ def test_crowd_rows_when_the_votes_lie_beside_fer2013(table: dict[str, list[str]
                                                       fer2013_path: Path) -> None:
     if not fer2013_path.with_name("ferplus.npz").is_file():
         pytest.skip(f"no ferplus.npz beside {fer2013_path}: the FER+ rows are left out")
-    prefix = "FER+ PrivateTest (random subset), tta=flip, 2 invokes (the default)"
+    prefix = "FER+ PrivateTest (random subset), averaging=flip, 2 invokes (the default)"
     accuracy = _row(table, f"{prefix}: majority accuracy, our rule")
     barsoum = _row(table, f"{prefix}: majority accuracy, Barsoum's 7-class")
     recall = _row(table, f"{prefix}: mean per-emotion recall")
