@@ -232,8 +232,7 @@ def _open_worker(settings: Settings, pipeline: Pipeline, publisher: ResultPublis
     work = settings.worker
     return Worker(pipeline, publisher, shutdown=shutdown, notifier=notifier,
                   queue_size=work.queue_size, min_interval_s=work.min_interval_s,
-                  capture_timeout_s=work.capture_timeout_s, continuous=continuous, pause=pause,
-                  release_camera=pipeline.source.release)
+                  capture_timeout_s=work.capture_timeout_s, continuous=continuous, pause=pause)
 
 
 def _open_http(stack: ExitStack, settings: Settings, worker: Worker, status: StatusLine,

@@ -1,6 +1,7 @@
 """The one worker thread: takes trigger events from one bounded queue, merges floods, runs
-the pipeline (on a helper thread, with a timeout), hands each result, or an error result
-when no capture could be made, to the publisher and pings the systemd watchdog."""
+the pipeline (`capture.py`: on a helper thread, with a timeout), hands each result, or an
+error result when no capture could be made, to the publisher (`delivery.py`) and pings the
+systemd watchdog (`watchdog.py`); follows the pause switch and continuous mode."""
 
 from __future__ import annotations
 
@@ -10,20 +11,19 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Protocol
 
+from edge.capture import CaptureFailed, TimedCapture
 from edge.continuous.mode import ContinuousMode
-from edge.errors import EdgeError, SourceError
+from edge.delivery import Delivery
 from edge.lifetime import OwnedThread, Resource
 from edge.notify import Notifier
 from edge.pause import PauseSwitch
-from edge.ports import Frame, PersonVisit, Result, ResultPublisher, TriggerEvent
-from edge.timed import TimedRunner
+from edge.ports import Frame, FrameSource, Result, ResultPublisher, TriggerEvent
+from edge.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
-IDLE_WAKE_S = 1.0  # how often an idle worker wakes when no watchdog asks for more
 STOP_S = 10.0  # the capture in progress may take this long to finish before close gives up
 MAX_REFUSED = 64  # refused requests with an id kept for a "busy" answer; older ones are lost
 
@@ -41,6 +41,9 @@ class Handler(Protocol):
     @property
     def model_name(self) -> str: ...
 
+    @property
+    def source(self) -> FrameSource: ...
+
 
 class Worker(Resource):
     """Owns the event queue and the worker thread. `fire` is called by triggers on their
@@ -57,61 +60,49 @@ class Worker(Resource):
     with an error at once. A failing camera alone does not stop the pings: the source
     reopens itself, and a restart could not bring an unplugged camera back.
 
-    While `pause` is on, the worker calls `release_camera` once (the camera is closed, and
-    reopened by the next capture after the pause), ends continuous mode's tracks, and
-    answers every capture request with a `paused` error result."""
+    While `pause` is on, the worker calls the source's `release()` once (the camera is
+    closed, and reopened by the next capture after the pause), ends continuous mode's
+    tracks, and answers every capture request with a `paused` error result."""
 
     def __init__(self, pipeline: Handler, publisher: ResultPublisher, *,
                  shutdown: threading.Event, notifier: Notifier, queue_size: int,
                  min_interval_s: float, capture_timeout_s: float = 10.0,
                  continuous: ContinuousMode | None = None,
                  busy: Sequence[Callable[[bool], None]] = (),
-                 stop_timeout_s: float = STOP_S, pause: PauseSwitch | None = None,
-                 release_camera: Callable[[], None] = lambda: None) -> None:
+                 stop_timeout_s: float = STOP_S, pause: PauseSwitch | None = None) -> None:
         self._pipeline = pipeline
-        self._publisher = publisher
-        self._notifier = notifier
         self._queue: queue.Queue[TriggerEvent] = queue.Queue(maxsize=queue_size)
         self._refused: deque[TriggerEvent] = deque(maxlen=MAX_REFUSED)  # thread-safe appends
         self._min_interval_s = min_interval_s
-        self._capture_timeout_s = capture_timeout_s
         self._stop_timeout_s = stop_timeout_s
-        self._runner = TimedRunner("capture")
-        self._is_publish_failing = False
+        self._capture = TimedCapture(pipeline.handle, capture_timeout_s, busy)
+        self._delivery = Delivery(publisher)
+        self._watchdog = Watchdog(notifier, is_stuck=lambda: self.hung_for_s() is not None)
         self._continuous = continuous
         self._pause = pause
-        self._release_camera = release_camera
         self._is_released = False
-        self._busy = list(busy)
-        self._health: list[Callable[[], str | None]] = []
-        self._observers: list[Callable[[Result, Frame | None], None]] = []
-        self._is_observer_failing = False
-        self.problem: str | None = None  # what a health check last reported
         self.captures = 0
         self.dropped = 0
         self.merged = 0
         self.failures = 0  # consecutive
         self.last_label: str | None = None
         self._last_capture_at = float("-inf")
-        self._last_ping = float("-inf")
-        watchdog_s = notifier.watchdog_interval_s
-        self._wake_s = IDLE_WAKE_S if watchdog_s is None else min(IDLE_WAKE_S, watchdog_s / 2)
         self._thread = OwnedThread(self._run, "worker", stopping=shutdown)
         self._shutdown = self._thread.stopping
 
     def add_busy(self, show: Callable[[bool], None]) -> None:
         """Also call `show(True)` / `show(False)` around each capture."""
-        self._busy.append(show)
+        self._capture.add_busy(show)
 
     def add_health(self, check: Callable[[], str | None]) -> None:
         """Also stop the watchdog pings while `check()` names a problem (the MQTT side)."""
-        self._health.append(check)
+        self._watchdog.add_check(check)
 
     def add_observer(self, see: Callable[[Result, Frame | None], None]) -> None:
         """Also hand `see` every trigger's raw result, with its frame by reference (None for
         an error), on this thread, before continuous mode's smoothing: the HTTP page and
         metrics. `see` must only store references and return."""
-        self._observers.append(see)
+        self._delivery.add_observer(see)
 
     @property
     def queue_depth(self) -> int:
@@ -124,12 +115,11 @@ class Worker(Resource):
 
     @property
     def is_healthy(self) -> bool:
-        return self.hung_for_s() is None and self.problem is None
+        return self._watchdog.is_healthy
 
     def hung_for_s(self) -> float | None:
         """How long the capture in progress has run when it outlived its timeout, else None."""
-        running = self._runner.busy_for_s()
-        return running if running is not None and running > self._capture_timeout_s else None
+        return self._capture.hung_for_s()
 
     def fire(self, event: TriggerEvent) -> None:
         """Enqueue a capture; never blocks (called from library threads). A request with an
@@ -155,22 +145,22 @@ class Worker(Resource):
     @property
     def is_stopped(self) -> bool:
         """True before `start()` and once the thread has ended with no capture left hung."""
-        return not self._thread.is_alive and self._runner.busy_for_s() is None
+        return not self._thread.is_alive and self._capture.running_for_s() is None
 
     def _close(self) -> None:
         if not self._thread.stop(self._stop_timeout_s) or not self.is_stopped:
             log.error("the capture in progress did not finish within %.0f s (camera hung?); "
                       "stopping anyway", self._stop_timeout_s)
-        self._runner.stop(0)
+        self._capture.stop()
 
     def _run(self) -> None:
         while not self._shutdown.is_set():
             event = self._next_event()
             self._follow_pause()
-            self._ping()
+            self._watchdog.ping_if_due()
             self._answer_refused()
             if event is not None and not self._shutdown.is_set():
-                self._capture(event)
+                self._take(event)
 
     def _answer_refused(self) -> None:
         while self._refused:
@@ -178,11 +168,11 @@ class Worker(Resource):
             result = self._pipeline.failed(event, "busy", (
                 f"capture queue full ({self._queue.maxsize} waiting): request not run; "
                 "send it again later"))
-            self._observe(result, None)
-            self._answer(result)
+            self._delivery.observe(result, None)
+            self._delivery.publish(result)
 
     def _next_event(self) -> TriggerEvent | None:
-        timeout = self._wake_s
+        timeout = self._watchdog.wake_s
         continuous = None if self.is_paused else self._continuous
         if continuous is not None:
             timeout = min(timeout, continuous.due_in_s())
@@ -197,38 +187,17 @@ class Worker(Resource):
         if not self.is_paused:
             self._is_released = False
             return
-        if self._is_released or self._runner.busy_for_s() is not None:
+        if self._is_released or self._capture.running_for_s() is not None:
             return
         self._is_released = True
         try:
-            self._release_camera()
+            self._pipeline.source.release()
         except Exception:  # a camera that fails to close is closed as far as we can
             log.exception("closing the camera for the pause failed")
         if self._continuous is not None:  # nobody is watched now: say so, once
-            self._send_people(self._continuous.end_all(self._pipeline.device_id,
-                                                       self._pipeline.model_name))
-            self._answer(self._paused(self._continuous.event()))
-
-    def _ping(self) -> None:
-        now = time.monotonic()
-        if now - self._last_ping < self._wake_s / 2:
-            return
-        self._last_ping = now
-        self._check_health()
-        if self.is_healthy:
-            self._notifier.watchdog()
-
-    def _check_health(self) -> None:
-        problem = next((p for p in (check() for check in self._health) if p), None)
-        if problem == self.problem:
-            return
-        if problem is None:
-            log.info("healthy again: %s is over", self.problem)
-        elif self._notifier.watchdog_interval_s is not None:
-            log.error("%s: no more watchdog pings, so systemd restarts the service", problem)
-        else:
-            log.error("%s (no systemd watchdog here to restart the service)", problem)
-        self.problem = problem
+            self._delivery.publish_people(self._continuous.end_all(self._pipeline.device_id,
+                                                                   self._pipeline.model_name))
+            self._delivery.publish(self._paused(self._continuous.event()))
 
     def _is_frame(self, event: TriggerEvent) -> bool:
         return self._continuous is not None and self._continuous.is_frame(event)
@@ -245,103 +214,55 @@ class Worker(Resource):
             return True
         return False
 
-    def _capture(self, event: TriggerEvent) -> None:
+    def _take(self, event: TriggerEvent) -> None:
+        """Capture for `event` unless it is merged, paused or the camera is still hung."""
         if self._is_merged(event):
             return
         if self.is_paused:
             if not self._is_frame(event):
-                self._answer(self._paused(event))
+                self._delivery.publish(self._paused(event))
             return
-        running = self._runner.busy_for_s()
+        running = self._capture.running_for_s()
         if running is not None:  # the source is still inside the earlier read
             hung = self._pipeline.failed(event, "camera", (
                 f"capture hung: the camera has not returned a frame for {running:.0f} s"))
-            self._observe(hung, None)
-            self._answer(hung)
+            self._delivery.observe(hung, None)
+            self._delivery.publish(hung)
             return
         self._last_capture_at = time.monotonic()
-        self._set_busy(True)
-        try:
-            future = self._runner.submit(lambda: self._pipeline.handle(event))
-            result, frame = future.result(timeout=self._capture_timeout_s)
-        except FutureTimeout:
-            log.error("a capture has run for over %g s: no watchdog pings until it returns "
-                      "(systemd restarts the service after WatchdogSec=)",
-                      self._capture_timeout_s)
-            self._failed(event, "camera", f"no frame within {self._capture_timeout_s:g} s "
-                         "(worker.capture_timeout_s): the camera read hangs")
+        outcome = self._capture.run(event)
+        if isinstance(outcome, CaptureFailed):
+            self._failed(event, outcome.kind, outcome.reason)
             return
-        except SourceError as e:
-            self._failed(event, "camera", str(e))
-            return
-        except EdgeError as e:
-            self._failed(event, "pipeline", str(e))
-            return
-        except Exception as e:  # a bug or a vendor error: answer, log, keep serving
-            log.exception("unexpected error during a capture")
-            self._failed(event, "internal", repr(e))
-            return
-        finally:
-            self._set_busy(False)
+        result, frame = outcome
         if self.failures:
             log.info("camera is back after %d failed capture(s)", self.failures)
         self.failures = 0
-        self._observe(result, frame)
+        self._delivery.observe(result, frame)
         self._publish(event, result, frame)
 
     def _publish(self, event: TriggerEvent, result: Result, frame: Frame) -> None:
         if self._continuous is not None and self._is_frame(event):
             step = self._continuous.consider(result)
-            self._send_people(step.ended)
+            self._delivery.publish_people(step.ended)
             if step.result is None:
                 return
             result = step.result
         self.captures += 1
         top = result.dominant
         self.last_label = top.label if top else "none"
-        self._answer(result, frame)
-
-    def _answer(self, result: Result, frame: Frame | None = None) -> None:
-        try:
-            self._publisher.publish(result, frame)
-        except Exception:  # the publisher keeps its own faults; this thread must live on
-            if not self._is_publish_failing:
-                log.exception("could not publish a result; dropped (logged once until one "
-                              "goes through)")
-            self._is_publish_failing = True
-            return
-        self._is_publish_failing = False
+        self._delivery.publish(result, frame)
 
     def _paused(self, event: TriggerEvent) -> Result:
         return self._pipeline.failed(event, "paused", (
             "detection is paused (the Pause camera switch in Home Assistant, or ON on the "
             "pause/set topic): turn it OFF to capture"))
 
-    def _send_people(self, visits: Sequence[PersonVisit]) -> None:
-        for visit in visits:
-            try:
-                self._publisher.publish_person(visit)
-            except Exception:  # like `_answer`: the publisher keeps its own faults
-                log.exception("could not publish a person message; dropped")
-
     def _failed(self, event: TriggerEvent, kind: str, reason: str) -> None:
         self.failures += 1
         if self.failures == 1:
             log.error("capture failed: %s", reason)
         result = self._pipeline.failed(event, kind, reason)
-        self._observe(result, None)
+        self._delivery.observe(result, None)
         if not self._is_frame(event) or self.failures == 1:
-            self._answer(result)
-
-    def _observe(self, result: Result, frame: Frame | None) -> None:
-        for see in self._observers:
-            try:
-                see(result, frame)
-            except Exception:  # a page or metrics bug must not stop captures
-                if not self._is_observer_failing:
-                    log.exception("an observer of captures failed (logged once)")
-                self._is_observer_failing = True
-
-    def _set_busy(self, is_busy: bool) -> None:
-        for show in self._busy:
-            show(is_busy)
+            self._delivery.publish(result)

@@ -94,10 +94,8 @@ class _StatusCollector(Collector):
                                   "Frames encoded as JPEG for the page (only while it is on)",
                                   value=self._encoded())
         yield _gauge("healthy", "1 when /healthz answers 200", int(s.problem is None))
-        if s.is_connected is not None:
-            yield _gauge("mqtt_connected", "1 while connected to the broker", int(s.is_connected))
-        if s.is_paused is not None:
-            yield _gauge("paused", "1 while captures are paused", int(s.is_paused))
+        yield _gauge("mqtt_connected", "1 while connected to the broker", int(s.is_connected))
+        yield _gauge("paused", "1 while captures are paused", int(s.is_paused))
         info = InfoMetricFamily(f"{PREFIX}_build", "The model and face detector in use")
         info.add_metric([], {"model": s.model, "detector": s.detector, "device": s.device_id})
         yield info

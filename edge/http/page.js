@@ -42,10 +42,9 @@ function renderStatus(state) {
   const s = state.status;
   const rows = [
     ["Health", s.problem ? s.problem : "ok", s.problem ? "bad" : "ok"],
-    ["Broker", s.connected === null ? "no MQTT" :
-      (s.connected ? "connected" : "NOT connected") + (s.broker ? " to " + s.broker : ""),
-      s.connected === false ? "bad" : ""],
-    ["Paused", s.paused === null ? "no" : (s.paused ? "yes" : "no"), s.paused ? "bad" : ""],
+    ["Broker", (s.connected ? "connected" : "NOT connected") + " to " + s.broker,
+      s.connected ? "" : "bad"],
+    ["Paused", s.paused ? "yes" : "no", s.paused ? "bad" : ""],
     ["Spool", String(s.spool_depth)],
     ["Queue", String(s.queue_depth)],
     ["Captures", String(s.captures)],

@@ -16,11 +16,11 @@ class Status:
     device_id: str
     model: str
     detector: str
-    is_connected: bool | None  # None: no MQTT in this daemon
-    broker: str | None
+    is_connected: bool
+    broker: str  # host:port
     spool_depth: int
     queue_depth: int
-    is_paused: bool | None  # None: this daemon has no pause switch
+    is_paused: bool
     captures: int
     dropped: int
     problem: str | None

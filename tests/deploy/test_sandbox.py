@@ -89,7 +89,7 @@ from edge.http.server import HttpServer
 from edge.http.status import Status
 from edge.ports import Frame, Result
 
-status = lambda: Status("dev", "m@1", "YunetFaceDetector", True, "b:1", 0, 0, None, 1, 0,
+status = lambda: Status("dev", "m@1", "YunetFaceDetector", True, "b:1", 0, 0, False, 1, 0,
                         None, "connected")
 live, metrics = LiveView(), Metrics(status)
 with socket.socket() as s:

@@ -12,7 +12,7 @@ from edge.ports import Emotion, FaceBox, Result
 def status(**changes: object) -> Status:
     fields: dict[str, object] = dict(
         device_id="dev", model="m@1", detector="YunetFaceDetector", is_connected=True,
-        broker="b:1883", spool_depth=3, queue_depth=1, is_paused=None, captures=2, dropped=4,
+        broker="b:1883", spool_depth=3, queue_depth=1, is_paused=False, captures=2, dropped=4,
         problem=None, text="connected to b:1883")
     fields.update(changes)
     return Status(**fields)  # type: ignore[arg-type]
@@ -60,7 +60,7 @@ def test_counts_latencies_and_gauges() -> None:
     assert s[("emotion_edge_healthy", ())] == 1
     assert s[("emotion_edge_build_info", (("detector", "YunetFaceDetector"), ("device", "dev"),
                                           ("model", "m@1")))] == 1
-    assert not any(name == "emotion_edge_paused" for name, _ in s)  # no pause switch here
+    assert s[("emotion_edge_paused", ())] == 0
 
 
 def test_unhealthy_disconnected_and_paused() -> None:
