@@ -1,4 +1,5 @@
-"""A run stopped after an epoch and resumed ends where an uninterrupted run ends.
+"""A run stopped after an epoch, carried to the next working window (`emotion-train carry`)
+and resumed there ends where an uninterrupted run ends.
 
 Also the FER+ path end to end on tiny data: votes aligned to the .npz become the
 targets, the checkpoint is chosen by the crowd score, the report gives the crowd figures.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -42,10 +44,16 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     common = ["--data", str(data), "--ferplus", str(votes), "--labels", "ferplus",
               "--label-mix", "0.25", "--epochs", "3", "--batch-size", "16", "--blocks", TINY,
               "--precision", "float32", "--seed", "3"]
-    whole, parts = root / "whole", root / "parts"
+    whole, stopped = root / "whole", root / "window-1" / "parts"
     assert _train(*common, "--out", str(whole))[0] == 0
-    assert _train(*common, "--out", str(parts), "--stop-after", "1")[0] == 0
-    assert len(_history(parts)) == 1
+    assert _train(*common, "--out", str(stopped), "--stop-after", "1")[0] == 0
+    assert len(_history(stopped)) == 1
+    # the window ends: the run goes into the committed folder, its machine goes away
+    carried = ["--carried", str(root / "carried-runs")]
+    assert _train("carry", "save", str(stopped), *carried)[0] == 0
+    shutil.rmtree(root / "window-1")
+    assert _train("carry", "restore", *carried, "--into", str(root / "window-2"))[0] == 0
+    parts = root / "window-2" / "parts"
     assert _train("--resume", str(parts))[0] == 0
     return whole, parts
 
