@@ -17,10 +17,10 @@ import json
 import shutil
 from pathlib import Path
 
-from trainer.checkpoint import CHECKPOINT
 from trainer.errors import TrainerError
 
 CARRIED = Path("carried-runs")
+CHECKPOINT = "checkpoint"  # trainer.checkpoint's folder, named again: that module loads Keras
 STATE = f"{CHECKPOINT}/state.json"
 LAST, BEST = f"{CHECKPOINT}/last.keras", "model.keras"  # BEST: the best epoch's model
 # What `--resume` reads, and what the end of a run needs. state.json goes last: it names

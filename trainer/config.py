@@ -27,6 +27,7 @@ class TrainConfig:
     init_from: str | None = None  # a run's .keras, or a shipped .tflite, to continue from
     blocks: tuple[tuple[int, int], ...] = DEFAULT_BLOCKS
     dropout: float = 0.4
+    is_separable: bool = False  # depthwise-separable convolutions after the first block
     precision: str = "auto"  # auto | float32 | mixed_bfloat16 (see resolve_precision)
     # Off in the shipped recipe: neither paid in the fine-tunes of models/README.md
     mixup: float = 0.0  # Beta(a, a) mixing of face pairs, e.g. 0.2; 0 turns it off
@@ -35,6 +36,7 @@ class TrainConfig:
     distill_weight: float = 0.5  # share of the teacher's scores in each target
     labels: str = "fer2013"  # fer2013 (one label per face) | ferplus (the crowd's vote shares)
     label_mix: float = 0.0  # with ferplus: share of the FER2013 label blended into each target
+    is_single_vote_dropped: bool = False  # with ferplus: Barsoum's processing, 1 vote is noise
     ferplus: str | None = None  # the FER+ votes file, aligned to the FER2013 .npz
     augment: dict[str, float] = field(default_factory=lambda: {
         "rotation": 0.04, "shift": 0.1, "zoom": 0.1, "contrast": 0.3,

@@ -38,10 +38,15 @@ class Votes:
         """Votes for our 7 emotions, in our label order (float32)."""
         return self.counts[:, TO_OURS].astype(np.float32)
 
-    def distribution(self) -> np.ndarray:
+    def distribution(self, is_single_vote_dropped: bool = False) -> np.ndarray:
         """Each face's share of emotion votes over our 7 (contempt, unknown, NF left out);
-        all zeros where no annotator named one of our emotions."""
+        all zeros where no annotator named one of our emotions. `is_single_vote_dropped`:
+        Barsoum et al.'s processing, an emotion named by one annotator only is noise (a
+        face whose every vote is single keeps them all)."""
         v = self.ours
+        if is_single_vote_dropped:
+            kept = np.where(v > 1, v, 0)
+            v = np.where(kept.sum(1, keepdims=True) > 0, kept, v)
         total = v.sum(1, keepdims=True)
         shares: np.ndarray = np.divide(v, total, out=np.zeros_like(v), where=total > 0)
         return shares
@@ -130,12 +135,14 @@ def attach_votes(data: FerData, ferplus: Path, fer2013: Path) -> FerData:
                    private=parts["PrivateTest"])
 
 
-def targets(split: Split, label_mix: float) -> np.ndarray:
-    """Training targets: the faces' vote shares, with `label_mix` of the FER2013 label."""
+def targets(split: Split, label_mix: float, is_single_vote_dropped: bool = False) -> np.ndarray:
+    """Training targets: the faces' vote shares (single votes dropped when asked), with
+    `label_mix` of the FER2013 label."""
     if split.votes is None:
         raise DataError("FER+ targets need the votes attached (attach_votes)")
     onehot = np.eye(len(LABELS), dtype=np.float32)[split.labels]
-    mixed: np.ndarray = (1 - label_mix) * Votes(split.votes).distribution() + label_mix * onehot
+    shares = Votes(split.votes).distribution(is_single_vote_dropped)
+    mixed: np.ndarray = (1 - label_mix) * shares + label_mix * onehot
     return mixed.astype(np.float32)
 
 

@@ -82,7 +82,7 @@ def _targets(cfg: TrainConfig, train: Split, run_dir: Path) -> np.ndarray | None
     if cfg.labels == "ferplus":
         from trainer.ferplus import targets
 
-        own = targets(train, cfg.label_mix)
+        own = targets(train, cfg.label_mix, cfg.is_single_vote_dropped)
     if not cfg.distill_from:
         return own
     if own is None:
@@ -98,7 +98,7 @@ def _targets(cfg: TrainConfig, train: Split, run_dir: Path) -> np.ndarray | None
 
 
 def _fresh_model(cfg: TrainConfig, train_split: Split) -> keras.Model:
-    shape = ModelShape(blocks=cfg.blocks, dropout=cfg.dropout)
+    shape = ModelShape(blocks=cfg.blocks, dropout=cfg.dropout, is_separable=cfg.is_separable)
     model = build_model(shape=shape)
     if cfg.init_from:
         _continue_from(model, Path(cfg.init_from), train_split, cfg)

@@ -94,6 +94,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--blocks", type=_blocks, default=None,
                    help="channels x convs per conv block, e.g. 16x1,32x1,64x2,128x2,256x1 "
                         "(default: trainer.model.DEFAULT_BLOCKS; small values make test models)")
+    p.add_argument("--separable", action="store_true",
+                   help="depthwise-separable convolutions after the first block (fewer MACs "
+                        "per channel: spend them on width or depth)")
     p.add_argument("--init-from", type=Path, default=None,
                    help="start from this run's model.keras, or from a shipped int8 .tflite "
                         "of the same --blocks (a warm restart of the schedule)")
@@ -110,6 +113,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label-mix", type=_decay, default=0.0,
                    help="with --labels ferplus: share of the FER2013 label blended into each "
                         "target (default: %(default)s)")
+    p.add_argument("--drop-single-votes", action="store_true",
+                   help="with --labels ferplus: Barsoum et al.'s processing, an emotion named "
+                        "by one annotator only is left out of the face's target")
     p.add_argument("--ferplus", type=Path, default=None,
                    help="FER+ votes aligned to --data (default: $EMOEDGE_FERPLUS, else "
                         "ferplus.npz beside --data); read with --labels ferplus, and for the "
@@ -169,6 +175,8 @@ def _check_out(args: argparse.Namespace) -> None:
         if not teacher.is_file():
             raise TrainerError(f"--distill-from {teacher} not found: pass a run's "
                             "model.keras or an int8 .tflite")
+    if args.drop_single_votes and args.labels != "ferplus":
+        raise TrainerError("--drop-single-votes works on the FER+ votes: add --labels ferplus")
     if not 0 < args.distill_weight <= 1:
         raise TrainerError(f"--distill-weight {args.distill_weight}: must be in (0, 1]")
     if args.report_only and not (args.out / "model.keras").is_file():
@@ -190,6 +198,8 @@ def _config(args: argparse.Namespace) -> TrainConfig:
                        distill_from=tuple(str(t) for t in args.distill_from),
                        distill_weight=args.distill_weight, labels=args.labels,
                        label_mix=args.label_mix,
+                       is_single_vote_dropped=args.drop_single_votes,
+                       is_separable=args.separable,
                        ferplus=str(args.ferplus) if args.ferplus else None, **extra)
 
 

@@ -60,3 +60,9 @@ def test_saving_a_folder_without_a_checkpoint_is_a_user_error(
     assert main(["carry", "save", str(tmp_path / "empty")]) == 1
     assert "no checkpoint/state.json" in capsys.readouterr().err
 
+
+
+def test_carry_names_the_checkpoint_folder_the_trainer_writes() -> None:
+    from trainer import carry, checkpoint
+
+    assert carry.CHECKPOINT == checkpoint.CHECKPOINT

@@ -55,6 +55,8 @@ CASES: dict[str, tuple[Callable[[Path], Path], list[str], str]] = {
     "unknown class folder": (_unknown_class, [], "contempt: unknown class folder"),
     "empty split": (_empty_split, [], "split PrivateTest is empty"),
     "zero epochs": (_npz, ["--epochs", "0"], "argument --epochs: 0 is below the minimum of 1"),
+    "single votes without votes": (_npz, ["--drop-single-votes"],
+                                   "--drop-single-votes works on the FER+ votes"),
     "negative batch": (_npz, ["--batch-size", "-4"], "argument --batch-size"),
     "learning rate": (_npz, ["--lr", "5"], "argument --lr: 5.0 must be between 0 and 1"),
     "weight decay": (_npz, ["--weight-decay", "-0.1"],

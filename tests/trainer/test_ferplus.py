@@ -77,6 +77,14 @@ def test_distribution_is_the_share_of_our_seven_and_zero_without_emotion_votes()
     assert votes.trainable().tolist() == [True, False]
 
 
+def test_dropping_single_votes_keeps_a_face_whose_every_vote_is_single() -> None:
+    votes = Votes(np.array([_row(happiness=6, sadness=1, neutral=3),
+                            _row(anger=1, fear=1, sadness=1, neutral=1)]))
+    shares = votes.distribution(is_single_vote_dropped=True)
+    assert shares[0].tolist() == pytest.approx([0, 0, 0, 6 / 9, 0, 0, 3 / 9])
+    assert shares[1].tolist() == pytest.approx(votes.distribution()[1].tolist())
+
+
 def test_agreement_counts_every_emotion_the_same() -> None:
     # 3 happy faces, 1 sad face; the model calls all four happy
     votes = Votes(np.array([_row(happiness=8, neutral=2)] * 3 + [_row(sadness=7, neutral=3)]))

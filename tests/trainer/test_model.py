@@ -73,3 +73,28 @@ def test_no_augmentation_in_the_inference_graph(default_model: keras.Model) -> N
     first = default_model.predict(faces, verbose=0)
     np.testing.assert_array_equal(first, default_model.predict(faces, verbose=0))
     np.testing.assert_allclose(first.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_separable_blocks_count_a_depthwise_and_a_pointwise_conv() -> None:
+    model = build_model((16, 16, 1), 3, ModelShape(blocks=((2, 1), (2, 1), (4, 1), (4, 1),
+                                                           (4, 1)), is_separable=True))
+    kinds = {x.name: type(x).__name__ for x in model.layers if "conv" in x.name}
+    assert kinds["block1_conv1"] == "Conv2D"  # one input channel: nothing to separate
+    assert {kinds[f"block{b}_conv1"] for b in range(2, 6)} == {"SeparableConv2D"}
+    by_hand = (16 * 16 * 2 * 1 * 9                     # block 1, a full 3x3
+               + 8 * 8 * 2 * 9 + 8 * 8 * 2 * 2         # block 2: depthwise 3x3, then 1x1
+               + 4 * 4 * 2 * 9 + 4 * 4 * 2 * 4
+               + 2 * 2 * 4 * 9 + 2 * 2 * 4 * 4
+               + 1 * 1 * 4 * 9 + 1 * 1 * 4 * 4
+               + 4 * 3)
+    assert count_macs(model) == by_hand
+
+
+def test_separable_int8_conversion_keeps_builtin_int8_ops() -> None:
+    from trainer.to_tflite import convert, op_names
+
+    model = build_model(shape=ModelShape(blocks=((4, 1), (8, 1), (8, 1), (8, 1), (8, 1)),
+                                         is_separable=True))
+    faces = np.random.default_rng(0).integers(0, 256, (16, 48, 48, 1), dtype=np.uint8)
+    ops = op_names(convert(model, "int8", faces))
+    assert "DEPTHWISE_CONV_2D" in ops and "CONV_2D" in ops

@@ -1,4 +1,5 @@
-"""Training options that change how a step runs: precision, mixup."""
+"""Training options that change how a step runs: precision, mixup, and the options that
+reach the run's config (the network's shape, the targets' vote processing)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,17 @@ def test_mixup_blends_faces_and_labels_with_the_same_weight() -> None:
     expected = soft[:, :3] @ np.array([0.0, 100.0, 200.0])
     np.testing.assert_allclose(mixed[:, 0, 0, 0], expected, atol=0.51)
     assert mixed.dtype == float and mixed.min() >= 0 and mixed.max() <= 255
+
+
+def test_shape_and_vote_options_reach_the_run_config() -> None:
+    import argparse
+
+    from trainer.train_cli import _config, add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    cfg = _config(parser.parse_args(["--labels", "ferplus", "--drop-single-votes",
+                                     "--separable"]))
+    assert cfg.is_single_vote_dropped and cfg.is_separable
+    default = _config(parser.parse_args([]))
+    assert not default.is_single_vote_dropped and not default.is_separable
