@@ -95,8 +95,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="channels x convs per conv block, e.g. 16x1,32x1,64x2,128x2,256x1 "
                         "(default: trainer.model.DEFAULT_BLOCKS; small values make test models)")
     p.add_argument("--separable", action="store_true",
-                   help="depthwise-separable convolutions after the first block (fewer MACs "
-                        "per channel: spend them on width or depth)")
+                   help="depthwise-separable convolutions after the first block (fewer MACs)")
     p.add_argument("--init-from", type=Path, default=None,
                    help="start from this run's model.keras, or from a shipped int8 .tflite "
                         "of the same --blocks (a warm restart of the schedule)")
