@@ -23,7 +23,7 @@ $(VENV)/.test: pyproject.toml $(VENV)/.edge
 	touch $@
 
 demo: $(VENV)/.edge
-	$(PY) scripts/demo.py
+	$(PY) -m scripts.demo
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check edge trainer benchmarks scripts tests

@@ -6,7 +6,10 @@ ids over MQTT, prints each result, then stops the daemon with SIGTERM and shows 
 retained `offline` status. The topics are unique to this run, so a broker shared with
 other users (or a Home Assistant) is left as it was found.
 
-    python scripts/demo.py [--broker auto|existing|mosquitto|amqtt] [--model FILE] [--keep]
+    python -m scripts.demo [--broker auto|existing|mosquitto|amqtt] [--model FILE] [--keep]
+
+Run from the checkout as a module, so that `benchmarks.support` (left out of the wheel)
+imports from it.
 """
 
 from __future__ import annotations
@@ -25,13 +28,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:  # `python scripts/demo.py` puts scripts/ on the path, not the root
-    sys.path.insert(0, str(REPO))
-
 # the private broker and the watcher the tests use too, which the wheel leaves out
-from benchmarks.support.broker import KINDS, Broker, find_broker  # noqa: E402
-from benchmarks.support.watcher import Watcher  # noqa: E402
+from benchmarks.support.broker import KINDS, Broker, find_broker
+from benchmarks.support.watcher import Watcher
+
+REPO = Path(__file__).resolve().parent.parent
 
 IMAGES = REPO / "scripts" / "demo_images"
 SHIPPED_MODEL = REPO / "models" / "emotion-edge.tflite"

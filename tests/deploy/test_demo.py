@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO = REPO / "scripts" / "demo.py"
+DEMO = "scripts.demo"  # run as a module from the checkout, as `make demo` does
 N_CAPTURES = 3
 
 
 def _demo(*args: str) -> subprocess.CompletedProcess[str]:
     # faulthandler: a native crash (a SIGSEGV was seen once under load) prints every stack
-    return subprocess.run([sys.executable, "-X", "faulthandler", str(DEMO), *args],
+    return subprocess.run([sys.executable, "-X", "faulthandler", "-m", DEMO, *args],
                           capture_output=True, text=True, timeout=150, cwd=REPO)
 
 

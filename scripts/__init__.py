@@ -1,0 +1,1 @@
+"""The checkout's tools; `python -m scripts.demo` runs the demo (`make demo`)."""
