@@ -53,7 +53,7 @@ def test_sandbox_denies_what_the_unit_denies(sandbox: None) -> None:
 @pytest.mark.slow
 def test_daemon_and_demo_run_inside_the_sandbox(sandbox: None, demo_model: Path) -> None:
     """numpy, OpenCV, LiteRT, paho, SQLite and sd_notify work with the unit's restrictions."""
-    proc = _sandboxed(sys.executable, str(REPO / "scripts" / "demo.py"), "--broker", "amqtt",
+    proc = _sandboxed(sys.executable, "-m", "scripts.demo", "--broker", "amqtt",
                       "--model", str(demo_model), "--captures", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "request demo-1: " in proc.stdout and "request demo-2: " in proc.stdout
