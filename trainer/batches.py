@@ -20,14 +20,10 @@ def prepare_training(data: FerData, cfg: TrainConfig) -> tuple[Split, dict[str, 
     train, notes = (clean_training(data.train) if cfg.drop_duplicates
                     else (data.train, {"kept": len(data.train)}))
     if cfg.labels == "ferplus":
-        from trainer.ferplus import Votes
+        from trainer.ferplus import emotion_faces
 
-        if train.votes is None:
-            raise ValueError("labels=ferplus needs the FER+ votes attached to the data")
-        keep = Votes(train.votes).trainable()
-        notes = {**notes, "dropped_mostly_not_emotion": int((~keep).sum()),
-                 "kept": int(keep.sum())}
-        train = train.take(keep)
+        train, dropped = emotion_faces(train)
+        notes = {**notes, **dropped}
     return limit_split(train, cfg.limit, cfg.seed), notes
 
 

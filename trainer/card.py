@@ -143,13 +143,13 @@ def _run_files(run: Path | None, model: Path, side: dict[str, Any],
         return {**metrics, "source": "Keras float model"}, json.loads(
             (run / "train.json").read_text())
     from trainer.data import clean_training, load_dataset
-    from trainer.ferplus import Votes, attach_votes, default_ferplus_path
+    from trainer.ferplus import attach_votes, default_ferplus_path, emotion_faces
 
     data = attach_votes(load_dataset(args.data), default_ferplus_path(args.data), args.data)
     kept, notes = clean_training(data.train)
-    trainable = Votes(kept.votes).trainable()  # type: ignore[arg-type]
-    counts = {**notes, "dropped_mostly_not_emotion": int((~trainable).sum()),
-              "train_images": int(trainable.sum())}
+    _, dropped = emotion_faces(kept)  # as prepare_training counts, without its TensorFlow
+    counts = {**notes, "dropped_mostly_not_emotion": dropped["dropped_mostly_not_emotion"],
+              "train_images": dropped["kept"]}
     return (_deployed_metrics(model, side, data.private),
             {"data": counts, "trained": args.trained})
 
@@ -211,7 +211,8 @@ def render(run: Path | None, model: Path, args: argparse.Namespace) -> str:
         f"## Confusion matrix, PrivateTest (counts, {metrics['source']})", "",
         *_confusion_table(metrics["PrivateTest"], metrics["labels"]), "",
         "## Reproduce", "", "```", *args.train_command, args.convert_command,
-        f"emotion-train card {f'--run {run}' if run else '--trained ...'} --model {model}",
+        f"emotion-train card {f'--run {run}' if run else '--trained ...'} --model {model}"
+        + (f" --notes-file {args.notes_file}" if args.notes_file else ""),
         "```", "", _notes(args), "",
     ]
     shown = [n for n in PLOTS if (run / n).exists()] if run else [CONFUSION_MATRIX]

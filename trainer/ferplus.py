@@ -94,6 +94,16 @@ class Votes:
         return is_trainable
 
 
+def emotion_faces(train: Split) -> tuple[Split, dict[str, int]]:
+    """The faces worth learning from (`Votes.trainable`), and how many were dropped: what
+    training fits on and what the card counts, in one place."""
+    if train.votes is None:
+        raise DataError("labels=ferplus needs the FER+ votes attached to the data")
+    keep = Votes(train.votes).trainable()
+    return train.take(keep), {"dropped_mostly_not_emotion": int((~keep).sum()),
+                              "kept": int(keep.sum())}
+
+
 def default_ferplus_path(fer2013: Path) -> Path:
     """$EMOEDGE_FERPLUS, else ferplus.npz beside the FER2013 file."""
     import os
