@@ -5,6 +5,7 @@
     emotion-train remeasure --model models/mine.tflite      refit a shipped model's sidecar
     emotion-train choose models/a.tflite models/b.tflite    the model to ship, by the rule
     emotion-train card --run runs/mine --model models/mine.tflite ...    models/README.md
+    emotion-train teachers runs/a/model.keras runs/b/model.keras   each, and their ensemble
     emotion-train carry save /work/runs/mine       a long run, committed to the next window
 
 `train` is the default command: `emotion-train --resume RUN` and every command line written
@@ -20,7 +21,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NamedTuple, NoReturn
 
-from trainer import card, carry, choose, convert_cli, train_cli
+from trainer import card, carry, choose, convert_cli, teachers, train_cli
 from trainer.errors import TrainerError
 
 PROG = "emotion-train"
@@ -43,6 +44,8 @@ COMMANDS = {
                           convert_cli.add_remeasure_arguments, convert_cli.remeasure),
     "choose": _Command("the model to ship, by the rule, from converted models",
                        choose.__doc__, choose.add_arguments, choose.run),
+    "teachers": _Command("measure teachers and their ensemble, as a student learns them",
+                         teachers.__doc__, teachers.add_arguments, teachers.run),
     "card": _Command("write models/README.md, the model card", card.__doc__,
                      card.add_arguments, card.run),
     "carry": _Command("carry a run folder to the next working window, and back",

@@ -51,21 +51,27 @@ def crowd_figures(model: Any, data: FerData,
     and PrivateTest figures before (`raw`) and after calibration."""
     if data.public.votes is None or data.private.votes is None:
         raise ValueError("crowd figures need the FER+ votes attached (trainer.ferplus)")
-    result: dict[str, Any] = {}
-    for averaging in averagings:
-        public = averaged_scores(model, data.public.images, averaging)
-        private = averaged_scores(model, data.private.images, averaging)
-        prior = public.mean(0)  # what the model answers on average: the prior it learned
-        calibration, tau, table = fit(public, Votes(data.public.votes), prior)
-        result[averaging] = {
-            "calibration": sidecar_block(calibration, tau, prior),
-            "tau_table": [_rounded(row) for row in table],
-            "PublicTest": split_figures(calibration.apply(public), data.public),
-            "PrivateTest": split_figures(calibration.apply(private), data.private),
-            "raw": {"PublicTest": split_figures(public, data.public),
-                    "PrivateTest": split_figures(private, data.private)},
-        }
-    return result
+    return {averaging: scored_figures(averaged_scores(model, data.public.images, averaging),
+                                      averaged_scores(model, data.private.images, averaging),
+                                      data)
+            for averaging in averagings}
+
+
+def scored_figures(public: np.ndarray, private: np.ndarray, data: FerData) -> dict[str, Any]:
+    """For one set of test-split scores (a model's averaged ones, or an ensemble's): the
+    calibration the rule fits on PublicTest, the tau table, and both splits' figures before
+    (`raw`) and after calibration."""
+    assert data.public.votes is not None
+    prior = public.mean(0)  # what the model answers on average: the prior it learned
+    calibration, tau, table = fit(public, Votes(data.public.votes), prior)
+    return {
+        "calibration": sidecar_block(calibration, tau, prior),
+        "tau_table": [_rounded(row) for row in table],
+        "PublicTest": split_figures(calibration.apply(public), data.public),
+        "PrivateTest": split_figures(calibration.apply(private), data.private),
+        "raw": {"PublicTest": split_figures(public, data.public),
+                "PrivateTest": split_figures(private, data.private)},
+    }
 
 
 def crowd_of(tflite: TfliteModel, data: FerData, data_path: Path, ferplus: Path | None,

@@ -42,17 +42,29 @@ def teacher_scores(paths: tuple[Path, ...], train: Split, averaging: str = "crop
             if np.array_equal(saved["key"], key):
                 cached: np.ndarray = saved["scores"]
                 return cached
-    logs = []
-    for path in paths:
-        scores = averaged_scores(_teacher(path), train.images, averaging)
+    each = [averaged_scores(_teacher(path), train.images, averaging) for path in paths]
+    for path, scores in zip(paths, each, strict=True):
         log.info("teacher %s agrees with %.1f%% of Training labels", path,
                  100 * float((scores.argmax(1) == train.labels).mean()))
-        logs.append(np.log(np.clip(scores, FLOOR, 1)))
-    mean = np.exp(np.mean(logs, axis=0))
-    ensemble: np.ndarray = (mean / mean.sum(1, keepdims=True)).astype(np.float32)
+    ensemble = geometric_mean(each)
     if cache is not None:
         np.savez(cache, key=key, scores=ensemble)
     return ensemble
+
+
+def geometric_mean(scores: list[np.ndarray]) -> np.ndarray:
+    """The teachers' ensemble: the mean of their log-scores, renormalised."""
+    mean = np.exp(np.mean([np.log(np.clip(x, FLOOR, 1)) for x in scores], axis=0))
+    ensemble: np.ndarray = (mean / mean.sum(1, keepdims=True)).astype(np.float32)
+    return ensemble
+
+
+def ensemble_scores(paths: tuple[Path, ...], images: np.ndarray,
+                    averaging: str = "crops") -> tuple[np.ndarray, list[np.ndarray]]:
+    """The teachers' ensemble scores for raw faces, as `teacher_scores` makes them for
+    Training, and each teacher's own (to measure the teacher as the student learns it)."""
+    each = [averaged_scores(_teacher(path), images, averaging) for path in paths]
+    return geometric_mean(each), each
 
 
 def blend(teacher: np.ndarray, targets: np.ndarray, weight: float) -> np.ndarray:
