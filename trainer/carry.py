@@ -26,8 +26,8 @@ LAST, BEST = f"{CHECKPOINT}/last.keras", "model.keras"  # BEST: the best epoch's
 # What `--resume` reads, and what the end of a run needs. state.json goes last: it names
 # the epoch the files before it hold.
 FILES = (f"{CHECKPOINT}/run.json", LAST, BEST, "history.csv", "teacher_scores.npz", STATE)
-# Written in place of BEST when the best epoch is the last one: the same weights, and
-# 15 MB fewer to commit (a checkpoint holds the optimizer's moments beside the weights).
+# Written in place of BEST when the best epoch is the last one: the same weights, nothing
+# more to commit. Otherwise BEST is carried without its optimizer (a third of LAST's size).
 BEST_IS_LAST = "best-is-last"
 
 
@@ -72,7 +72,9 @@ def save(run_dir: Path, carried: Path) -> int:
         before = (run_dir / STATE).read_bytes()
         state = json.loads(before)
         is_best_last = state["best_epoch"] == state["epoch"]
-        _copy(run_dir, target, skip=frozenset({BEST}) if is_best_last else frozenset())
+        _copy(run_dir, target, skip=frozenset({BEST}))
+        if not is_best_last:
+            _without_optimizer(run_dir / BEST, target / BEST)
         if (run_dir / STATE).read_bytes() == before:
             _mark_best(target, is_best_last)
             return epoch_of(run_dir)
@@ -91,6 +93,16 @@ def restore(carried: Path, into: Path) -> dict[str, int]:
                 shutil.copyfile(source / LAST, into / source.name / BEST)
             restored[source.name] = epoch_of(source)
     return restored
+
+
+def _without_optimizer(source: Path, target: Path) -> None:
+    """The best epoch's model without its optimizer's moments, a third of the bytes: the
+    report and the converter read it, `--resume` never does (it reads LAST)."""
+    import keras  # only here: the rest of carry is file copies
+
+    partial = target.with_name(target.stem + ".partial" + target.suffix)
+    keras.models.load_model(source, compile=False).save(partial)
+    partial.replace(target)
 
 
 def _mark_best(target: Path, is_best_last: bool) -> None:
