@@ -57,8 +57,24 @@ def begin_run(run_dir: Path, cfg: TrainConfig, data_source: str) -> None:
 
 
 def read_state(run_dir: Path) -> RunState:
+    """The state to resume from; history rows past its epoch are dropped (a run stopped
+    between an epoch's history row and its checkpoint runs that epoch again)."""
     state: RunState = json.loads((run_dir / CHECKPOINT / "state.json").read_text())
+    _trim_history(run_dir / "history.csv", state["epoch"])
     return state
+
+
+def _trim_history(path: Path, last_epoch: int) -> None:
+    if not path.exists():
+        return
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    kept = [row for row in rows if int(row["epoch"]) <= last_epoch]
+    if len(kept) < len(rows) and rows:
+        with path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(kept)
 
 
 def end_epoch(run_dir: Path, model: keras.Model, state: RunState, epoch: int,

@@ -48,6 +48,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     assert _train(*common, "--out", str(whole))[0] == 0
     assert _train(*common, "--out", str(stopped), "--stop-after", "1")[0] == 0
     assert len(_history(stopped)) == 1
+    # stopped between epoch 1's history row and its checkpoint: the row goes, the epoch reruns
+    with (stopped / "history.csv").open("a") as f:
+        f.write("1" + ",0" * (len(_history(stopped)[0]) - 1) + "\n")
     # the window ends: the run goes into the committed folder, its machine goes away
     carried = ["--carried", str(root / "carried-runs")]
     assert _train("carry", "save", str(stopped), *carried)[0] == 0
