@@ -70,7 +70,7 @@ def _trim_history(path: Path, last_epoch: int) -> None:
     with path.open(newline="") as f:
         rows = list(csv.DictReader(f))
     kept = [row for row in rows if int(row["epoch"]) <= last_epoch]
-    if len(kept) < len(rows) and rows:
+    if len(kept) < len(rows):
         with path.open("w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(rows[0]))
             writer.writeheader()

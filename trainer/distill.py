@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 FLOOR = 1e-6  # no teacher's zero may veto an emotion in the geometric mean
 
 
-def _teacher(path: Path) -> object:
+def load_teacher(path: Path) -> object:
     if path.suffix == ".tflite":
         return TfliteModel(path)
     import keras
@@ -42,11 +42,10 @@ def teacher_scores(paths: tuple[Path, ...], train: Split, averaging: str = "crop
             if np.array_equal(saved["key"], key):
                 cached: np.ndarray = saved["scores"]
                 return cached
-    each = [averaged_scores(_teacher(path), train.images, averaging) for path in paths]
+    ensemble, each = ensemble_scores([load_teacher(p) for p in paths], train.images, averaging)
     for path, scores in zip(paths, each, strict=True):
         log.info("teacher %s agrees with %.1f%% of Training labels", path,
                  100 * float((scores.argmax(1) == train.labels).mean()))
-    ensemble = geometric_mean(each)
     if cache is not None:
         np.savez(cache, key=key, scores=ensemble)
     return ensemble
@@ -59,11 +58,12 @@ def geometric_mean(scores: list[np.ndarray]) -> np.ndarray:
     return ensemble
 
 
-def ensemble_scores(paths: tuple[Path, ...], images: np.ndarray,
+def ensemble_scores(teachers: list[object], images: np.ndarray,
                     averaging: str = "crops") -> tuple[np.ndarray, list[np.ndarray]]:
-    """The teachers' ensemble scores for raw faces, as `teacher_scores` makes them for
-    Training, and each teacher's own (to measure the teacher as the student learns it)."""
-    each = [averaged_scores(_teacher(path), images, averaging) for path in paths]
+    """The teachers' ensemble scores for raw faces (`load_teacher`'s models), as
+    `teacher_scores` makes them for Training, and each teacher's own (to measure the
+    teacher as the student learns it)."""
+    each = [averaged_scores(teacher, images, averaging) for teacher in teachers]
     return geometric_mean(each), each
 
 

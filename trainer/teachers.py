@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from trainer.crowd import scored_figures
     from trainer.data import load_dataset
-    from trainer.distill import ensemble_scores
+    from trainer.distill import ensemble_scores, load_teacher
     from trainer.ferplus import attach_votes, default_ferplus_path
 
     for path in args.teachers:
@@ -40,8 +40,9 @@ def run(args: argparse.Namespace) -> int:
             raise TrainerError(f"{path}: pass a run's model.keras or an int8 .tflite")
     data = attach_votes(load_dataset(args.data), default_ferplus_path(args.data), args.data)
     teachers = tuple(args.teachers)
-    public, public_each = ensemble_scores(teachers, data.public.images, args.averaging)
-    private, private_each = ensemble_scores(teachers, data.private.images, args.averaging)
+    models = [load_teacher(path) for path in teachers]  # once, for both splits
+    public, public_each = ensemble_scores(models, data.public.images, args.averaging)
+    private, private_each = ensemble_scores(models, data.private.images, args.averaging)
     rows: list[tuple[str, np.ndarray, np.ndarray]] = [
         (str(p), a, b) for p, a, b in zip(teachers, public_each, private_each, strict=True)]
     if len(teachers) > 1:
